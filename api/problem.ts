@@ -1,0 +1,104 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+
+/**
+ * Errors as RFC 9457 problem details (`application/problem+json`). Handlers throw `ProblemError`
+ * (or a ZodError for bad input); the error handler turns it into the body. A client's mistake is never a 500.
+ */
+export interface ProblemFieldError {
+  /** JSON pointer-ish path of the offending field, e.g. `lines.0.quantity`. */
+  field: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: ProblemFieldError[];
+  [extension: string]: unknown;
+}
+
+const TYPE_BASE = 'https://order-engine.dev/problems/';
+
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'ProblemError';
+  }
+}
+
+export const notFound = (what: string) => new ProblemError(404, 'not-found', 'Not found', `${what} does not exist`);
+export const conflict = (detail: string, extensions?: Record<string, unknown>) =>
+  new ProblemError(409, 'conflict', 'Not allowed in the current state', detail, extensions);
+export const unprocessable = (slug: string, detail: string, extensions?: Record<string, unknown>) =>
+  new ProblemError(422, slug, 'Request cannot be processed', detail, extensions);
+
+export function sendProblem(res: Response, problem: Problem): void {
+  res.status(problem.status).type('application/problem+json').json(problem);
+}
+
+export function validationProblem(error: z.ZodError, instance?: string): Problem {
+  return {
+    type: TYPE_BASE + 'validation',
+    title: 'Invalid request',
+    status: 400,
+    detail: 'One or more fields are invalid',
+    instance,
+    errors: error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', message: issue.message })),
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendProblem(res, {
+    type: TYPE_BASE + 'not-found',
+    title: 'Not found',
+    status: 404,
+    detail: `No route for ${req.method} ${req.path}`,
+    instance: req.originalUrl,
+  });
+};
+
+export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    if (res.headersSent) return;
+    if (error instanceof ProblemError) {
+      return sendProblem(res, {
+        type: TYPE_BASE + error.slug,
+        title: error.title,
+        status: error.status,
+        detail: error.message,
+        instance: req.originalUrl,
+        ...error.extensions,
+      });
+    }
+    if (error instanceof z.ZodError) return sendProblem(res, validationProblem(error, req.originalUrl));
+    // express.json() failures: malformed JSON or a body that is too large are the client's doing.
+    const status = (error as { status?: number; type?: string }).status;
+    if (status && status >= 400 && status < 500) {
+      return sendProblem(res, {
+        type: TYPE_BASE + 'bad-request',
+        title: 'Bad request',
+        status,
+        detail: (error as Error).message,
+        instance: req.originalUrl,
+      });
+    }
+    log(`unhandled error on ${req.method} ${req.originalUrl}: ${(error as Error)?.stack ?? error}`);
+    sendProblem(res, {
+      type: TYPE_BASE + 'internal',
+      title: 'Internal error',
+      status: 500,
+      detail: 'The server failed to handle the request; it has been logged.',
+      instance: req.originalUrl,
+    });
+  };
+}

@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { runner } from 'node-pg-migrate';
+
+/** Plain SQL migrations, one file per change, each with `-- Up Migration` / `-- Down Migration`. */
+export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'db', 'migrations');
+
+/**
+ * Applies every pending migration. Safe to run from several processes at once (node-pg-migrate takes
+ * an advisory lock) and on every start; returns the names of the migrations it applied.
+ */
+export async function migrate(databaseUrl: string, log: (line: string) => void = () => undefined): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    migrationsSchema: 'public',
+    checkOrder: true,
+    singleTransaction: true,
+    log: () => undefined,
+    // "Can't determine timestamp" is node-pg-migrate noting our readable 0001_ prefixes; order is still by name.
+    logger: { debug: () => undefined, info: () => undefined, warn: (line) => quietTimestampNotice(line, log), error: log },
+  });
+  for (const migration of applied) log(`migrated: ${migration.name}`);
+  return applied.map((migration) => migration.name);
+}
+
+function quietTimestampNotice(line: string, log: (line: string) => void): void {
+  if (!line.startsWith("Can't determine timestamp")) log(line);
+}

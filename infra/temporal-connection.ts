@@ -1,0 +1,42 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+
+/** How to reach Temporal: the dev server, a self-hosted cluster, or Temporal Cloud (API key + TLS). */
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  tls?: boolean;
+}
+
+function connectionOptions(target: TemporalTarget) {
+  return {
+    address: target.address,
+    // Temporal Cloud API keys require TLS; a plain dev server must not get it.
+    tls: target.tls || Boolean(target.apiKey) ? {} : undefined,
+    apiKey: target.apiKey,
+  };
+}
+
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  const connection = await Connection.connect(connectionOptions(target));
+  return new Client({ connection, namespace: target.namespace });
+}
+
+let runtimeInstalled = false;
+
+/**
+ * Installs the worker SDK's runtime once per process, before any worker connection: its logger quieted
+ * below warnings (the engine logs its own actions), and no signal handlers of its own, because each
+ * entry point decides how it shuts down (drain the worker, then close connections and servers).
+ */
+export function installWorkerRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+}
+
+export function connectWorkerConnection(target: TemporalTarget): Promise<NativeConnection> {
+  installWorkerRuntime();
+  return NativeConnection.connect(connectionOptions(target));
+}

@@ -1,0 +1,186 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { searchAttributeFlags } from './search-attributes';
+
+/**
+ * The Temporal dev server (`temporal server start-dev`) for local runs and tests. With
+ * TEMPORAL_ADDRESS set nothing is started: the engine uses that cluster.
+ */
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export interface RunningTemporal {
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  port: number;
+  /** UI port, or undefined for a headless server (tests). */
+  uiPort?: number;
+  /** SQLite file for persistent state; undefined keeps everything in memory (tests). */
+  dbFile?: string;
+  /** Folder for the server's log and pid files. */
+  stateDir: string;
+  log?: (line: string) => void;
+}
+
+/** Path of a working `temporal` binary: found, cached, or built once (see scripts/ensure-temporal.sh). */
+export async function ensureTemporalBinary(): Promise<string> {
+  const script = path.join(PROJECT_ROOT, 'scripts', 'ensure-temporal.sh');
+  return new Promise((resolve, reject) => {
+    // stderr is inherited so the build's progress lines reach the person waiting.
+    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const binary = out.trim().split('\n').pop();
+      if (code === 0 && binary) resolve(binary);
+      else reject(new Error('No temporal binary available (see the messages above).'));
+    });
+  });
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<RunningTemporal> {
+  const binary = await ensureTemporalBinary();
+  mkdirSync(options.stateDir, { recursive: true });
+  const pidFile = path.join(options.stateDir, 'temporal.pid');
+  await stopLeftoverServer(pidFile);
+
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    // WAL lets the UI's reads and the server's writes proceed together and survives crashes well.
+    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  }
+  args.push(...searchAttributeFlags());
+
+  const logFile = path.join(options.stateDir, 'temporal-server.log');
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(logStream);
+  child.stderr!.pipe(logStream);
+  writeFileSync(pidFile, String(child.pid));
+  // If this process dies without stopping the server (an uncaught error), take the server with it.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+
+  const address = `127.0.0.1:${options.port}`;
+  try {
+    await waitUntil(() => isPortOpen(options.port), child, 60_000, `Temporal dev server on ${address}`);
+    await waitUntil(() => namespaceReady(binary, address), child, 60_000, 'the default namespace');
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`${(error as Error).message}. Server log: ${logFile}\n${tail(logFile)}`);
+  }
+  options.log?.(`Temporal dev server ready on ${address} (log: ${logFile})`);
+
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child);
+      logStream.end();
+      rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+async function namespaceReady(binary: string, address: string): Promise<boolean> {
+  try {
+    await promisify(execFile)(binary, ['operator', 'namespace', 'describe', '--address', address, '-n', 'default'], {
+      timeout: 10_000,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntil(
+  check: () => Promise<boolean>,
+  child: ChildProcess,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what}: the server exited with code ${child.exitCode}`);
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${what}: not ready after ${timeoutMs / 1000}s`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** After a crash of the engine its dev server may still hold the ports and the SQLite file. */
+async function stopLeftoverServer(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 0 || !isTemporalProcess(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; waited < 15_000 && isTemporalProcess(pid); waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (isTemporalProcess(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function isTemporalProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev');
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

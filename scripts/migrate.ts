@@ -1,0 +1,16 @@
+import { loadConfig, loadDotEnv } from '../infra/config';
+import { migrate } from '../infra/migrate';
+
+/** `npm run migrate`: applies pending migrations to DATABASE_URL (an external database). */
+async function main(): Promise<void> {
+  loadDotEnv();
+  const config = loadConfig();
+  if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set; `npm start` migrates the embedded database itself.');
+  const applied = await migrate(config.DATABASE_URL, console.log);
+  console.log(applied.length ? `${applied.length} migration(s) applied` : 'database is up to date');
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import { Pool } from 'pg';
+import { loadConfig, loadDotEnv } from '../infra/config';
+import { connectWorkerConnection } from '../infra/temporal-connection';
+import { createEngineWorker } from './worker';
+
+/**
+ * Standalone worker process (`npm run worker`, the Docker image's worker service). Needs DATABASE_URL
+ * and TEMPORAL_ADDRESS; scale it out by running more of them.
+ */
+async function main(): Promise<void> {
+  loadDotEnv();
+  const config = loadConfig();
+  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
+    throw new Error('The standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides both itself).');
+  }
+  const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX });
+  const connection = await connectWorkerConnection({
+    address: config.TEMPORAL_ADDRESS,
+    namespace: config.TEMPORAL_NAMESPACE,
+    apiKey: config.TEMPORAL_API_KEY,
+    tls: config.TEMPORAL_TLS,
+  });
+  const worker = await createEngineWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, pool });
+  console.log(`worker polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+  // On SIGINT/SIGTERM stop polling and let in-flight tasks finish; run() resolves once drained.
+  process.once('SIGINT', () => worker.shutdown());
+  process.once('SIGTERM', () => worker.shutdown());
+  await worker.run();
+  await connection.close();
+  await pool.end();
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// Every workflow the engine runs; the worker bundles this file.
+export * from './smoke-test';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
+import { Client } from 'pg';
 
 /** Plain SQL migrations, one file per change, each with `-- Up Migration` / `-- Down Migration`. */
 export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'db', 'migrations');
@@ -9,8 +10,20 @@ export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'db', 'migrations');
  * an advisory lock) and on every start; returns the names of the migrations it applied.
  */
 export async function migrate(databaseUrl: string, log: (line: string) => void = () => undefined): Promise<string[]> {
+  // Our own client, closed whatever happens: the runner can leave its own open when it fails.
+  const dbClient = new Client({ connectionString: databaseUrl });
+  dbClient.on('error', (error) => log(`migration connection: ${error.message}`));
+  await dbClient.connect();
+  try {
+    return await runMigrations(dbClient, log);
+  } finally {
+    await dbClient.end();
+  }
+}
+
+async function runMigrations(dbClient: Client, log: (line: string) => void): Promise<string[]> {
   const applied = await runner({
-    databaseUrl,
+    dbClient,
     dir: MIGRATIONS_DIR,
     direction: 'up',
     migrationsTable: 'pgmigrations',

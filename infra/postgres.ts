@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
+import { ensureDatabase } from './database';
 
 /**
  * PostgreSQL for the engine: `DATABASE_URL` when set, otherwise a real PostgreSQL from the npm package
@@ -32,6 +32,8 @@ const PASSWORD = 'postgres';
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   mkdirSync(path.dirname(options.dataDir), { recursive: true });
+  // As root the server runs as the `postgres` system user, who must be able to reach the data folder.
+  if (process.getuid?.() === 0) chmodSync(path.dirname(options.dataDir), 0o755);
   await stopLeftoverServer(options.dataDir);
 
   const log = options.log ?? (() => undefined);
@@ -82,33 +84,6 @@ function loadEmbeddedPostgres() {
     return EmbeddedPostgres;
   })();
   return embeddedPostgresModule;
-}
-
-/** Creates the database if it does not exist yet (idempotent, safe against a concurrent creator). */
-export async function ensureDatabase(adminUrl: string, databaseName: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
-    if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE ${quoteIdentifier(databaseName)}`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // duplicate_database: someone else created it first
-      });
-    }
-  } finally {
-    await client.end();
-  }
-}
-
-export function quoteIdentifier(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}
-
-/** The maintenance-database URL of the server that `databaseUrl` points at. */
-export function adminUrlFor(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  url.pathname = '/postgres';
-  return url.toString();
 }
 
 /**

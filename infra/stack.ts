@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Config } from './config';
 import { migrate } from './migrate';
-import { adminUrlFor, ensureDatabase, startEmbeddedPostgres } from './postgres';
+import { adminUrlFor, ensureDatabase } from './database';
+import { startEmbeddedPostgres } from './postgres';
 import { freePort, startDevServer } from './temporal';
 
 /**
@@ -101,4 +102,4 @@ export async function startTestStack(env: NodeJS.ProcessEnv, scratchDir: string,
   }
 }
 
-export { ensureDatabase };
+

@@ -33,7 +33,11 @@ let runtimeInstalled = false;
 export function installWorkerRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  } catch {
+    // The runtime is per process and already exists (e.g. an earlier test file in the same jest worker).
+  }
 }
 
 export function connectWorkerConnection(target: TemporalTarget): Promise<NativeConnection> {

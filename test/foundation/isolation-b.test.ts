@@ -1,0 +1,12 @@
+import { createTestEnv, type TestEnv } from '../support/harness';
+import { proveParallelAndIsolated } from './isolation';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await createTestEnv();
+});
+afterAll(() => env.close());
+
+test('runs at the same time as isolation-a, with its own database and task queue', async () => {
+  await proveParallelAndIsolated(env, 'b', 'a');
+});

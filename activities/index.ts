@@ -1,15 +1,22 @@
-import type { Pool } from 'pg';
+import { createCatalogActivities } from './catalog';
+import type { ActivityDeps } from './deps';
+import { createFinanceActivities } from './finance';
+import { createInventoryActivities } from './inventory';
+import { createMarketingActivities } from './marketing';
+import { createMemberActivities } from './member';
 import { createOpsActivities } from './ops';
 
-/** What activities need from the outside world; each module's factory takes its part of it. */
-export interface ActivityDeps {
-  pool: Pool;
-}
+export type { ActivityDeps } from './deps';
 
 /** Every activity the engine's workers serve, built from their dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createOpsActivities(deps),
+    ...createCatalogActivities(deps),
+    ...createInventoryActivities(deps),
+    ...createMemberActivities(deps),
+    ...createMarketingActivities(deps),
+    ...createFinanceActivities(deps),
   };
 }
 

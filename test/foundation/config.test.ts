@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig, parseDuration } from '../../infra/config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, configSchema, loadConfig, parseDuration } from '../../infra/config';
 
 test('defaults apply when nothing is set', () => {
   const config = loadConfig({});
@@ -54,4 +56,17 @@ test('durations are parsed to milliseconds', () => {
   expect(parseDuration('15s')).toBe(15_000);
   expect(parseDuration('250ms')).toBe(250);
   expect(() => parseDuration('10 minutes')).toThrow('not a duration');
+});
+
+test('.env.example lists exactly the variables the config reads', () => {
+  const example = readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8');
+  const listed = example
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => line.split('=')[0])
+    .sort();
+  expect(listed).toEqual(Object.keys(configSchema.shape).sort());
+  // and the example file itself is a valid configuration
+  const values = Object.fromEntries(example.split('\n').filter((line) => /^[A-Z_]+=/.test(line)).map((line) => line.split('=')));
+  expect(() => loadConfig(values)).not.toThrow();
 });

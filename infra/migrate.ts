@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 import { Client } from 'pg';
 
 /** Plain SQL migrations, one file per change, each with `-- Up Migration` / `-- Down Migration`. */
-export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'db', 'migrations');
+// From source (infra/) the folder is ../db/migrations; compiled (dist/infra/) it is ../../db/migrations.
+export const MIGRATIONS_DIR = [path.resolve(__dirname, '..', 'db', 'migrations'), path.resolve(__dirname, '..', '..', 'db', 'migrations')].find(
+  (dir) => existsSync(dir),
+)!;
 
 /**
  * Applies every pending migration. Safe to run from several processes at once (node-pg-migrate takes

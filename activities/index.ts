@@ -5,6 +5,7 @@ import { createInventoryActivities } from './inventory';
 import { createMarketingActivities } from './marketing';
 import { createMemberActivities } from './member';
 import { createOpsActivities } from './ops';
+import { createOrderActivities } from './orders';
 
 export type { ActivityDeps } from './deps';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMemberActivities(deps),
     ...createMarketingActivities(deps),
     ...createFinanceActivities(deps),
+    ...createOrderActivities(deps),
   };
 }
 

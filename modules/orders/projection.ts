@@ -1,0 +1,50 @@
+import type { Pool } from 'pg';
+import type { OrderView } from '../../workflows/order/definitions';
+
+/**
+ * Writes the order workflow's state to `orders.orders`. Idempotent and order-insensitive: a row is only
+ * replaced by a higher version, so a retried or late activity never moves an order backwards.
+ */
+export function createOrderProjection({ pool }: { pool: Pool }) {
+  return {
+    async save(view: OrderView): Promise<void> {
+      const createdAt = view.timeline[0]?.at ?? new Date().toISOString();
+      await pool.query(
+        `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (order_id) DO UPDATE SET
+           status = EXCLUDED.status, payable_fen = EXCLUDED.payable_fen, refunded_fen = EXCLUDED.refunded_fen,
+           view = EXCLUDED.view, version = EXCLUDED.version, updated_at = now()
+         WHERE orders.orders.version < EXCLUDED.version`,
+        [
+          view.orderId,
+          view.customerId,
+          view.type,
+          view.status,
+          view.currency,
+          view.totals.payableFen,
+          view.totals.refundedFen,
+          JSON.stringify(view),
+          view.version,
+          createdAt,
+        ],
+      );
+    },
+
+    async get(orderId: string): Promise<OrderView | undefined> {
+      const found = await pool.query<{ view: OrderView }>('SELECT view FROM orders.orders WHERE order_id = $1', [orderId]);
+      return found.rows[0]?.view;
+    },
+
+    async listByCustomer(customerId: string, options: { limit: number; status?: string }): Promise<OrderView[]> {
+      const found = await pool.query<{ view: OrderView }>(
+        `SELECT view FROM orders.orders WHERE customer_id = $1 AND ($2::text IS NULL OR status = $2)
+         ORDER BY created_at DESC, order_id LIMIT $3`,
+        [customerId, options.status ?? null, options.limit],
+      );
+      return found.rows.map((row) => row.view);
+    },
+  };
+}
+
+export type OrderProjection = ReturnType<typeof createOrderProjection>;

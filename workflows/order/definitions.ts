@@ -1,0 +1,156 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+/**
+ * The contract between an order workflow and everyone who talks to it: the storefront API, the
+ * payment webhook, the warehouse, support agents and ops (who can send the same signals from the
+ * Temporal UI or CLI). Shared by workflow and API code; only definitions and types here.
+ */
+
+export type OrderType = 'STANDARD' | 'PRESALE' | 'GROUP_BUY' | 'FLASH_SALE';
+
+/** The states a buyer sees (domain-rules.md), plus PLACING and REJECTED for the placement step. */
+export type OrderStatus =
+  | 'PLACING'
+  | 'REJECTED'
+  | 'PENDING_PAYMENT'
+  | 'PAID'
+  | 'SHIPPED'
+  | 'DELIVERED'
+  | 'COMPLETED'
+  | 'CANCELLED'
+  | 'REFUNDED';
+
+export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
+
+export interface OrderLineInput {
+  skuId: string;
+  quantity: number;
+}
+
+export interface PlaceOrderInput {
+  orderId: string;
+  customerId: string;
+  lines: OrderLineInput[];
+  couponId?: string;
+  pointsToRedeem?: number;
+  currency: string;
+  /** When the API accepted the order (ISO); the workflow's own clock drives everything after. */
+  placedAt: string;
+}
+
+/** Durations in milliseconds; production defaults from domain-rules.md, tests use seconds. */
+export interface OrderTimeouts {
+  paymentMs: number;
+  autoConfirmDeliveryMs: number;
+  afterSalesWindowMs: number;
+}
+
+export interface OrderLineView {
+  lineId: string;
+  skuId: string;
+  quantity: number;
+  unitPriceFen: number;
+  listFen: number;
+  promotionDiscountFen: number;
+  couponDiscountFen: number;
+  pointsDiscountFen: number;
+  payableFen: number;
+  refundedFen: number;
+}
+
+export interface OrderTotalsView {
+  listFen: number;
+  promotionDiscountFen: number;
+  couponDiscountFen: number;
+  pointsDiscountFen: number;
+  payableFen: number;
+  pointsUsed: number;
+  paidFen: number;
+  refundedFen: number;
+}
+
+export interface PaymentView {
+  intentId?: string;
+  status: 'NONE' | 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  amountFen: number;
+  paidAt?: string;
+  refunds: { refundKey: string; amountFen: number; reason: string; at: string }[];
+}
+
+export interface TimelineEntry {
+  at: string;
+  event: string;
+  status?: OrderStatus;
+  detail?: Record<string, unknown>;
+}
+
+export interface OrderView {
+  orderId: string;
+  customerId: string;
+  type: OrderType;
+  status: OrderStatus;
+  currency: string;
+  couponId?: string;
+  lines: OrderLineView[];
+  totals: OrderTotalsView;
+  payment: PaymentView;
+  shipment?: { carrier: string; trackingNumber: string; shippedAt: string };
+  deliveredAt?: string;
+  rejection?: { code: string; message: string };
+  cancellation?: { reason: string; by: string; at: string };
+  deadlines: { paymentDueAt?: string; autoConfirmAt?: string; afterSalesEndsAt?: string };
+  timeline: TimelineEntry[];
+  /** Increases with every change; the PostgreSQL projection keeps only the newest. */
+  version: number;
+}
+
+// --- what comes in ---------------------------------------------------------------------------------
+
+/** From the payment provider's webhook (signature checked by the API). */
+export interface PaymentSucceeded {
+  eventId: string;
+  intentId: string;
+  amountFen: number;
+  paidAt: string;
+}
+export interface PaymentFailed {
+  eventId: string;
+  intentId: string;
+  reason: string;
+}
+export const paymentSucceededSignal = defineSignal<[PaymentSucceeded]>('paymentSucceeded');
+export const paymentFailedSignal = defineSignal<[PaymentFailed]>('paymentFailed');
+
+/** Buyer, support or ops cancel; allowed before shipment. The update answers whether it was accepted. */
+export interface CancelRequest {
+  reason: string;
+  by: string;
+}
+export const cancelOrderUpdate = defineUpdate<OrderView, [CancelRequest]>('cancelOrder');
+
+/** The warehouse shipped the order (carrier and tracking number) or could not ship it. */
+export interface ShipmentDispatched {
+  carrier: string;
+  trackingNumber: string;
+}
+export interface ShipmentFailed {
+  reason: string;
+}
+export const shipOrderUpdate = defineUpdate<OrderView, [ShipmentDispatched]>('shipOrder');
+export const shipmentFailedUpdate = defineUpdate<OrderView, [ShipmentFailed]>('shipmentFailed');
+
+/** The carrier or the buyer confirms delivery (otherwise auto-confirmed after the configured time). */
+export interface DeliveryConfirmed {
+  by: 'carrier' | 'buyer';
+}
+export const confirmDeliveryUpdate = defineUpdate<OrderView, [DeliveryConfirmed]>('confirmDelivery');
+
+/**
+ * Resolves once placement is decided: PENDING_PAYMENT (with the payment intent) or REJECTED with the
+ * reason. The API calls it right after starting the workflow, to answer POST /orders synchronously.
+ */
+export const placementResultUpdate = defineUpdate<OrderView>('placementResult');
+
+// --- what goes out ---------------------------------------------------------------------------------
+
+export const getOrderQuery = defineQuery<OrderView>('getOrder');

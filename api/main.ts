@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { connectClient } from '../infra/temporal-connection';
 import { createApp } from './app';
+import { apiSettingsFromConfig } from './settings';
 import { listen } from './server';
 
 /** Standalone API process (`npm run api`, the Docker image's api service). Stateless: run as many as needed. */
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
   });
-  const http = await listen(createApp({ pool, temporal }), config.API_PORT, config.API_HOST);
+  const http = await listen(createApp({ pool, temporal, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
   console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
   const shutdown = async () => {
     await http.close();

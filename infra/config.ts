@@ -60,7 +60,37 @@ export const configSchema = z.object({
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
-});
+  /** Public base URL of this API, used for the payment provider's webhook target. */
+  PUBLIC_BASE_URL: optionalText.pipe(z.url().optional()),
+
+  /** HS256 secret of bearer tokens (JWT with `sub` and `role`). Required in production. */
+  JWT_SECRET: optionalText.pipe(z.string().min(16, 'use at least 16 characters').optional()),
+  /** Static API keys: `key=role:subject` entries separated by commas (warehouse, carrier, support, admin). */
+  API_KEYS: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^[^=,\s]+=(customer|warehouse|support|admin):[^,\s]+(,[^=,\s]+=(customer|warehouse|support|admin):[^,\s]+)*$/,
+        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, support or admin',
+      )
+      .optional(),
+  ),
+  /** Shared secret of the payment provider's webhook signatures (HMAC-SHA256). */
+  PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default('sandbox-webhook-secret-change-me'),
+
+  /** Standard order timings (domain-rules.md); tests shorten them to seconds. */
+  PAYMENT_TIMEOUT: durationSchema.default(parseDuration('30m')),
+  DELIVERY_AUTO_CONFIRM: durationSchema.default(parseDuration('10d')),
+  AFTER_SALES_WINDOW: durationSchema.default(parseDuration('7d')),
+})
+  .refine((config) => config.NODE_ENV !== 'production' || config.JWT_SECRET, {
+    path: ['JWT_SECRET'],
+    message: 'required when NODE_ENV=production',
+  })
+  .refine((config) => config.NODE_ENV !== 'production' || config.PAYMENT_WEBHOOK_SECRET !== 'sandbox-webhook-secret-change-me', {
+    path: ['PAYMENT_WEBHOOK_SECRET'],
+    message: 'set a real secret when NODE_ENV=production',
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

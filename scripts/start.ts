@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { createApp } from '../api/app';
+import { apiSettingsFromConfig } from '../api/settings';
 import { listen } from '../api/server';
 import { ConfigError, loadConfig, loadDotEnv } from '../infra/config';
 import { startDevStack } from '../infra/stack';
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
 
     const temporal = await connectClient(target);
     cleanups.push(() => temporal.connection.close());
-    const http = await listen(createApp({ pool, temporal, log }), config.API_PORT, config.API_HOST);
+    const http = await listen(createApp({ pool, temporal, log, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
     cleanups.push(() => http.close());
 
     const api = `http://${config.API_HOST}:${config.API_PORT}`;

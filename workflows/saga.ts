@@ -4,8 +4,11 @@ import { CancellationScope, log } from '@temporalio/workflow';
  * The compensations of the steps done so far, undone in reverse order when a later step fails or the
  * order is cancelled. Each compensation is registered *before* its forward step runs:
  *
- *   saga.onUndo('release stock', () => releaseStock({ idempotencyKey: key('reserve-stock') }));
+ *   saga.onUndo('stock', 'release stock', () => releaseStock({ idempotencyKey: key('reserve-stock') }));
  *   await reserveStock({ idempotencyKey: key('reserve-stock'), ... });
+ *
+ * A later step that changes what undoing means for the same thing (the locked coupon is now used)
+ * registers under the same name and replaces the earlier undo in its place.
  *
  * so a step whose outcome is unknown (it failed or timed out after the effect was applied) is undone
  * too. That is safe because compensations share the forward step's key, tolerate running when the
@@ -14,10 +17,12 @@ import { CancellationScope, log } from '@temporalio/workflow';
  * non-cancellable scope, so a cancelled workflow still cleans up.
  */
 export class Saga {
-  private readonly compensations: { description: string; undo: () => Promise<unknown> }[] = [];
+  private readonly compensations: { thing: string; description: string; undo: () => Promise<unknown> }[] = [];
 
-  onUndo(description: string, undo: () => Promise<unknown>): void {
-    this.compensations.push({ description, undo });
+  onUndo(thing: string, description: string, undo: () => Promise<unknown>): void {
+    const existing = this.compensations.find((step) => step.thing === thing);
+    if (existing) Object.assign(existing, { description, undo });
+    else this.compensations.push({ thing, description, undo });
   }
 
   /** Descriptions of the pending compensations, most recent first (for queries and tests). */

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { Pool } from 'pg';
 import { createApp } from '../../api/app';
+import { testApiSettings } from '../support/api';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
 let env: TestEnv;
@@ -10,7 +11,7 @@ beforeAll(async () => {
 afterAll(() => env.close());
 
 test('GET /healthz reports PostgreSQL and Temporal reachable', async () => {
-  const response = await request(createApp({ pool: env.pool, temporal: env.temporal })).get('/healthz');
+  const response = await request(createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env) })).get('/healthz');
   expect(response.status).toBe(200);
   expect(response.body.status).toBe('ok');
   expect(response.body.checks.postgres.ok).toBe(true);
@@ -20,7 +21,7 @@ test('GET /healthz reports PostgreSQL and Temporal reachable', async () => {
 test('GET /healthz answers 503 naming PostgreSQL when it is unreachable', async () => {
   const deadPool = new Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
   try {
-    const response = await request(createApp({ pool: deadPool, temporal: env.temporal })).get('/healthz');
+    const response = await request(createApp({ pool: deadPool, temporal: env.temporal, settings: testApiSettings(env) })).get('/healthz');
     expect(response.status).toBe(503);
     expect(response.body.status).toBe('degraded');
     expect(response.body.checks.postgres.ok).toBe(false);
@@ -32,7 +33,7 @@ test('GET /healthz answers 503 naming PostgreSQL when it is unreachable', async 
 });
 
 test('unknown routes and malformed JSON are problem+json, not 500', async () => {
-  const app = createApp({ pool: env.pool, temporal: env.temporal, log: () => undefined });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), log: () => undefined });
   const missing = await request(app).get('/no-such-thing');
   expect(missing.status).toBe(404);
   expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -44,7 +45,7 @@ test('unknown routes and malformed JSON are problem+json, not 500', async () => 
 });
 
 test('the OpenAPI document and its docs page are served', async () => {
-  const app = createApp({ pool: env.pool, temporal: env.temporal });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env) });
   const doc = await request(app).get('/openapi.json');
   expect(doc.status).toBe(200);
   expect(doc.body.openapi).toBe('3.1.0');

@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { Router, type Response } from 'express';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { createOrderProjection } from '../modules/orders/projection';
+import * as sa from '../workflows/search-attributes';
+import {
+  cancelOrderUpdate,
+  confirmDeliveryUpdate,
+  orderWorkflowId,
+  placementResultUpdate,
+  type OrderView,
+  type PlaceOrderInput,
+} from '../workflows/order/definitions';
+import type { standardOrderWorkflow } from '../workflows/order/standard-order';
+import { principalOf, requireRole, type Principal } from './auth';
+import { problemResponse, registry } from './openapi';
+import { conflict, notFound, ProblemError, unprocessable } from './problem';
+import type { ApiSettings } from './settings';
+import { orderHandle, readOrder, runOrderUpdate } from './temporal';
+
+const OrderLineRequest = z.object({
+  skuId: z.string().min(1).max(64),
+  quantity: z.number().int().min(1).max(999),
+});
+
+export const PlaceOrderRequest = registry.register(
+  'PlaceOrderRequest',
+  z
+    .object({
+      /** Only admins place orders for someone else; a customer's orders are always their own. */
+      customerId: z.string().min(1).max(64).optional(),
+      lines: z
+        .array(OrderLineRequest)
+        .min(1)
+        .max(50)
+        .refine((lines) => new Set(lines.map((line) => line.skuId)).size === lines.length, {
+          message: 'each SKU may appear once; combine the quantities',
+        }),
+      couponId: z.string().min(1).max(64).optional(),
+      pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
+    })
+    .strict(),
+);
+
+const CancelRequestBody = z.object({ reason: z.string().trim().min(1).max(500).default('cancelled by the buyer') }).strict();
+const ListQuery = z
+  .object({
+    customerId: z.string().min(1).max(64).optional(),
+    status: z.string().min(1).max(32).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+  })
+  .strict();
+const IdempotencyKeyHeader = z
+  .string({ error: 'the Idempotency-Key header is required' })
+  .min(8, 'the Idempotency-Key header must have 8 to 128 characters')
+  .max(128, 'the Idempotency-Key header must have 8 to 128 characters');
+
+const OrderSchema = registry.register('Order', z.object({}).passthrough().openapi({ description: 'OrderView: state, lines with price breakdown, payment, timeline' }));
+const orderResponse = (description: string) => ({ description, content: { 'application/json': { schema: OrderSchema } } });
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
+registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+registry.registerPath({
+  method: 'post',
+  path: '/orders',
+  summary: 'Place a standard order (prices it, reserves stock, locks the coupon, holds points, creates the payment intent)',
+  security,
+  request: {
+    headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeader }),
+    body: { content: { 'application/json': { schema: PlaceOrderRequest } } },
+  },
+  responses: {
+    201: orderResponse('Placed: PENDING_PAYMENT with the payment intent (a retry with the same key answers the same order)'),
+    400: problemResponse('Invalid body or missing Idempotency-Key'),
+    401: problemResponse('Not authenticated'),
+    422: problemResponse('Rejected (out of stock, coupon not usable, too many points...) or the key was used with another body'),
+  },
+});
+registry.registerPath({
+  method: 'get',
+  path: '/orders/{id}',
+  summary: 'One order with lines, price breakdown, payment and timeline',
+  security,
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: orderResponse('The order'), 404: problemResponse('No such order (or not yours)') },
+});
+registry.registerPath({
+  method: 'get',
+  path: '/orders',
+  summary: "A customer's orders, newest first",
+  security,
+  request: { query: ListQuery },
+  responses: { 200: { description: 'Orders', content: { 'application/json': { schema: z.object({ orders: z.array(OrderSchema) }) } } } },
+});
+registry.registerPath({
+  method: 'post',
+  path: '/orders/{id}/cancel',
+  summary: 'Cancel before shipment: refund if paid, release stock, return coupon and points',
+  security,
+  request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: CancelRequestBody } } } },
+  responses: { 200: orderResponse('Cancelled'), 404: problemResponse('No such order'), 409: problemResponse('Not cancellable in its state') },
+});
+registry.registerPath({
+  method: 'post',
+  path: '/orders/{id}/confirm-delivery',
+  summary: 'The buyer confirms delivery',
+  security,
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: orderResponse('Delivered'), 404: problemResponse('No such order'), 409: problemResponse('Not shipped') },
+});
+
+export interface OrdersDeps {
+  pool: Pool;
+  temporal: Client;
+  settings: ApiSettings;
+}
+
+/** The order id is derived from the customer and the Idempotency-Key: a retry finds the same workflow. */
+export function orderIdFor(customerId: string, idempotencyKey: string): string {
+  return 'ord_' + createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest('hex').slice(0, 24);
+}
+
+function requestHash(customerId: string, body: unknown): string {
+  return createHash('sha256').update(JSON.stringify({ customerId, body })).digest('hex');
+}
+
+/** A customer may only see their own orders; others get 404 so order ids are not probed. */
+function assertCanSee(principal: Principal, order: OrderView): void {
+  if (principal.role === 'customer' && order.customerId !== principal.subject) throw notFound(`order ${order.orderId}`);
+}
+
+export function ordersRouter(deps: OrdersDeps): Router {
+  const router = Router();
+  const projection = createOrderProjection({ pool: deps.pool });
+
+  router.post('/orders', requireRole('customer'), async (req, res) => {
+    const principal = principalOf(res);
+    const idempotencyKey = IdempotencyKeyHeader.parse(req.get('idempotency-key'));
+    const body = PlaceOrderRequest.parse(req.body);
+    const customerId = principal.role === 'admin' && body.customerId ? body.customerId : principal.subject;
+    if (principal.role === 'customer' && body.customerId && body.customerId !== principal.subject) {
+      throw new ProblemError(403, 'forbidden', 'Forbidden', 'customers place orders for themselves only');
+    }
+
+    // Same key, different request: refuse rather than silently answering with another order.
+    const hash = requestHash(customerId, { ...body, customerId: undefined });
+    await deps.pool.query(
+      `INSERT INTO api.idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT (scope, key) DO NOTHING`,
+      [customerId, idempotencyKey, hash],
+    );
+    const stored = await deps.pool.query<{ request_hash: string }>(
+      'SELECT request_hash FROM api.idempotency_keys WHERE scope = $1 AND key = $2',
+      [customerId, idempotencyKey],
+    );
+    if (stored.rows[0].request_hash !== hash) {
+      throw unprocessable('idempotency-key-reused', 'this Idempotency-Key was already used with a different request body');
+    }
+
+    const orderId = orderIdFor(customerId, idempotencyKey);
+    const input: PlaceOrderInput = {
+      orderId,
+      customerId,
+      lines: body.lines,
+      couponId: body.couponId,
+      pointsToRedeem: body.pointsToRedeem,
+      currency: 'CNY',
+      placedAt: new Date().toISOString(),
+    };
+    // The workflow id is the order id: a concurrent or repeated start finds the running workflow.
+    const handle = await deps.temporal.workflow.start<typeof standardOrderWorkflow>('standardOrderWorkflow', {
+      taskQueue: deps.settings.taskQueue,
+      workflowId: orderWorkflowId(orderId),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      args: [input, deps.settings.orderTimeouts],
+      typedSearchAttributes: [
+        { key: sa.OrderId, value: orderId },
+        { key: sa.CustomerId, value: customerId },
+        { key: sa.OrderType, value: 'STANDARD' },
+        { key: sa.OrderStatus, value: 'PLACING' },
+      ],
+      memo: { customerId, lineCount: body.lines.length },
+      staticSummary: `Standard order ${orderId} for ${customerId}`,
+    }).catch(async (error) => {
+      // Started and already finished (e.g. rejected earlier): the order itself answers below.
+      if ((error as Error).name === 'WorkflowExecutionAlreadyStartedError') return deps.temporal.workflow.getHandle(orderWorkflowId(orderId));
+      throw error;
+    });
+
+    const order = await readPlacement(deps, handle.workflowId, orderId, projection);
+    res.setHeader('Location', `/orders/${orderId}`);
+    if (order.status === 'REJECTED') {
+      throw unprocessable('order-rejected', order.rejection?.message ?? 'the order was rejected', {
+        orderId,
+        reason: order.rejection?.code,
+      });
+    }
+    res.status(201).json(order);
+  });
+
+  router.get('/orders/:id', async (req, res) => {
+    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    assertCanSee(principalOf(res), order);
+    res.json(order);
+  });
+
+  router.get('/orders', async (req, res) => {
+    const principal = principalOf(res);
+    const query = ListQuery.parse(req.query);
+    const customerId = query.customerId ?? (principal.role === 'customer' ? principal.subject : undefined);
+    if (!customerId) throw new ProblemError(400, 'validation', 'Invalid request', 'customerId is required');
+    if (principal.role === 'customer' && customerId !== principal.subject) {
+      throw new ProblemError(403, 'forbidden', 'Forbidden', 'customers list their own orders only');
+    }
+    res.json({ orders: await projection.listByCustomer(customerId, { limit: query.limit, status: query.status }) });
+  });
+
+  router.post('/orders/:id/cancel', requireRole('customer', 'support'), async (req, res) => {
+    const principal = principalOf(res);
+    const body = CancelRequestBody.parse(req.body ?? {});
+    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    assertCanSee(principal, order);
+    sendOrder(res, await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, { reason: body.reason, by: `${principal.role}:${principal.subject}` }));
+  });
+
+  router.post('/orders/:id/confirm-delivery', requireRole('customer'), async (req, res) => {
+    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    assertCanSee(principalOf(res), order);
+    sendOrder(res, await runOrderUpdate(deps.temporal, order, confirmDeliveryUpdate, { by: 'buyer' }));
+  });
+
+  return router;
+}
+
+function sendOrder(res: Response, order: OrderView): void {
+  res.json(order);
+}
+
+/** Waits for placement to be decided; for a workflow already closed, its last state answers. */
+async function readPlacement(
+  deps: OrdersDeps,
+  workflowId: string,
+  orderId: string,
+  projection: ReturnType<typeof createOrderProjection>,
+): Promise<OrderView> {
+  try {
+    return await orderHandle(deps.temporal, orderId).executeUpdate(placementResultUpdate);
+  } catch (error) {
+    const closed = await projection.get(orderId);
+    if (closed) return closed;
+    if ((error as Error).name === 'WorkflowNotFoundError') throw conflict(`order ${orderId} (${workflowId}) is no longer running`);
+    throw error;
+  }
+}

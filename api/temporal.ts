@@ -1,0 +1,48 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { OrderProjection } from '../modules/orders/projection';
+import { getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/order/definitions';
+import { conflict, notFound } from './problem';
+
+export function orderHandle(temporal: Client, orderId: string): WorkflowHandle {
+  return temporal.workflow.getHandle(orderWorkflowId(orderId));
+}
+
+/**
+ * The order as it is now: asked from its workflow (always fresh); once the workflow is gone (closed
+ * and past retention) its last projection in PostgreSQL answers.
+ */
+export async function readOrder(temporal: Client, projection: OrderProjection, orderId: string): Promise<OrderView> {
+  try {
+    return await orderHandle(temporal, orderId).query(getOrderQuery);
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError) && (error as Error).name !== 'QueryNotRegisteredError') throw error;
+  }
+  const stored = await projection.get(orderId);
+  if (!stored) throw notFound(`order ${orderId}`);
+  return stored;
+}
+
+/**
+ * Sends an update to an order. The workflow's validator refuses actions its state does not allow
+ * (cancel after shipment, ship before payment): that becomes 409 with the workflow's reason, and so
+ * does any action on an order whose workflow has finished.
+ */
+export async function runOrderUpdate<Arg>(
+  temporal: Client,
+  order: OrderView,
+  update: UpdateDefinition<OrderView, [Arg]>,
+  arg: Arg,
+): Promise<OrderView> {
+  try {
+    return await orderHandle(temporal, order.orderId).executeUpdate(update, { args: [arg] });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) {
+      throw conflict((error.cause as Error | undefined)?.message ?? error.message, { orderId: order.orderId, status: order.status });
+    }
+    if (error instanceof WorkflowNotFoundError) {
+      throw conflict(`order ${order.orderId} is ${order.status}; it accepts no more actions`, { orderId: order.orderId, status: order.status });
+    }
+    throw error;
+  }
+}

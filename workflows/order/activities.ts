@@ -1,0 +1,20 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+
+/**
+ * Activity stubs of the order workflows, in two retry classes:
+ * - forward steps: retried with backoff for a bounded time, after which the step counts as failed and
+ *   the saga compensates (a business "no" is a non-retryable failure and fails at once);
+ * - compensations and steps after payment that must happen: retried until they succeed.
+ * Both are safe to retry because every activity is idempotent by its key.
+ */
+export const forward = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
+
+export const mustComplete = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});

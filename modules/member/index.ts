@@ -1,0 +1,13 @@
+export * from './schemas';
+export * from './rules';
+export {
+  createMemberService,
+  type Member,
+  type MemberService,
+  type MemberServiceDeps,
+  type OrderPointsChange,
+  type PointsEntry,
+  type RefundReversal,
+  type TakeBackResult,
+} from './service';
+export type { Balances, EntryKind } from './ledger';

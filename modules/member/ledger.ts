@@ -1,0 +1,145 @@
+import type { PoolClient } from 'pg';
+import { DomainError } from '../shared/errors';
+
+/**
+ * The points ledger inside one transaction. Every balance change is posted as an entry and applied to
+ * the member's balances row with the same deltas, so the balances are always the sum of the entries.
+ * Callers lock the balances row first (lockBalances) and only then the order's rows: one member's
+ * operations run one at a time, in one lock order, so they neither race nor deadlock.
+ */
+export type EntryKind =
+  | 'GRANT'
+  | 'HOLD'
+  | 'RELEASE_HOLD'
+  | 'COMMIT_HOLD'
+  | 'RETURN_USED'
+  | 'AWARD_PENDING'
+  | 'REVOKE_PENDING'
+  | 'REVERSE_FOR_REFUND'
+  | 'COMPLETE_ORDER';
+
+export interface Balances {
+  available: number;
+  pending: number;
+  held: number;
+}
+
+export interface EntryDraft {
+  memberId: string;
+  kind: EntryKind;
+  deltaAvailable?: number;
+  deltaPending?: number;
+  deltaHeld?: number;
+  shortfall?: number;
+  orderId?: string;
+  idempotencyKey: string;
+  at: Date;
+}
+
+export async function lockBalances(client: PoolClient, memberId: string): Promise<Balances> {
+  const found = await client.query(
+    'SELECT available, pending, held FROM member.points_balances WHERE member_id = $1 FOR UPDATE',
+    [memberId],
+  );
+  if (found.rowCount === 0) throw new DomainError('MEMBER_NOT_FOUND', `member ${memberId} does not exist`, { memberId });
+  return toBalances(found.rows[0]);
+}
+
+/** Posts the entry and moves the balances by its deltas; the CHECK constraints refuse any negative balance. */
+export async function postEntry(client: PoolClient, entry: EntryDraft): Promise<Balances> {
+  const deltas = [entry.deltaAvailable ?? 0, entry.deltaPending ?? 0, entry.deltaHeld ?? 0];
+  const shortfall = entry.shortfall ?? 0;
+  if (deltas.every((delta) => delta === 0) && shortfall === 0) {
+    return lockBalances(client, entry.memberId);
+  }
+  await client.query(
+    `INSERT INTO member.points_entries
+       (member_id, kind, delta_available, delta_pending, delta_held, shortfall, order_id, idempotency_key, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [entry.memberId, entry.kind, ...deltas, shortfall, entry.orderId ?? null, entry.idempotencyKey, entry.at],
+  );
+  const updated = await client.query(
+    `UPDATE member.points_balances
+        SET available = available + $2, pending = pending + $3, held = held + $4, updated_at = $5
+      WHERE member_id = $1
+      RETURNING available, pending, held`,
+    [entry.memberId, ...deltas, entry.at],
+  );
+  return toBalances(updated.rows[0]);
+}
+
+/** What one order did to a member's points and spend. */
+export interface OrderPoints {
+  memberId: string;
+  orderId: string;
+  spentPoints: number;
+  returnedPoints: number;
+  awardedPoints: number;
+  takenBackPoints: number;
+  pendingPoints: number;
+  completed: boolean;
+  completedSpendFen: number;
+  refundedSpendFen: number;
+}
+
+/** The order's row, created empty on first use and locked for this transaction. */
+export async function lockOrderPoints(client: PoolClient, memberId: string, orderId: string): Promise<OrderPoints> {
+  await client.query(
+    'INSERT INTO member.order_points (member_id, order_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+    [memberId, orderId],
+  );
+  const found = await client.query(
+    `SELECT spent_points, returned_points, awarded_points, taken_back_points, pending_points, completed,
+            completed_spend_fen, refunded_spend_fen
+       FROM member.order_points WHERE member_id = $1 AND order_id = $2 FOR UPDATE`,
+    [memberId, orderId],
+  );
+  const row = found.rows[0];
+  return {
+    memberId,
+    orderId,
+    spentPoints: Number(row.spent_points),
+    returnedPoints: Number(row.returned_points),
+    awardedPoints: Number(row.awarded_points),
+    takenBackPoints: Number(row.taken_back_points),
+    pendingPoints: Number(row.pending_points),
+    completed: row.completed,
+    completedSpendFen: Number(row.completed_spend_fen),
+    refundedSpendFen: Number(row.refunded_spend_fen),
+  };
+}
+
+export async function saveOrderPoints(client: PoolClient, order: OrderPoints): Promise<void> {
+  await client.query(
+    `UPDATE member.order_points
+        SET spent_points = $3, returned_points = $4, awarded_points = $5, taken_back_points = $6,
+            pending_points = $7, completed = $8, completed_spend_fen = $9, refunded_spend_fen = $10
+      WHERE member_id = $1 AND order_id = $2`,
+    [
+      order.memberId,
+      order.orderId,
+      order.spentPoints,
+      order.returnedPoints,
+      order.awardedPoints,
+      order.takenBackPoints,
+      order.pendingPoints,
+      order.completed,
+      order.completedSpendFen,
+      order.refundedSpendFen,
+    ],
+  );
+}
+
+/**
+ * Takes back points an order earned: from that order's pending points first, then from what is
+ * available. Points already spent cannot be taken back; they are reported as the shortfall.
+ */
+export function planTakeBack(points: number, order: OrderPoints, balances: Balances) {
+  const fromPending = Math.min(points, order.pendingPoints);
+  const fromAvailable = Math.min(points - fromPending, balances.available);
+  return { fromPending, fromAvailable, shortfall: points - fromPending - fromAvailable };
+}
+
+function toBalances(row: { available: string; pending: string; held: string }): Balances {
+  return { available: Number(row.available), pending: Number(row.pending), held: Number(row.held) };
+}

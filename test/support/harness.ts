@@ -47,6 +47,10 @@ export async function createTestEnv(): Promise<TestEnv> {
   url.pathname = `/${databaseName}`;
   const databaseUrl = url.toString();
   const pool = new Pool({ connectionString: databaseUrl, max: 20 });
+  // close() drops the database WITH (FORCE): connections still closing are terminated (57P01). Expected.
+  pool.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') console.error('test pool error', error);
+  });
 
   const temporalAddress = required('TEST_TEMPORAL_ADDRESS');
   const connection = await Connection.connect({ address: temporalAddress });

@@ -1,0 +1,3 @@
+export * from './schemas';
+export * from './service';
+export { allocateLine, type WarehouseAvailability } from './allocation';

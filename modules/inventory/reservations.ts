@@ -1,0 +1,171 @@
+import type { PoolClient } from 'pg';
+import { DomainError } from '../shared/errors';
+import { applyOnce, compensateOnce, type CompensationOutcome } from '../shared/idempotency';
+import { allocateLine } from './allocation';
+import { alertIfCrossedBelow } from './alerts';
+import { byIds, INVENTORY_LOG, mergeLines, type InventoryContext } from './context';
+import { recordShipment } from './shipments';
+import {
+  commitSchema,
+  compensationSchema,
+  reserveSchema,
+  type Allocation,
+  type CommitInput,
+  type CommittedStock,
+  type CompensationInput,
+  type Reservation,
+  type ReserveInput,
+} from './schemas';
+
+interface LockedStockRow {
+  sku_id: string;
+  warehouse_id: string;
+  priority: number;
+  available: number;
+}
+
+/** Locks the stock rows of these SKUs in the one global order (see compareIds). */
+async function lockStockOfSkus(client: PoolClient, skuIds: string[]): Promise<LockedStockRow[]> {
+  const locked = await client.query<LockedStockRow>(
+    `SELECT s.sku_id, s.warehouse_id, w.priority, s.on_hand - s.reserved AS available
+     FROM inventory.stock s JOIN inventory.warehouses w ON w.id = s.warehouse_id
+     WHERE s.sku_id = ANY($1)
+     ORDER BY s.sku_id COLLATE "C", s.warehouse_id COLLATE "C"
+     FOR UPDATE OF s`,
+    [skuIds],
+  );
+  return locked.rows;
+}
+
+/** Locks the stock rows a reservation allocated, in the global order. */
+async function lockStockOfReservation(client: PoolClient, reservationKey: string): Promise<void> {
+  await client.query(
+    `SELECT 1 FROM inventory.stock s
+     JOIN inventory.reservation_allocations a ON a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id
+     WHERE a.reservation_key = $1
+     ORDER BY s.sku_id COLLATE "C", s.warehouse_id COLLATE "C"
+     FOR UPDATE OF s`,
+    [reservationKey],
+  );
+}
+
+/**
+ * Reserves every line or none. Stock rows are locked before reading what is available, so parallel
+ * reservations queue per SKU and can never oversell (the CHECK reserved <= on_hand backs this up).
+ */
+export async function reserve(ctx: InventoryContext, input: ReserveInput): Promise<Reservation> {
+  const { idempotencyKey, orderId, lines } = reserveSchema.parse(input);
+  const demand = mergeLines(lines);
+  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client) => {
+    const now = ctx.clock();
+    const stock = await lockStockOfSkus(client, demand.map((line) => line.skuId));
+    const rowsOf = (skuId: string) => stock.filter((row) => row.sku_id === skuId);
+    const allocations = demand.flatMap(({ skuId, quantity }) =>
+      allocateLine(
+        skuId,
+        quantity,
+        rowsOf(skuId).map((row) => ({ warehouseId: row.warehouse_id, priority: row.priority, available: row.available })),
+      ),
+    );
+    await client.query('INSERT INTO inventory.reservations (key, order_id, created_at) VALUES ($1, $2, $3)', [
+      idempotencyKey,
+      orderId,
+      now,
+    ]);
+    for (const allocation of [...allocations].sort(byIds)) {
+      const updated = await client.query(
+        `UPDATE inventory.stock SET reserved = reserved + $3, updated_at = $4
+         WHERE sku_id = $1 AND warehouse_id = $2 AND on_hand - reserved >= $3`,
+        [allocation.skuId, allocation.warehouseId, allocation.quantity, now],
+      );
+      if (updated.rowCount !== 1) throw new Error(`stock of ${allocation.skuId} in ${allocation.warehouseId} changed under its lock`);
+      await client.query(
+        'INSERT INTO inventory.reservation_allocations (reservation_key, sku_id, warehouse_id, quantity) VALUES ($1, $2, $3, $4)',
+        [idempotencyKey, allocation.skuId, allocation.warehouseId, allocation.quantity],
+      );
+    }
+    for (const { skuId, quantity } of demand) {
+      const before = rowsOf(skuId).reduce((sum, row) => sum + row.available, 0);
+      await alertIfCrossedBelow(client, now, skuId, { before, after: before - quantity });
+    }
+    return { reservationKey: idempotencyKey, orderId, allocations };
+  });
+}
+
+interface ReservationRow {
+  order_id: string;
+  status: 'RESERVED' | 'RELEASED' | 'COMMITTED';
+}
+
+async function lockReservation(client: PoolClient, key: string): Promise<ReservationRow | undefined> {
+  const found = await client.query<ReservationRow>('SELECT order_id, status FROM inventory.reservations WHERE key = $1 FOR UPDATE', [key]);
+  return found.rows[0];
+}
+
+async function allocationsOf(client: PoolClient, key: string): Promise<Allocation[]> {
+  const found = await client.query<Allocation>(
+    `SELECT sku_id AS "skuId", warehouse_id AS "warehouseId", quantity FROM inventory.reservation_allocations
+     WHERE reservation_key = $1 ORDER BY sku_id COLLATE "C", warehouse_id COLLATE "C"`,
+    [key],
+  );
+  return found.rows;
+}
+
+/**
+ * Compensation of `reserve` (same key): gives the reserved units back to the warehouses they came
+ * from. Refused once the reservation was committed: shipped goods come back through `restock`.
+ */
+export async function release(ctx: InventoryContext, input: CompensationInput): Promise<CompensationOutcome<Reservation>> {
+  const { idempotencyKey } = compensationSchema.parse(input);
+  return compensateOnce<Reservation, Reservation>(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client) => {
+    const reservation = await lockReservation(client, idempotencyKey);
+    if (!reservation) throw new Error(`reservation ${idempotencyKey} is recorded as applied but has no row`);
+    if (reservation.status === 'COMMITTED') {
+      throw new DomainError('RESERVATION_COMMITTED', `reservation ${idempotencyKey} was shipped and cannot be released`, {
+        reservationKey: idempotencyKey,
+      });
+    }
+    await lockStockOfReservation(client, idempotencyKey);
+    const now = ctx.clock();
+    await client.query(
+      `UPDATE inventory.stock s SET reserved = s.reserved - a.quantity, updated_at = $2
+       FROM inventory.reservation_allocations a
+       WHERE a.reservation_key = $1 AND a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id`,
+      [idempotencyKey, now],
+    );
+    await client.query(`UPDATE inventory.reservations SET status = 'RELEASED', released_at = $2 WHERE key = $1`, [idempotencyKey, now]);
+    return { reservationKey: idempotencyKey, orderId: reservation.order_id, allocations: await allocationsOf(client, idempotencyKey) };
+  });
+}
+
+/**
+ * At shipment: the reserved units leave the warehouses for good (on hand and reserved both go down,
+ * so what is available does not change). Recorded per order so returns can be restocked.
+ */
+export async function commit(ctx: InventoryContext, input: CommitInput): Promise<CommittedStock> {
+  const { idempotencyKey, reservationKey } = commitSchema.parse(input);
+  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, 'commit', async (client) => {
+    const reservation = await lockReservation(client, reservationKey);
+    if (!reservation) {
+      throw new DomainError('RESERVATION_NOT_FOUND', `no stock reservation ${reservationKey}`, { reservationKey });
+    }
+    if (reservation.status !== 'RESERVED') {
+      throw new DomainError(`RESERVATION_${reservation.status}`, `reservation ${reservationKey} was already ${reservation.status.toLowerCase()}`, {
+        reservationKey,
+        status: reservation.status,
+      });
+    }
+    const allocations = await allocationsOf(client, reservationKey);
+    for (const allocation of allocations) await recordShipment(client, reservation.order_id, allocation);
+    await lockStockOfReservation(client, reservationKey);
+    const now = ctx.clock();
+    await client.query(
+      `UPDATE inventory.stock s SET on_hand = s.on_hand - a.quantity, reserved = s.reserved - a.quantity, updated_at = $2
+       FROM inventory.reservation_allocations a
+       WHERE a.reservation_key = $1 AND a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id`,
+      [reservationKey, now],
+    );
+    await client.query(`UPDATE inventory.reservations SET status = 'COMMITTED', committed_at = $2 WHERE key = $1`, [reservationKey, now]);
+    return { reservationKey, orderId: reservation.order_id, allocations };
+  });
+}

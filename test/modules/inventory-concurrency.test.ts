@@ -1,0 +1,176 @@
+import { createInventoryService, type InventoryService } from '../../modules/inventory';
+import { DomainError } from '../../modules/shared/errors';
+import { createTestEnv, type TestEnv } from '../support/harness';
+
+let env: TestEnv;
+let inventory: InventoryService;
+const idleConnectionErrors: Error[] = [];
+beforeAll(async () => {
+  env = await createTestEnv();
+  // env.close() drops the database WITH (FORCE) while the pool's many idle connections may still be
+  // closing; PostgreSQL then terminates them (57P01) and pg would raise an unhandled 'error'. Any
+  // other error on an idle connection is real and fails the file.
+  env.pool.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') idleConnectionErrors.push(error);
+  });
+  inventory = createInventoryService({ pool: env.pool });
+  await inventory.upsertWarehouse({ id: 'wh_east', name: 'East', priority: 1 });
+  await inventory.upsertWarehouse({ id: 'wh_west', name: 'West', priority: 2 });
+});
+afterAll(async () => {
+  expect(idleConnectionErrors).toEqual([]);
+  await env.close();
+});
+
+/** Splits settled calls into successes and refusal codes; anything else (a deadlock) fails the test. */
+function outcomes<T>(settled: PromiseSettledResult<T>[]) {
+  const refusals: string[] = [];
+  for (const result of settled) {
+    if (result.status === 'rejected') {
+      if (!(result.reason instanceof DomainError)) throw result.reason;
+      refusals.push(result.reason.code);
+    }
+  }
+  return { succeeded: settled.length - refusals.length, refusals };
+}
+
+async function reservationCount(skuId: string): Promise<number> {
+  const rows = await env.pool.query<{ units: number }>(
+    `SELECT COALESCE(SUM(a.quantity), 0)::int AS units FROM inventory.reservation_allocations a
+     JOIN inventory.reservations r ON r.key = a.reservation_key WHERE a.sku_id = $1 AND r.status = 'RESERVED'`,
+    [skuId],
+  );
+  return rows.rows[0].units;
+}
+
+test('50 parallel one-unit orders for 10 units: exactly 10 reserved, 40 OUT_OF_STOCK, never oversold', async () => {
+  const skuId = 'sku_hot';
+  await inventory.setStock({ skuId, warehouseId: 'wh_east', onHand: 10 });
+  const settled = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, index) =>
+      inventory.reserve({ idempotencyKey: `ord_p${index}:reserve-stock`, orderId: `ord_p${index}`, lines: [{ skuId, quantity: 1 }] }),
+    ),
+  );
+  const { succeeded, refusals } = outcomes(settled);
+  expect(succeeded).toBe(10);
+  expect(refusals).toEqual(Array(40).fill('OUT_OF_STOCK'));
+  expect(await inventory.getStock(skuId)).toMatchObject({ onHand: 10, reserved: 10, available: 0 });
+  expect(await reservationCount(skuId)).toBe(10);
+});
+
+test('parallel orders over stock split across two warehouses never oversell either warehouse', async () => {
+  const skuId = 'sku_split_hot';
+  await inventory.setStock({ skuId, warehouseId: 'wh_east', onHand: 4 });
+  await inventory.setStock({ skuId, warehouseId: 'wh_west', onHand: 7 });
+  const settled = await Promise.allSettled(
+    Array.from({ length: 30 }, (_, index) =>
+      inventory.reserve({ idempotencyKey: `ord_s${index}:reserve-stock`, orderId: `ord_s${index}`, lines: [{ skuId, quantity: 2 }] }),
+    ),
+  );
+  const { succeeded, refusals } = outcomes(settled);
+  expect(succeeded).toBe(5); // 11 units, 2 per order: 5 orders, 1 unit left
+  expect(new Set(refusals)).toEqual(new Set(['OUT_OF_STOCK']));
+  const stock = await inventory.getStock(skuId);
+  expect(stock).toMatchObject({ onHand: 11, reserved: 10, available: 1 });
+  for (const warehouse of stock.warehouses) expect(warehouse.available).toBeGreaterThanOrEqual(0);
+});
+
+test('orders naming two SKUs in opposite orders, in parallel, neither deadlock nor oversell', async () => {
+  await inventory.setStock({ skuId: 'sku_pair_a', warehouseId: 'wh_east', onHand: 8 });
+  await inventory.setStock({ skuId: 'sku_pair_b', warehouseId: 'wh_east', onHand: 8 });
+  const settled = await Promise.allSettled(
+    Array.from({ length: 20 }, (_, index) => {
+      const lines = [
+        { skuId: 'sku_pair_a', quantity: 1 },
+        { skuId: 'sku_pair_b', quantity: 1 },
+      ];
+      return inventory.reserve({ idempotencyKey: `ord_x${index}:reserve-stock`, orderId: `ord_x${index}`, lines: index % 2 ? lines.reverse() : lines });
+    }),
+  );
+  const { succeeded } = outcomes(settled);
+  expect(succeeded).toBe(8);
+  expect(await inventory.getStock('sku_pair_a')).toMatchObject({ reserved: 8, available: 0 });
+  expect(await inventory.getStock('sku_pair_b')).toMatchObject({ reserved: 8, available: 0 });
+});
+
+test('reserves, releases and commits racing each other keep on hand and reserved exact', async () => {
+  const skuId = 'sku_churn';
+  await inventory.setStock({ skuId, warehouseId: 'wh_east', onHand: 20 });
+  const keys = Array.from({ length: 20 }, (_, index) => `ord_c${index}:reserve-stock`);
+  await Promise.all(keys.map((key, index) => inventory.reserve({ idempotencyKey: key, orderId: `ord_c${index}`, lines: [{ skuId, quantity: 1 }] })));
+  // Even orders are cancelled, odd ones ship, while 20 newcomers compete for what is freed.
+  const settled = await Promise.allSettled([
+    ...keys.map((key, index) =>
+      index % 2 === 0
+        ? inventory.release({ idempotencyKey: key })
+        : inventory.commit({ idempotencyKey: `ord_c${index}:commit-stock`, reservationKey: key }),
+    ),
+    ...Array.from({ length: 20 }, (_, index) =>
+      inventory.reserve({ idempotencyKey: `ord_n${index}:reserve-stock`, orderId: `ord_n${index}`, lines: [{ skuId, quantity: 1 }] }),
+    ),
+  ]);
+  outcomes(settled);
+  const newcomers = settled.slice(20).filter((result) => result.status === 'fulfilled').length;
+  const stock = await inventory.getStock(skuId);
+  expect(stock.onHand).toBe(10); // 10 shipped
+  expect(stock.reserved).toBe(newcomers);
+  expect(await reservationCount(skuId)).toBe(newcomers);
+  expect(newcomers).toBeLessThanOrEqual(10);
+});
+
+test('the same reserve key sent 10 times at once reserves once and answers the same', async () => {
+  const skuId = 'sku_retry_storm';
+  await inventory.setStock({ skuId, warehouseId: 'wh_west', onHand: 5 });
+  const input = { idempotencyKey: 'ord_r:reserve-stock', orderId: 'ord_r', lines: [{ skuId, quantity: 2 }] };
+  const results = await Promise.all(Array.from({ length: 10 }, () => inventory.reserve(input)));
+  for (const result of results) expect(result).toEqual(results[0]);
+  expect(await inventory.getStock(skuId)).toMatchObject({ reserved: 2, available: 3 });
+});
+
+test('campaign stock: 50 parallel buyers for a cap of 10 - exactly 10 reserved, 40 CAMPAIGN_SOLD_OUT', async () => {
+  await inventory.allocateCampaignStock({ idempotencyKey: 'flash_1:sku_phone:allocate', campaignId: 'flash_1', skuId: 'sku_phone', cap: 10 });
+  const settled = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, index) =>
+      inventory.reserveCampaignStock({
+        idempotencyKey: `ord_f${index}:reserve-campaign-stock`,
+        campaignId: 'flash_1',
+        skuId: 'sku_phone',
+        quantity: 1,
+        orderId: `ord_f${index}`,
+      }),
+    ),
+  );
+  const { succeeded, refusals } = outcomes(settled);
+  expect(succeeded).toBe(10);
+  expect(refusals).toEqual(Array(40).fill('CAMPAIGN_SOLD_OUT'));
+  expect(await inventory.getCampaignStock('flash_1', 'sku_phone')).toEqual({
+    campaignId: 'flash_1',
+    skuId: 'sku_phone',
+    cap: 10,
+    reserved: 10,
+    sold: 0,
+    available: 0,
+  });
+  const rows = await env.pool.query(`SELECT count(*)::int AS n FROM inventory.campaign_reservations WHERE campaign_id = 'flash_1'`);
+  expect(rows.rows[0].n).toBe(10);
+  // Normal stock of the SKU is a separate pool and was never touched.
+  expect(await inventory.getStock('sku_phone')).toMatchObject({ onHand: 0, reserved: 0 });
+});
+
+test('campaign stock: releases racing new buyers hand each freed unit to at most one buyer', async () => {
+  await inventory.allocateCampaignStock({ idempotencyKey: 'flash_2:allocate', campaignId: 'flash_2', skuId: 'sku_tv', cap: 5 });
+  const first = Array.from({ length: 5 }, (_, index) => `ord_h${index}:reserve-campaign-stock`);
+  await Promise.all(
+    first.map((key, index) => inventory.reserveCampaignStock({ idempotencyKey: key, campaignId: 'flash_2', skuId: 'sku_tv', quantity: 1, orderId: `ord_h${index}` })),
+  );
+  const settled = await Promise.allSettled([
+    ...first.slice(0, 3).map((key) => inventory.releaseCampaignStock({ idempotencyKey: key })),
+    ...Array.from({ length: 20 }, (_, index) =>
+      inventory.reserveCampaignStock({ idempotencyKey: `ord_k${index}:rcs`, campaignId: 'flash_2', skuId: 'sku_tv', quantity: 1, orderId: `ord_k${index}` }),
+    ),
+  ]);
+  outcomes(settled);
+  const newcomers = settled.slice(3).filter((result) => result.status === 'fulfilled').length;
+  expect(newcomers).toBeLessThanOrEqual(3);
+  expect(await inventory.getCampaignStock('flash_2', 'sku_tv')).toMatchObject({ reserved: 2 + newcomers, available: 3 - newcomers });
+});

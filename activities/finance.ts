@@ -1,8 +1,60 @@
+import {
+  cancelPaymentIntentSchema,
+  capturePaymentSchema,
+  createFinanceService,
+  createPaymentIntentSchema,
+  createSandboxProvider,
+  forfeitDepositSchema,
+  recognizeRevenueSchema,
+  recordPaymentSucceededSchema,
+  refundLatePaymentSchema,
+  refundPaymentSchema,
+  type CancelPaymentIntentInput,
+  type CapturePaymentInput,
+  type CreatePaymentIntentInput,
+  type ForfeitDepositInput,
+  type RecognizeRevenueInput,
+  type RecordPaymentSucceededInput,
+  type RefundLatePaymentInput,
+  type RefundPaymentInput,
+} from '../modules/finance';
 import type { ActivityDeps } from './deps';
+import { asActivity } from './errors';
 
-/** Activities of the finance module: thin wrappers over its service (see modules/README.md). */
-export function createFinanceActivities(_deps: ActivityDeps) {
-  return {};
+/**
+ * Activities of the finance module: thin wrappers over its service (see modules/README.md).
+ * Compensations: cancelPaymentIntent undoes createPaymentIntent (same key); a captured payment is
+ * undone by refundPayment. Revenue recognition and forfeits are final and have none.
+ */
+export function createFinanceActivities(deps: ActivityDeps) {
+  const provider = deps.payments ?? createSandboxProvider({ pool: deps.pool, clock: deps.clock });
+  const finance = createFinanceService({ pool: deps.pool, provider, clock: deps.clock });
+  return {
+    async createPaymentIntent(input: CreatePaymentIntentInput) {
+      return asActivity(() => finance.createPaymentIntent(createPaymentIntentSchema.parse(input)));
+    },
+    async cancelPaymentIntent(input: CancelPaymentIntentInput) {
+      return asActivity(() => finance.cancelPaymentIntent(cancelPaymentIntentSchema.parse(input)));
+    },
+    async recordPaymentSucceeded(input: RecordPaymentSucceededInput) {
+      return asActivity(() => finance.recordPaymentSucceeded(recordPaymentSucceededSchema.parse(input)));
+    },
+    async capturePayment(input: CapturePaymentInput) {
+      return asActivity(() => finance.capturePayment(capturePaymentSchema.parse(input)));
+    },
+    async refundPayment(input: RefundPaymentInput) {
+      return asActivity(() => finance.refundPayment(refundPaymentSchema.parse(input)));
+    },
+    async refundLatePayment(input: RefundLatePaymentInput) {
+      return asActivity(() => finance.refundLatePayment(refundLatePaymentSchema.parse(input)));
+    },
+    async recognizeRevenue(input: RecognizeRevenueInput) {
+      return asActivity(() => finance.recognizeRevenue(recognizeRevenueSchema.parse(input)));
+    },
+    async forfeitDeposit(input: ForfeitDepositInput) {
+      return asActivity(() => finance.forfeitDeposit(forfeitDepositSchema.parse(input)));
+    },
+  };
 }
 
 export type FinanceActivities = ReturnType<typeof createFinanceActivities>;

@@ -1,0 +1,12 @@
+export { createFinanceService, type FinanceService, type FinanceServiceDeps } from './service';
+export * from './schemas';
+export * from './provider';
+export { ACCOUNTS, type AccountCode, type EntryKind } from './accounts';
+export type { AccountBalance, JournalEntry, JournalLine } from './journal';
+export type { Payment, PaymentState } from './store';
+export type { CapturedPayment, CreatedIntent } from './payments';
+export type { RefundOutcome, SettledRefund } from './refunds';
+export type { Booking } from './recognition';
+export type { LatePaymentOutcome } from './late-payment';
+export type { ReconciliationDifference, ReconciliationReport } from './reconciliation';
+export * from './sandbox';

@@ -1,0 +1,140 @@
+import type { Pool, PoolClient } from 'pg';
+import { DomainError } from '../shared/errors';
+import { ACCOUNTS, type AccountCode, type EntryKind } from './accounts';
+
+export interface JournalLine {
+  account: AccountCode;
+  debitFen: number;
+  creditFen: number;
+}
+
+export interface NewEntry {
+  idempotencyKey: string;
+  kind: EntryKind;
+  orderId: string | null;
+  currency: string;
+  /** The provider's transaction id for cash movements: what reconciliation matches on. */
+  externalRef?: string;
+  memo?: string;
+  at: Date;
+  lines: JournalLine[];
+}
+
+export interface JournalEntry {
+  entryId: number;
+  idempotencyKey: string;
+  kind: EntryKind;
+  orderId: string | null;
+  currency: string;
+  externalRef: string | null;
+  createdAt: string;
+  lines: JournalLine[];
+}
+
+export const debit = (account: AccountCode, fen: number): JournalLine => ({ account, debitFen: fen, creditFen: 0 });
+export const credit = (account: AccountCode, fen: number): JournalLine => ({ account, debitFen: 0, creditFen: fen });
+
+/**
+ * Posts a balanced entry once per idempotency key (a repeat returns the first entry's id). An
+ * unbalanced entry is a bug in the caller: refused here, and by the deferred trigger at commit.
+ */
+export async function postEntry(client: PoolClient, entry: NewEntry): Promise<{ entryId: number; replayed: boolean }> {
+  const lines = entry.lines.filter((line) => line.debitFen !== 0 || line.creditFen !== 0);
+  assertBalanced(lines);
+  const inserted = await client.query<{ id: string }>(
+    `INSERT INTO finance.journal_entries (idempotency_key, kind, order_id, currency, external_ref, memo, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+    [entry.idempotencyKey, entry.kind, entry.orderId, entry.currency, entry.externalRef ?? null, entry.memo ?? null, entry.at],
+  );
+  if (!inserted.rows[0]) {
+    const existing = await client.query<{ id: string }>('SELECT id FROM finance.journal_entries WHERE idempotency_key = $1', [entry.idempotencyKey]);
+    return { entryId: Number(existing.rows[0].id), replayed: true };
+  }
+  const entryId = Number(inserted.rows[0].id);
+  await client.query(
+    `INSERT INTO finance.journal_lines (entry_id, account, debit_fen, credit_fen)
+     SELECT $1, account, debit_fen, credit_fen FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS l(account, debit_fen, credit_fen)`,
+    [entryId, lines.map((line) => line.account), lines.map((line) => line.debitFen), lines.map((line) => line.creditFen)],
+  );
+  return { entryId, replayed: false };
+}
+
+export function assertBalanced(lines: JournalLine[]): void {
+  const known = new Set<string>(Object.values(ACCOUNTS));
+  for (const line of lines) {
+    const oneSided = (line.debitFen > 0 && line.creditFen === 0) || (line.creditFen > 0 && line.debitFen === 0);
+    if (!known.has(line.account) || !oneSided || !Number.isSafeInteger(line.debitFen) || !Number.isSafeInteger(line.creditFen)) {
+      throw new DomainError('INVALID_JOURNAL_LINE', `invalid journal line ${JSON.stringify(line)}`, { line });
+    }
+  }
+  const debits = lines.reduce((sum, line) => sum + line.debitFen, 0);
+  const credits = lines.reduce((sum, line) => sum + line.creditFen, 0);
+  if (lines.length < 2 || debits !== credits) {
+    throw new DomainError('UNBALANCED_ENTRY', `entry does not balance: debits ${debits}, credits ${credits}`, { debits, credits });
+  }
+}
+
+/** What the journal says about one order: money still unearned, and recognised revenue net of returns. */
+export async function orderPosition(db: Pool | PoolClient, orderId: string): Promise<{ unearnedFen: number; netRevenueFen: number }> {
+  const sums = await db.query<{ account: string; net_credit: string }>(
+    `SELECT l.account, SUM(l.credit_fen - l.debit_fen) AS net_credit
+       FROM finance.journal_lines l JOIN finance.journal_entries e ON e.id = l.entry_id
+      WHERE e.order_id = $1 GROUP BY l.account`,
+    [orderId],
+  );
+  const netCredit = (account: AccountCode) => Number(sums.rows.find((row) => row.account === account)?.net_credit ?? 0);
+  return { unearnedFen: netCredit(ACCOUNTS.prepayments), netRevenueFen: netCredit(ACCOUNTS.revenue) + netCredit(ACCOUNTS.salesReturns) };
+}
+
+export interface AccountBalance {
+  account: AccountCode;
+  currency: string;
+  debitFen: number;
+  creditFen: number;
+  /** On the account's normal side: positive for an asset holding money, a liability owed, income earned. */
+  balanceFen: number;
+}
+
+export async function accountBalances(db: Pool | PoolClient): Promise<AccountBalance[]> {
+  const rows = await db.query<{ account: AccountCode; normal_side: 'debit' | 'credit'; currency: string; debits: string; credits: string }>(
+    `SELECT a.code AS account, a.normal_side, e.currency, SUM(l.debit_fen) AS debits, SUM(l.credit_fen) AS credits
+       FROM finance.journal_lines l
+       JOIN finance.journal_entries e ON e.id = l.entry_id
+       JOIN finance.accounts a ON a.code = l.account
+      GROUP BY a.code, a.normal_side, e.currency ORDER BY a.code, e.currency`,
+  );
+  return rows.rows.map((row) => {
+    const debitFen = Number(row.debits);
+    const creditFen = Number(row.credits);
+    return { account: row.account, currency: row.currency, debitFen, creditFen, balanceFen: row.normal_side === 'debit' ? debitFen - creditFen : creditFen - debitFen };
+  });
+}
+
+export async function entriesForOrder(db: Pool | PoolClient, orderId: string): Promise<JournalEntry[]> {
+  const rows = await db.query<{
+    id: string;
+    idempotency_key: string;
+    kind: EntryKind;
+    order_id: string | null;
+    currency: string;
+    external_ref: string | null;
+    created_at: Date;
+    lines: { account: AccountCode; debit_fen: number; credit_fen: number }[];
+  }>(
+    `SELECT e.id, e.idempotency_key, e.kind, e.order_id, e.currency, e.external_ref, e.created_at,
+            json_agg(json_build_object('account', l.account, 'debit_fen', l.debit_fen, 'credit_fen', l.credit_fen) ORDER BY l.id) AS lines
+       FROM finance.journal_entries e JOIN finance.journal_lines l ON l.entry_id = e.id
+      WHERE e.order_id = $1 GROUP BY e.id ORDER BY e.id`,
+    [orderId],
+  );
+  return rows.rows.map((row) => ({
+    entryId: Number(row.id),
+    idempotencyKey: row.idempotency_key,
+    kind: row.kind,
+    orderId: row.order_id,
+    currency: row.currency,
+    externalRef: row.external_ref,
+    createdAt: row.created_at.toISOString(),
+    lines: row.lines.map((line) => ({ account: line.account, debitFen: Number(line.debit_fen), creditFen: Number(line.credit_fen) })),
+  }));
+}

@@ -1,0 +1,104 @@
+import { ACCOUNTS } from './accounts';
+import type { ProviderTransaction } from './provider';
+import { reconcileSchema, type ReconcileInput } from './schemas';
+import type { FinanceContext } from './store';
+
+export interface ReconciliationDifference {
+  kind: 'MISSING_IN_LEDGER' | 'MISSING_AT_PROVIDER' | 'AMOUNT_MISMATCH';
+  /** The provider's transaction id (capture or refund), or `entry:<id>` for a cash entry without one. */
+  transactionId: string;
+  orderId: string | null;
+  /** Signed cash movement: positive for money in (capture), negative for money out (refund). */
+  providerAmountFen: number | null;
+  ledgerAmountFen: number | null;
+}
+
+export interface ReconciliationReport {
+  reportId: number;
+  date: string;
+  status: 'CLEAN' | 'DIFFERENCES';
+  providerCount: number;
+  ledgerCount: number;
+  providerNetFen: number;
+  ledgerNetFen: number;
+  differences: ReconciliationDifference[];
+}
+
+interface LedgerMovement {
+  ref: string;
+  orderId: string | null;
+  currency: string;
+  netFen: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Compares one UTC day of the provider's transactions with the ledger's cash movements, matched by
+ * the provider's transaction id (journal_entries.external_ref). A transaction booked on the other
+ * side of midnight is matched across days rather than reported twice as missing.
+ */
+export function createReconciliation(context: FinanceContext) {
+  const { pool, provider } = context;
+
+  async function ledgerMovements(where: string, params: unknown[]): Promise<LedgerMovement[]> {
+    const rows = await pool.query<{ ref: string; order_id: string | null; currency: string; net: string }>(
+      `SELECT COALESCE(e.external_ref, 'entry:' || e.id) AS ref, e.order_id, e.currency, SUM(l.debit_fen - l.credit_fen) AS net
+         FROM finance.journal_entries e JOIN finance.journal_lines l ON l.entry_id = e.id
+        WHERE l.account = '${ACCOUNTS.cash}' AND ${where}
+        GROUP BY 1, e.order_id, e.currency`,
+      params,
+    );
+    return rows.rows.map((row) => ({ ref: row.ref, orderId: row.order_id, currency: row.currency, netFen: Number(row.net) }));
+  }
+
+  return {
+    async reconcile(input: ReconcileInput): Promise<ReconciliationReport> {
+      const { date } = reconcileSchema.parse(input);
+      const from = new Date(`${date}T00:00:00.000Z`);
+      const to = new Date(from.getTime() + DAY_MS);
+      const providerDay = await provider.listTransactions({ from, to });
+      const providerNearby = await provider.listTransactions({ from: new Date(from.getTime() - DAY_MS), to: new Date(to.getTime() + DAY_MS) });
+      const ledgerDay = await ledgerMovements('e.created_at >= $1 AND e.created_at < $2', [from, to]);
+      const ledgerForProviderDay = await ledgerMovements('e.external_ref = ANY($1)', [providerDay.map((tx) => tx.transactionId)]);
+
+      const differences: ReconciliationDifference[] = [];
+      const ledgerByRef = new Map(ledgerForProviderDay.map((movement) => [movement.ref, movement]));
+      for (const tx of providerDay) {
+        const booked = ledgerByRef.get(tx.transactionId);
+        const providerAmountFen = signed(tx);
+        if (!booked) {
+          differences.push({ kind: 'MISSING_IN_LEDGER', transactionId: tx.transactionId, orderId: tx.orderId, providerAmountFen, ledgerAmountFen: null });
+        } else if (booked.netFen !== providerAmountFen || booked.currency !== tx.currency) {
+          differences.push({ kind: 'AMOUNT_MISMATCH', transactionId: tx.transactionId, orderId: tx.orderId, providerAmountFen, ledgerAmountFen: booked.netFen });
+        }
+      }
+      const knownToProvider = new Set(providerNearby.map((tx) => tx.transactionId));
+      for (const movement of ledgerDay) {
+        if (!knownToProvider.has(movement.ref)) {
+          differences.push({ kind: 'MISSING_AT_PROVIDER', transactionId: movement.ref, orderId: movement.orderId, providerAmountFen: null, ledgerAmountFen: movement.netFen });
+        }
+      }
+
+      const report = {
+        date,
+        status: differences.length === 0 ? ('CLEAN' as const) : ('DIFFERENCES' as const),
+        providerCount: providerDay.length,
+        ledgerCount: ledgerDay.length,
+        providerNetFen: providerDay.reduce((sum, tx) => sum + signed(tx), 0),
+        ledgerNetFen: ledgerDay.reduce((sum, movement) => sum + movement.netFen, 0),
+        differences,
+      };
+      const stored = await pool.query<{ id: string }>(
+        `INSERT INTO finance.reconciliation_reports (report_date, status, provider_count, ledger_count, provider_net_fen, ledger_net_fen, differences)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+        [date, report.status, report.providerCount, report.ledgerCount, report.providerNetFen, report.ledgerNetFen, JSON.stringify(differences)],
+      );
+      return { reportId: Number(stored.rows[0].id), ...report };
+    },
+  };
+}
+
+function signed(tx: ProviderTransaction): number {
+  return tx.kind === 'capture' ? tx.amountFen : -tx.amountFen;
+}

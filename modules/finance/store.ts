@@ -1,0 +1,86 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Clock } from '../shared/db';
+import type { OperationLog } from '../shared/idempotency';
+import type { PaymentProvider } from './provider';
+
+export const FINANCE_LOG: OperationLog = { schema: 'finance' };
+
+export interface FinanceContext {
+  pool: Pool;
+  provider: PaymentProvider;
+  clock: Clock;
+}
+
+export type PaymentState = 'REQUIRES_PAYMENT' | 'AUTHORIZED' | 'CAPTURED' | 'CANCELLED';
+
+export interface Payment {
+  paymentId: number;
+  orderId: string;
+  intentId: string;
+  currency: string;
+  amountFen: number;
+  capturedFen: number;
+  refundedFen: number;
+  forfeitedFen: number;
+  state: PaymentState;
+  captureId: string | null;
+}
+
+interface PaymentRow {
+  id: string;
+  order_id: string;
+  intent_id: string;
+  currency: string;
+  amount_fen: string;
+  captured_fen: string;
+  refunded_fen: string;
+  forfeited_fen: string;
+  state: PaymentState;
+  capture_id: string | null;
+}
+
+export function toPayment(row: PaymentRow): Payment {
+  return {
+    paymentId: Number(row.id),
+    orderId: row.order_id,
+    intentId: row.intent_id,
+    currency: row.currency,
+    amountFen: Number(row.amount_fen),
+    capturedFen: Number(row.captured_fen),
+    refundedFen: Number(row.refunded_fen),
+    forfeitedFen: Number(row.forfeited_fen),
+    state: row.state,
+    captureId: row.capture_id,
+  };
+}
+
+/** Captured money of a payment that is neither refunded (or being refunded) nor forfeited. */
+export const refundableFen = (payment: Payment) => payment.capturedFen - payment.refundedFen - payment.forfeitedFen;
+
+export async function paymentByIntent(db: Pool | PoolClient, intentId: string, lock = false): Promise<Payment | undefined> {
+  const found = await db.query<PaymentRow>(`SELECT * FROM finance.payments WHERE intent_id = $1${lock ? ' FOR UPDATE' : ''}`, [intentId]);
+  return found.rows[0] && toPayment(found.rows[0]);
+}
+
+/**
+ * Locks every payment of the order, in id order: the order's lock for anything that reads its
+ * position and then books (refunds, revenue, forfeits), so those never interleave or deadlock.
+ */
+export async function lockOrderPayments(client: PoolClient, orderId: string): Promise<Payment[]> {
+  const rows = await client.query<PaymentRow>('SELECT * FROM finance.payments WHERE order_id = $1 ORDER BY id FOR UPDATE', [orderId]);
+  return rows.rows.map(toPayment);
+}
+
+export async function paymentsForOrder(db: Pool | PoolClient, orderId: string): Promise<Payment[]> {
+  const rows = await db.query<PaymentRow>('SELECT * FROM finance.payments WHERE order_id = $1 ORDER BY id', [orderId]);
+  return rows.rows.map(toPayment);
+}
+
+/** Refunds reserved but not yet settled: promised back to the buyer, so not recognisable or forfeitable. */
+export async function pendingRefundsFen(client: PoolClient, orderId: string): Promise<number> {
+  const pending = await client.query<{ total: string }>(
+    `SELECT COALESCE(SUM(amount_fen), 0) AS total FROM finance.refunds WHERE order_id = $1 AND state = 'PENDING'`,
+    [orderId],
+  );
+  return Number(pending.rows[0].total);
+}

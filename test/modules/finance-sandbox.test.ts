@@ -1,0 +1,180 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import request from 'supertest';
+import {
+  createFinanceService,
+  createSandboxProvider,
+  createSandboxRouter,
+  signWebhook,
+  verifyWebhookSignature,
+  type FinanceService,
+  type SandboxProvider,
+  type WebhookEvent,
+} from '../../modules/finance';
+import { createTestEnv, type TestEnv } from '../support/harness';
+
+const SECRET = 'whsec_test_secret';
+
+interface Delivery {
+  event: WebhookEvent;
+  rawBody: string;
+  signature: string;
+  receivedAt: number;
+  status: number;
+}
+
+let env: TestEnv;
+let server: Server;
+let sandbox: SandboxProvider;
+let finance: FinanceService;
+const deliveries: Delivery[] = [];
+/** Event ids the receiver answers 500 for, as many times as listed. */
+const failuresToAnswer: string[] = [];
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  const receiver = express();
+  receiver.post('/payments/webhook', express.raw({ type: '*/*' }), (req, res) => {
+    const rawBody = (req.body as Buffer).toString('utf8');
+    const event = JSON.parse(rawBody) as WebhookEvent;
+    const failIndex = failuresToAnswer.indexOf(event.id);
+    const status = failIndex >= 0 ? 500 : 204;
+    if (failIndex >= 0) failuresToAnswer.splice(failIndex, 1);
+    deliveries.push({ event, rawBody, signature: String(req.header('X-Sandbox-Signature')), receivedAt: Date.now(), status });
+    res.status(status).end();
+  });
+  server = await new Promise<Server>((resolve) => {
+    const listening = receiver.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  sandbox = createSandboxProvider({
+    pool: env.pool,
+    webhook: { url: `http://127.0.0.1:${port}/payments/webhook`, secret: SECRET, baseDelayMs: 50 },
+  });
+  finance = createFinanceService({ pool: env.pool, provider: sandbox });
+});
+
+afterAll(async () => {
+  await sandbox.close();
+  await new Promise((resolve) => server.close(resolve));
+  await env.close();
+});
+
+async function eventually<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const accepted = (eventId: string) => () => deliveries.find((delivery) => delivery.event.id === eventId && delivery.status === 204);
+
+describe('webhooks', () => {
+  test('a payment is announced asynchronously by a signed webhook, after the pay call returned', async () => {
+    const app = express().use(createSandboxRouter(sandbox));
+    const { intentId } = await finance.createPaymentIntent({ idempotencyKey: 'ord_hook:intent', orderId: 'ord_hook', amountFen: 4_321 });
+    await request(app).post('/sandbox/behaviour').send({ action: 'delay', orderId: 'ord_hook', delayMs: 300, count: 1 }).expect(201);
+
+    const paidAt = Date.now();
+    const paid = await request(app).post(`/sandbox/intents/${intentId}/pay`).expect(200);
+    expect(paid.body).toMatchObject({ intentId, status: 'authorized', outcome: 'succeeded' });
+    expect(deliveries.find((delivery) => delivery.event.id === paid.body.eventId)).toBeUndefined();
+
+    const delivery = await eventually(accepted(paid.body.eventId));
+    expect(delivery.receivedAt - paidAt).toBeGreaterThanOrEqual(290);
+    expect(delivery.event).toMatchObject({
+      type: 'payment.succeeded',
+      data: { orderId: 'ord_hook', intentId, amountFen: 4_321, currency: 'CNY' },
+    });
+    expect(delivery.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(verifyWebhookSignature(SECRET, delivery.signature, delivery.rawBody, 300)).toBe(true);
+    // Paying again is a no-op: no second event.
+    expect((await request(app).post(`/sandbox/intents/${intentId}/pay`).expect(200)).body.outcome).toBe('already');
+  });
+
+  test('verifyWebhookSignature rejects a tampered body, a wrong secret, a stale timestamp and garbage', () => {
+    const rawBody = JSON.stringify({ id: 'evt_1', type: 'payment.succeeded', data: { amountFen: 100 } });
+    const now = Math.floor(Date.now() / 1000);
+    const header = signWebhook(SECRET, rawBody, now);
+    expect(verifyWebhookSignature(SECRET, header, rawBody, 300)).toBe(true);
+    expect(verifyWebhookSignature(SECRET, header, rawBody.replace('100', '999'), 300)).toBe(false);
+    expect(verifyWebhookSignature('whsec_other', header, rawBody, 300)).toBe(false);
+    const stale = signWebhook(SECRET, rawBody, now - 301);
+    expect(verifyWebhookSignature(SECRET, stale, rawBody, 300)).toBe(false);
+    expect(verifyWebhookSignature(SECRET, stale, rawBody, 600)).toBe(true);
+    expect(verifyWebhookSignature(SECRET, undefined, rawBody, 300)).toBe(false);
+    expect(verifyWebhookSignature(SECRET, 't=abc,v1=zz', rawBody, 300)).toBe(false);
+    const flipped = header.slice(0, -1) + (header.endsWith('0') ? '1' : '0');
+    expect(verifyWebhookSignature(SECRET, flipped, rawBody, 300)).toBe(false);
+  });
+
+  test('a declined payment produces a payment.failed event and leaves the intent payable', async () => {
+    const { intentId } = await finance.createPaymentIntent({ idempotencyKey: 'ord_decline:intent', orderId: 'ord_decline', amountFen: 999 });
+    await sandbox.addBehaviour({ action: 'decline', operation: 'pay', orderId: 'ord_decline', count: 1 });
+    const declined = await sandbox.pay(intentId);
+    expect(declined.outcome).toBe('failed');
+    const delivery = await eventually(accepted(declined.eventId!));
+    expect(delivery.event).toMatchObject({ type: 'payment.failed', data: { intentId, orderId: 'ord_decline', failureReason: 'card_declined' } });
+    expect(verifyWebhookSignature(SECRET, delivery.signature, delivery.rawBody, 300)).toBe(true);
+    expect((await sandbox.getIntent(intentId)).status).toBe('requires_payment');
+    expect((await sandbox.pay(intentId)).outcome).toBe('succeeded');
+  });
+
+  test('a receiver answering 500 gets the same event again (same id) until it accepts', async () => {
+    const { intentId } = await finance.createPaymentIntent({ idempotencyKey: 'ord_retry:intent', orderId: 'ord_retry', amountFen: 1_200 });
+    await sandbox.addBehaviour({ action: 'delay', orderId: 'ord_retry', delayMs: 100, count: 1 });
+    const paid = await sandbox.pay(intentId);
+    failuresToAnswer.push(paid.eventId!, paid.eventId!);
+    await eventually(accepted(paid.eventId!));
+    const attempts = deliveries.filter((delivery) => delivery.event.id === paid.eventId);
+    expect(attempts.map((attempt) => attempt.status)).toEqual([500, 500, 204]);
+    // Backoff from a 50 ms base: 50 ms, then 100 ms.
+    expect(attempts[1].receivedAt - attempts[0].receivedAt).toBeGreaterThanOrEqual(45);
+    expect(attempts[2].receivedAt - attempts[1].receivedAt).toBeGreaterThanOrEqual(95);
+    const stored = await env.pool.query('SELECT attempts, delivered_at IS NOT NULL AS delivered FROM finance_sandbox.webhook_events WHERE id = $1', [paid.eventId]);
+    expect(stored.rows).toEqual([{ attempts: 3, delivered: true }]);
+  });
+
+  test('a refund is announced by a refund.succeeded event with the provider refund id', async () => {
+    const { intentId } = await finance.createPaymentIntent({ idempotencyKey: 'ord_refund_hook:intent', orderId: 'ord_refund_hook', amountFen: 3_000 });
+    await sandbox.pay(intentId);
+    await finance.capturePayment({ idempotencyKey: 'ord_refund_hook:capture', orderId: 'ord_refund_hook', intentId });
+    const outcome = await finance.refundPayment({ idempotencyKey: 'ord_refund_hook:refund', orderId: 'ord_refund_hook', amountFen: 1_000, reason: 'x' });
+    const refundId = outcome.refunds[0].providerRefundId;
+    const delivery = await eventually(() =>
+      deliveries.find((candidate) => candidate.event.type === 'refund.succeeded' && candidate.event.data.refundId === refundId),
+    );
+    expect(delivery.event.data).toMatchObject({ intentId, orderId: 'ord_refund_hook', amountFen: 1_000 });
+    const ids = deliveries.filter((candidate) => candidate.status === 204).map((candidate) => candidate.event.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('events written by a sandbox without a webhook target are sent by one that has it', async () => {
+    const silent = createSandboxProvider({ pool: env.pool });
+    const { intentId } = await silent.createPaymentIntent({ idempotencyKey: 'ord_outbox:intent', orderId: 'ord_outbox', amountFen: 50, currency: 'CNY' });
+    const paid = await silent.pay(intentId);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(deliveries.find((delivery) => delivery.event.id === paid.eventId)).toBeUndefined();
+    expect(await sandbox.deliverPending()).toBeGreaterThanOrEqual(1);
+    await eventually(accepted(paid.eventId!));
+    await silent.close();
+  });
+});
+
+describe('sandbox HTTP endpoints', () => {
+  test('unknown intents are 404, bad behaviours 400, and the transaction list covers a range', async () => {
+    const app = express().use(createSandboxRouter(sandbox));
+    await request(app).post('/sandbox/intents/pi_nope/pay').expect(404);
+    await request(app).post('/sandbox/behaviour').send({ action: 'explode' }).expect(400);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const listed = await request(app).get('/sandbox/transactions').query({ from, to }).expect(200);
+    expect(listed.body).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'refund', orderId: 'ord_refund_hook', amountFen: 1_000 })]));
+    await request(app).delete('/sandbox/behaviour').expect(204);
+    expect(Number((await env.pool.query('SELECT count(*) AS n FROM finance_sandbox.behaviours')).rows[0].n)).toBe(0);
+  });
+});

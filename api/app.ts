@@ -1,9 +1,11 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
+import { createSandboxRouter, type SandboxProvider } from '../modules/finance';
 import { authenticate } from './auth';
 import { healthRouter } from './health';
 import { ordersRouter } from './orders';
+import { paymentsRouter, type RequestWithRawBody } from './payments';
 import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
 import { docsPage, openApiDocument } from './openapi';
@@ -13,6 +15,8 @@ export interface ApiDeps {
   pool: Pool;
   temporal: Client;
   settings: ApiSettings;
+  /** The built-in sandbox payment provider, served under /sandbox when the engine uses it. */
+  sandbox?: SandboxProvider;
   log?: (line: string) => void;
 }
 
@@ -21,7 +25,15 @@ export function createApp(deps: ApiDeps): Express {
   const log = deps.log ?? console.error;
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '256kb' }));
+  // Keep the exact bytes too: webhook signatures are computed over them, not over re-serialised JSON.
+  app.use(
+    express.json({
+      limit: '256kb',
+      verify: (req, _res, buffer) => {
+        (req as RequestWithRawBody).rawBody = buffer;
+      },
+    }),
+  );
 
   app.use(healthRouter(deps));
   app.get('/openapi.json', (_req, res) => {
@@ -30,6 +42,10 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/docs', (_req, res) => {
     res.type('html').send(docsPage);
   });
+
+  // The payment provider authenticates by signature, the sandbox is the provider's own face.
+  app.use(paymentsRouter({ ...deps, webhookSecret: deps.settings.webhookSecret, taskQueue: deps.settings.taskQueue }));
+  if (deps.sandbox) app.use(createSandboxRouter(deps.sandbox));
 
   // Everything below needs a caller: a bearer token or an API key.
   app.use(authenticate(deps.settings.auth));

@@ -56,7 +56,9 @@ export async function standardOrderWorkflow(input: PlaceOrderInput, timeouts: Or
   setHandler(paymentSucceededSignal, (payment) => {
     if (seenPaymentEvents.has(payment.eventId)) return; // a replayed webhook: nothing twice
     seenPaymentEvents.add(payment.eventId);
-    if (order.status === 'PENDING_PAYMENT' && !cancellation && payment.intentId === order.view.payment.intentId) {
+    const ownIntent = payment.intentId === order.view.payment.intentId;
+    if (ownIntent && order.view.payment.status === 'SUCCEEDED') return; // the payment this order kept, again
+    if (order.status === 'PENDING_PAYMENT' && !cancellation && ownIntent) {
       order.view.payment = { ...order.view.payment, status: 'SUCCEEDED', paidAt: payment.paidAt };
       order.record('payment succeeded', { eventId: payment.eventId, amountFen: payment.amountFen });
     } else {
@@ -202,9 +204,12 @@ export async function standardOrderWorkflow(input: PlaceOrderInput, timeouts: Or
   await mustComplete.completeOrderPoints.executeWithOptions({ summary: 'pending points become available' }, [
     { idempotencyKey: key('complete-points'), memberId: input.customerId, orderId: input.orderId, completedSpendFen: keptFen },
   ]);
-  await mustComplete.recognizeRevenue.executeWithOptions({ summary: 'recognise revenue in the ledger' }, [
-    { idempotencyKey: key('recognize-revenue'), orderId: input.orderId, amountFen: keptFen, currency: input.currency },
-  ]);
+  if (order.view.totals.paidFen > 0) {
+    // All money of the order not refunded (or promised back by a refund in flight) becomes revenue.
+    await mustComplete.recognizeRevenue.executeWithOptions({ summary: 'recognise revenue in the ledger' }, [
+      { idempotencyKey: key('recognize-revenue'), orderId: input.orderId, currency: input.currency },
+    ]);
+  }
   order.record('completed', { revenueFen: keptFen }, 'COMPLETED');
   await projectOrder();
   await refundLatePayments(order, latePayments, key);
@@ -294,6 +299,9 @@ async function takePayment(input: PlaceOrderInput, order: OrderState, saga: Saga
         { idempotencyKey: key('refund-on-cancel'), orderId: input.orderId, amountFen, reason: 'order cancelled' },
       ]),
     );
+    await mustComplete.recordPaymentSucceeded.executeWithOptions({ summary: 'record the authorised payment' }, [
+      { idempotencyKey: key('record-payment'), orderId: input.orderId, intentId, amountFen, currency: input.currency },
+    ]);
     await mustComplete.capturePayment.executeWithOptions({ summary: 'capture the payment' }, [
       { idempotencyKey: key('capture'), orderId: input.orderId, intentId, amountFen, currency: input.currency },
     ]);

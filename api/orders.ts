@@ -19,7 +19,7 @@ import { principalOf, requireRole, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
-import { orderHandle, readOrder, runOrderUpdate } from './temporal';
+import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
 
 const OrderLineRequest = z.object({
   skuId: z.string().min(1).max(64),
@@ -185,7 +185,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
       staticSummary: `Standard order ${orderId} for ${customerId}`,
     }).catch(async (error) => {
       // Started and already finished (e.g. rejected earlier): the order itself answers below.
-      if ((error as Error).name === 'WorkflowExecutionAlreadyStartedError') return deps.temporal.workflow.getHandle(orderWorkflowId(orderId));
+      if (isError(error, 'WorkflowExecutionAlreadyStartedError')) return deps.temporal.workflow.getHandle(orderWorkflowId(orderId));
       throw error;
     });
 
@@ -250,7 +250,7 @@ async function readPlacement(
   } catch (error) {
     const closed = await projection.get(orderId);
     if (closed) return closed;
-    if ((error as Error).name === 'WorkflowNotFoundError') throw conflict(`order ${orderId} (${workflowId}) is no longer running`);
+    if (isError(error, 'WorkflowNotFoundError')) throw conflict(`order ${orderId} (${workflowId}) is no longer running`);
     throw error;
   }
 }

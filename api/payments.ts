@@ -1,5 +1,5 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
@@ -8,6 +8,7 @@ import { orderWorkflowId, paymentFailedSignal, paymentSucceededSignal } from '..
 import type { latePaymentRefundWorkflow } from '../workflows/order/late-payment';
 import { problemResponse, registry } from './openapi';
 import { ProblemError } from './problem';
+import { isError } from './temporal';
 
 /** Deliveries older than this are refused even with a valid signature (replay protection). */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -95,7 +96,7 @@ async function deliver(deps: PaymentsDeps, event: z.infer<typeof WebhookEvent>):
     }
     // capture / refund / cancel events confirm what the engine itself asked for: recorded only.
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    if (!isError(error, 'WorkflowNotFoundError')) throw error;
     // The order's workflow has finished (cancelled, say): money that arrives now goes back.
     if (event.type === 'payment.succeeded') {
       await deps.temporal.workflow
@@ -108,7 +109,7 @@ async function deliver(deps: PaymentsDeps, event: z.infer<typeof WebhookEvent>):
           staticSummary: `Refund a payment that reached finished order ${orderId}`,
         })
         .catch((startError) => {
-          if ((startError as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw startError;
+          if (!isError(startError, 'WorkflowExecutionAlreadyStartedError')) throw startError;
         });
     }
   }

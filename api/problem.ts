@@ -72,12 +72,12 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
     if (res.headersSent) return;
     if (error instanceof ProblemError) {
       return sendProblem(res, {
+        ...error.extensions, // first: an extension can never replace a standard member
         type: TYPE_BASE + error.slug,
         title: error.title,
         status: error.status,
         detail: error.message,
         instance: req.originalUrl,
-        ...error.extensions,
       });
     }
     if (error instanceof z.ZodError) return sendProblem(res, validationProblem(error, req.originalUrl));

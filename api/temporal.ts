@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderProjection } from '../modules/orders/projection';
 import { getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/order/definitions';
@@ -16,7 +16,7 @@ export async function readOrder(temporal: Client, projection: OrderProjection, o
   try {
     return await orderHandle(temporal, orderId).query(getOrderQuery);
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError) && (error as Error).name !== 'QueryNotRegisteredError') throw error;
+    if (!isError(error, 'WorkflowNotFoundError')) throw error;
   }
   const stored = await projection.get(orderId);
   if (!stored) throw notFound(`order ${orderId}`);
@@ -37,12 +37,20 @@ export async function runOrderUpdate<Arg>(
   try {
     return await orderHandle(temporal, order.orderId).executeUpdate(update, { args: [arg] });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) {
-      throw conflict((error.cause as Error | undefined)?.message ?? error.message, { orderId: order.orderId, status: order.status });
+    if (isError(error, 'WorkflowUpdateFailedError')) {
+      throw conflict(((error as Error).cause as Error | undefined)?.message ?? (error as Error).message, { orderId: order.orderId, orderStatus: order.status });
     }
-    if (error instanceof WorkflowNotFoundError) {
-      throw conflict(`order ${order.orderId} is ${order.status}; it accepts no more actions`, { orderId: order.orderId, status: order.status });
+    if (isError(error, 'WorkflowNotFoundError')) {
+      throw conflict(`order ${order.orderId} is ${order.status}; it accepts no more actions`, { orderId: order.orderId, orderStatus: order.status });
     }
     throw error;
   }
+}
+
+/**
+ * Matches SDK errors by name: `instanceof` fails when two copies of an SDK package are loaded (the
+ * SDK's own packages nest their dependencies, and test runners load modules per file).
+ */
+export function isError(error: unknown, name: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
 }

@@ -160,7 +160,7 @@ test('payment timeout cancels: stock, coupon and points restored; a payment arri
   const order = placed.body as OrderView;
 
   // The buyer pays just in time, but the provider's callback is held back past the payment deadline.
-  await api.sandbox.addBehaviour({ kind: 'delay', operation: 'webhook', orderId: order.orderId, delayMs: 6_000 });
+  await api.sandbox.addBehaviour({ action: 'delay', operation: 'webhook', orderId: order.orderId, delayMs: 6_000 });
   await pay(order.payment.intentId!);
 
   const cancelled = await waitForStatus(memberId, order.orderId, 'CANCELLED');
@@ -171,16 +171,16 @@ test('payment timeout cancels: stock, coupon and points restored; a payment arri
   expect(await memberPoints(memberId)).toEqual({ available: 2_000, held: 0, pending: 0 });
 
   // The late callback reaches a finished order: the money is given back, never kept.
-  await eventually(async () => {
-    const events = await env.pool.query(`SELECT 1 FROM orders.payment_events WHERE order_id = $1 AND kind = 'payment.succeeded'`, [order.orderId]);
-    return events.rowCount ? true : undefined;
+  const eventId = await eventually(async () => {
+    const events = await env.pool.query<{ event_id: string }>(
+      `SELECT event_id FROM orders.payment_events WHERE order_id = $1 AND kind = 'payment.succeeded'`,
+      [order.orderId],
+    );
+    return events.rows[0]?.event_id;
   }, 20_000, 'the late payment callback');
-  const late = await eventually(async () => {
-    const runs = env.temporal.workflow.list({ query: `WorkflowType = "latePaymentRefundWorkflow" AND ExecutionStatus = "Completed"` });
-    for await (const run of runs) if (run.workflowId.startsWith('late-payment-')) return run;
-    return undefined;
-  }, 20_000, 'the late payment refund');
-  expect(late.status.name).toBe('COMPLETED');
+  const lateRefund = env.temporal.workflow.getHandle(`late-payment-${eventId}`);
+  await lateRefund.result();
+  expect((await lateRefund.describe()).status.name).toBe('COMPLETED');
   const intent = await api.sandbox.getIntent(order.payment.intentId!);
   expect(intent.capturedFen - intent.refundedFen).toBe(0);
   expect(intent.status).toBe('cancelled');

@@ -1,3 +1,4 @@
+import { eventually as eventuallyAsync } from '../support/api-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
@@ -135,8 +136,12 @@ describe('webhooks', () => {
     // Backoff from a 50 ms base: 50 ms, then 100 ms.
     expect(attempts[1].receivedAt - attempts[0].receivedAt).toBeGreaterThanOrEqual(45);
     expect(attempts[2].receivedAt - attempts[1].receivedAt).toBeGreaterThanOrEqual(95);
-    const stored = await env.pool.query('SELECT attempts, delivered_at IS NOT NULL AS delivered FROM finance_sandbox.webhook_events WHERE id = $1', [paid.eventId]);
-    expect(stored.rows).toEqual([{ attempts: 3, delivered: true }]);
+    // The receiver answered before the sandbox wrote down the delivery: wait for that write.
+    const stored = await eventuallyAsync(async () => {
+      const rows = await env.pool.query('SELECT attempts, delivered_at IS NOT NULL AS delivered FROM finance_sandbox.webhook_events WHERE id = $1', [paid.eventId]);
+      return rows.rows[0]?.delivered ? rows.rows : undefined;
+    }, 5_000, 'the delivery to be recorded');
+    expect(stored).toEqual([{ attempts: 3, delivered: true }]);
   });
 
   test('a refund is announced by a refund.succeeded event with the provider refund id', async () => {

@@ -3,6 +3,7 @@ import { createApp } from '../api/app';
 import { apiSettingsFromConfig } from '../api/settings';
 import { listen } from '../api/server';
 import { ConfigError, loadConfig, loadDotEnv } from '../infra/config';
+import { createSandboxProvider } from '../modules/finance';
 import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
@@ -62,7 +63,16 @@ async function main(): Promise<void> {
 
     const temporal = await connectClient(target);
     cleanups.push(() => temporal.connection.close());
-    const http = await listen(createApp({ pool, temporal, log, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
+    // The built-in sandbox payment provider: its webhooks come back to this API, signed.
+    const apiUrl = config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;
+    const sandbox = createSandboxProvider({
+      pool,
+      webhook: { url: `${apiUrl}/payments/webhook`, secret: config.PAYMENT_WEBHOOK_SECRET },
+      pollIntervalMs: 1_000,
+    });
+    cleanups.push(() => sandbox.close());
+    const app = createApp({ pool, temporal, log, sandbox, settings: apiSettingsFromConfig(config) });
+    const http = await listen(app, config.API_PORT, config.API_HOST);
     cleanups.push(() => http.close());
 
     const api = `http://${config.API_HOST}:${config.API_PORT}`;
@@ -72,6 +82,7 @@ async function main(): Promise<void> {
         'Order engine is running:',
         `  API            ${api}   (health: ${api}/healthz)`,
         `  API docs       ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
+        `  Payments       sandbox provider at ${api}/sandbox (webhooks to ${apiUrl}/payments/webhook)`,
         `  Temporal       ${stack.temporalAddress}  namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TASK_QUEUE}"`,
         `  Temporal UI    ${stack.temporalUiUrl ?? '(external cluster: use its own UI)'}`,
         `  PostgreSQL     ${redact(stack.databaseUrl)}`,

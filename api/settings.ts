@@ -13,10 +13,14 @@ export interface ApiSettings {
 /** Development only: lets `npm start` and `npm run token` work without configuring a secret. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret';
 
+/** Development only: API keys for trying the warehouse, support and admin endpoints (README "Try it"). */
+export const DEVELOPMENT_API_KEYS = 'dev-warehouse-key=warehouse:wh_shanghai,dev-support-key=support:agent_demo,dev-admin-key=admin:ops_demo';
+
 export function apiSettingsFromConfig(config: Config): ApiSettings {
+  const apiKeys = config.API_KEYS ?? (config.NODE_ENV === 'development' ? DEVELOPMENT_API_KEYS : undefined);
   return {
     taskQueue: config.TASK_QUEUE,
-    auth: { jwtSecret: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET, apiKeys: parseApiKeys(config.API_KEYS) },
+    auth: { jwtSecret: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET, apiKeys: parseApiKeys(apiKeys) },
     webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
     orderTimeouts: {
       paymentMs: config.PAYMENT_TIMEOUT,

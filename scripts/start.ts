@@ -4,6 +4,7 @@ import { apiSettingsFromConfig } from '../api/settings';
 import { listen } from '../api/server';
 import { ConfigError, loadConfig, loadDotEnv } from '../infra/config';
 import { createSandboxProvider } from '../modules/finance';
+import { seedDemoShop } from './seed-data';
 import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
 
     const pool = new Pool({ connectionString: stack.databaseUrl, max: config.DB_POOL_MAX });
     cleanups.push(() => pool.end());
+    // The demo shop of the README's examples (idempotent); not in production.
+    const demo = config.NODE_ENV === 'production' ? undefined : await seedDemoShop(pool);
 
     log('Bundling workflows and starting the worker');
     const workerConnection = await connectWorkerConnection(target);
@@ -87,6 +90,12 @@ async function main(): Promise<void> {
         `  Temporal UI    ${stack.temporalUiUrl ?? '(external cluster: use its own UI)'}`,
         `  PostgreSQL     ${redact(stack.databaseUrl)}`,
         `  Data folder    ${config.DATABASE_URL && config.TEMPORAL_ADDRESS ? '(not used: external servers)' : config.DATA_DIR}`,
+        ...(demo
+          ? [
+              `  Demo shop      members mem_alice (5,000 points, coupon ${demo.aliceCouponId}) and mem_bob; SKUs sku_longjing_250g, sku_teapot_yixing, sku_mooncake_box`,
+              `  Try it         TOKEN=$(npm run -s token -- customer mem_alice); see README "Try it"`,
+            ]
+          : []),
         'Press Ctrl-C to stop everything.',
         '',
       ].join('\n'),

@@ -1,0 +1,61 @@
+import type { Pool } from 'pg';
+import { createCatalogService } from '../modules/catalog';
+import { createInventoryService } from '../modules/inventory';
+import { createMarketingService } from '../modules/marketing';
+import { createMemberService } from '../modules/member';
+
+/**
+ * The demo shop the README's example requests use. Idempotent: every record has a fixed id or key,
+ * so seeding again (every `npm start` does) changes nothing that is already there.
+ */
+export async function seedDemoShop(pool: Pool, now = new Date()): Promise<{ aliceCouponId: string }> {
+  const catalog = createCatalogService({ pool });
+  const inventory = createInventoryService({ pool });
+  const member = createMemberService({ pool });
+  const marketing = createMarketingService({ pool });
+
+  const products = [
+    { id: 'prod_longjing', name: 'West Lake Longjing tea', skus: [{ id: 'sku_longjing_250g', name: 'Longjing 250 g', listPriceFen: 12_800 }] },
+    { id: 'prod_teapot', name: 'Yixing clay teapot', skus: [{ id: 'sku_teapot_yixing', name: 'Yixing teapot 300 ml', listPriceFen: 39_900 }] },
+    { id: 'prod_mooncake', name: 'Mooncake gift box', skus: [{ id: 'sku_mooncake_box', name: 'Mooncake box of 8', listPriceFen: 26_800 }] },
+  ];
+  await inventory.upsertWarehouse({ id: 'wh_shanghai', name: 'Shanghai', priority: 1 });
+  await inventory.upsertWarehouse({ id: 'wh_beijing', name: 'Beijing', priority: 2 });
+  for (const product of products) {
+    await catalog.upsertProduct({ id: product.id, name: product.name });
+    for (const sku of product.skus) {
+      await catalog.upsertSku({ ...sku, productId: product.id });
+      // receiveStock is keyed: the demo stock arrives once, however often the seed runs.
+      await inventory.receiveStock({ idempotencyKey: `seed:${sku.id}:shanghai`, skuId: sku.id, warehouseId: 'wh_shanghai', quantity: 100 });
+      await inventory.receiveStock({ idempotencyKey: `seed:${sku.id}:beijing`, skuId: sku.id, warehouseId: 'wh_beijing', quantity: 50 });
+      await inventory.setLowStockThreshold({ skuId: sku.id, threshold: 10 });
+    }
+  }
+
+  await member.createMember({ id: 'mem_alice', name: 'Alice' });
+  await member.grantPoints({ idempotencyKey: 'seed:mem_alice:welcome', memberId: 'mem_alice', points: 5_000, reason: 'welcome gift' });
+  await member.createMember({ id: 'mem_bob', name: 'Bob' });
+
+  const day = 86_400_000;
+  await marketing.createCouponTemplate({
+    id: 'tpl_20_off_100',
+    name: '20 yuan off from 100 yuan',
+    kind: 'AMOUNT_OFF',
+    amountFen: 2_000,
+    minSpendFen: 10_000,
+    validFrom: new Date(now.getTime() - day),
+    validUntil: new Date(now.getTime() + 365 * day),
+  });
+  const coupon = await marketing.issueCoupon({ idempotencyKey: 'seed:tpl_20_off_100:mem_alice', templateId: 'tpl_20_off_100', memberId: 'mem_alice' });
+  await marketing.createPromotion({
+    id: 'promo_full_reduction',
+    name: 'Spend 200 save 20, spend 500 save 60',
+    tiers: [
+      { thresholdFen: 20_000, discountFen: 2_000 },
+      { thresholdFen: 50_000, discountFen: 6_000 },
+    ],
+    startsAt: new Date(now.getTime() - day),
+    endsAt: new Date(now.getTime() + 365 * day),
+  });
+  return { aliceCouponId: coupon.id };
+}

@@ -107,15 +107,3 @@ async function readOperation<T>(client: PoolClient, log: OperationLog, key: stri
   );
   return found.rows[0];
 }
-
-/** The DDL of an operations table; each module's migration contains a copy for its own schema. */
-export const OPERATIONS_TABLE_DDL = (schema: string) => `
-CREATE TABLE ${schema}.operations (
-  key            text PRIMARY KEY,
-  operation      text NOT NULL,
-  state          text NOT NULL CHECK (state IN ('APPLIED', 'COMPENSATED')),
-  result         jsonb,
-  compensation   jsonb,
-  applied_at     timestamptz NOT NULL DEFAULT now(),
-  compensated_at timestamptz
-);`;

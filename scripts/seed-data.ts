@@ -5,7 +5,8 @@ import { createMarketingService } from '../modules/marketing';
 import { createMemberService } from '../modules/member';
 
 /**
- * The demo shop the README's example requests use. Idempotent: every record has a fixed id or key,
+ * The demo shop the README's example requests use: catalogue, stock, members, a coupon, a full-reduction
+ * promotion and one campaign of each kind. Idempotent: every record has a fixed id or key,
  * so seeding again (every `npm start` does) changes nothing that is already there.
  */
 export async function seedDemoShop(pool: Pool, now = new Date()): Promise<{ aliceCouponId: string }> {
@@ -56,6 +57,46 @@ export async function seedDemoShop(pool: Pool, now = new Date()): Promise<{ alic
     ],
     startsAt: new Date(now.getTime() - day),
     endsAt: new Date(now.getTime() + 365 * day),
+  });
+
+  // One campaign of each kind, open from the first seed on (a repeat keeps the first definition).
+  const hour = 3_600_000;
+  await marketing.createCampaign({
+    id: 'cmp_flash_teapot',
+    name: 'Teapot flash sale',
+    kind: 'FLASH_SALE',
+    skuId: 'sku_teapot_yixing',
+    flashPriceFen: 19_900,
+    stockCap: 20,
+    perUserLimit: 1,
+    startsAt: new Date(now.getTime() - hour),
+    endsAt: new Date(now.getTime() + 7 * day),
+  });
+  await marketing.createCampaign({
+    id: 'cmp_group_longjing',
+    name: 'Longjing group-buy for 3',
+    kind: 'GROUP_BUY',
+    skuId: 'sku_longjing_250g',
+    groupPriceFen: 9_900,
+    groupSize: 3,
+    formationWindowMinutes: 24 * 60,
+    perUserLimit: 2,
+    startsAt: new Date(now.getTime() - hour),
+    endsAt: new Date(now.getTime() + 30 * day),
+  });
+  await marketing.createCampaign({
+    id: 'cmp_presale_mooncake',
+    name: 'Mooncake presale: pay 50, deduct 100',
+    kind: 'PRESALE',
+    skuId: 'sku_mooncake_box',
+    presalePriceFen: 26_800,
+    depositFen: 5_000,
+    depositValueFen: 10_000,
+    depositStart: new Date(now.getTime() - hour),
+    depositEnd: new Date(now.getTime() + 3 * day),
+    finalStart: new Date(now.getTime() + 3 * day),
+    finalEnd: new Date(now.getTime() + 5 * day),
+    depositRefundable: false,
   });
   return { aliceCouponId: coupon.id };
 }

@@ -21,4 +21,5 @@ test('the demo shop seeds once: seeding again (every npm start) changes nothing'
   expect((await member.getMember('mem_alice')).points).toEqual({ available: 5_000, pending: 0, held: 0 });
   expect((await marketing.findCoupon(first.aliceCouponId))?.state).toBe('AVAILABLE');
   expect((await marketing.listCoupons('mem_alice')).length).toBe(1);
+  expect((await marketing.listCampaigns()).map((campaign) => campaign.kind).sort()).toEqual(['FLASH_SALE', 'GROUP_BUY', 'PRESALE']);
 });

@@ -1,6 +1,8 @@
+import { createAfterSalesActivities } from './after-sales';
 import { createCatalogActivities } from './catalog';
 import type { ActivityDeps } from './deps';
 import { createFinanceActivities } from './finance';
+import { createFlashSaleActivities } from './flash-sale';
 import { createInventoryActivities } from './inventory';
 import { createMarketingActivities } from './marketing';
 import { createMemberActivities } from './member';
@@ -19,6 +21,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createMarketingActivities(deps),
     ...createFinanceActivities(deps),
     ...createOrderActivities(deps),
+    ...createAfterSalesActivities(deps),
+    ...createFlashSaleActivities(deps),
   };
 }
 

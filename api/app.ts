@@ -3,8 +3,15 @@ import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import { createSandboxRouter, type SandboxProvider } from '../modules/finance';
 import { authenticate } from './auth';
+import { supportConsoleRouter } from './console';
+import { refundsRouter } from './refunds';
+import { supportRouter } from './support';
+import { flashSalesRouter } from './flash-sales';
 import { healthRouter } from './health';
 import { ordersRouter } from './orders';
+import { presalesRouter } from './presales';
+import { groupsRouter } from './groups';
+import { adminCampaignsRouter } from './admin-campaigns';
 import { paymentsRouter, type RequestWithRawBody } from './payments';
 import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
@@ -35,6 +42,8 @@ export function createApp(deps: ApiDeps): Express {
     }),
   );
 
+  // Flash sales authenticate in their router; mounted early, as the hottest endpoint.
+  app.use(flashSalesRouter(deps));
   app.use(healthRouter(deps));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
@@ -49,8 +58,17 @@ export function createApp(deps: ApiDeps): Express {
 
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
   app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));
+  app.use(['/presales', '/group-buys', '/groups', '/admin/campaigns'], authenticate(deps.settings.auth));
+  app.use(presalesRouter(deps));
+  app.use(groupsRouter(deps));
+  app.use(adminCampaignsRouter(deps));
   app.use(ordersRouter(deps));
   app.use(warehouseRouter(deps));
+  // After-sales: the console page is public (it holds no data; its calls carry the agent's key).
+  app.use(supportConsoleRouter());
+  app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
+  app.use(refundsRouter(deps));
+  app.use(supportRouter(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

@@ -8,6 +8,19 @@ export interface ApiSettings {
   auth: AuthSettings;
   webhookSecret: string;
   orderTimeouts: OrderTimeouts;
+  /** Flash-sale orders (api/flash-sales.ts); unset: 5-minute payment timeout, no background sweeper. */
+  flashSale?: FlashSaleSettings;
+  /** Payment timeout of a group-buy member's order (ms); unset: 15 minutes. */
+  groupBuyPaymentMs?: number;
+}
+
+export interface FlashSaleSettings {
+  /** Payment timeout of a flash-sale order (ms). */
+  paymentMs: number;
+  /** How often this API process starts order workflows for admissions left without one (ms; 0 = never). */
+  sweepIntervalMs: number;
+  /** false: admission only, the workflow start is left to the sweeper (the admission benchmark). */
+  startWorkflows?: boolean;
 }
 
 /** Development only: lets `npm start` and `npm run token` work without configuring a secret. */
@@ -26,6 +39,10 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
       paymentMs: config.PAYMENT_TIMEOUT,
       autoConfirmDeliveryMs: config.DELIVERY_AUTO_CONFIRM,
       afterSalesWindowMs: config.AFTER_SALES_WINDOW,
+      refundDecisionMs: config.REFUND_DECISION_TIMEOUT,
+      returnShipmentMs: config.RETURN_SHIPMENT_WINDOW,
     },
+    flashSale: { paymentMs: config.FLASH_SALE_PAYMENT_TIMEOUT, sweepIntervalMs: config.FLASH_SALE_SWEEP_INTERVAL },
+    groupBuyPaymentMs: config.GROUP_BUY_PAYMENT_TIMEOUT,
   };
 }

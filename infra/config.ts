@@ -82,6 +82,14 @@ export const configSchema = z.object({
   PAYMENT_TIMEOUT: durationSchema.default(parseDuration('30m')),
   DELIVERY_AUTO_CONFIRM: durationSchema.default(parseDuration('10d')),
   AFTER_SALES_WINDOW: durationSchema.default(parseDuration('7d')),
+  /** After-sales: no agent decision within this → auto-approved; a return must be shipped back within this. */
+  REFUND_DECISION_TIMEOUT: durationSchema.default(parseDuration('48h')),
+  RETURN_SHIPMENT_WINDOW: durationSchema.default(parseDuration('7d')),
+  /** Flash-sale orders: payment timeout, and how often the API starts workflows for admissions left without one. */
+  FLASH_SALE_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('5m')),
+  FLASH_SALE_SWEEP_INTERVAL: durationSchema.default(parseDuration('5s')),
+  /** Group-buy: payment timeout of a member's order (the formation window is the campaign's). */
+  GROUP_BUY_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('15m')),
 })
   .refine((config) => config.NODE_ENV !== 'production' || config.JWT_SECRET, {
     path: ['JWT_SECRET'],

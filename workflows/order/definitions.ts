@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OrderAfterSalesView } from '../after-sales/definitions';
 
 /**
  * The contract between an order workflow and everyone who talks to it: the storefront API, the
@@ -18,7 +19,10 @@ export type OrderStatus =
   | 'DELIVERED'
   | 'COMPLETED'
   | 'CANCELLED'
-  | 'REFUNDED';
+  | 'REFUNDED'
+  // presale: the deposit is paid, the final-payment window is not open yet / is open
+  | 'DEPOSIT_PAID'
+  | 'FINAL_PAYMENT_DUE';
 
 export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
 
@@ -43,6 +47,10 @@ export interface OrderTimeouts {
   paymentMs: number;
   autoConfirmDeliveryMs: number;
   afterSalesWindowMs: number;
+  /** After-sales (optional: domain-rules defaults): no agent decision within this → auto-approved. */
+  refundDecisionMs?: number;
+  /** After-sales: the buyer ships a return back within this after approval, else the request closes. */
+  returnShipmentMs?: number;
 }
 
 export interface OrderLineView {
@@ -100,8 +108,38 @@ export interface OrderView {
   cancellation?: { reason: string; by: string; at: string };
   deadlines: { paymentDueAt?: string; autoConfirmAt?: string; afterSalesEndsAt?: string };
   timeline: TimelineEntry[];
+  /** Presale orders: the deposit, the final payment and the campaign's windows. */
+  presale?: PresaleOrderView;
+  /** Group-buy orders: the group joined and its outcome. */
+  group?: GroupMembershipView;
+  /** After-sales: refund requests and what each line has refunded or reserved (once a request exists). */
+  afterSales?: OrderAfterSalesView;
   /** Increases with every change; the PostgreSQL projection keeps only the newest. */
   version: number;
+}
+
+export interface PresaleOrderView {
+  campaignId: string;
+  depositFen: number;
+  /** 定金膨胀: what the deposit counts for against the price (>= depositFen). */
+  depositValueFen: number;
+  depositRefundable: boolean;
+  finalStart: string;
+  finalEnd: string;
+  /** Presale price minus the deposit's value, before any coupon. */
+  finalBeforeCouponFen: number;
+  finalPayment: PaymentView;
+  remindedAt?: string;
+  /** What became of the deposit when the final payment was missed or the order cancelled before it. */
+  depositOutcome?: 'FORFEITED' | 'REFUNDED';
+}
+
+export interface GroupMembershipView {
+  campaignId: string;
+  groupId: string;
+  leader: boolean;
+  outcome: 'PENDING' | 'SUCCEEDED' | 'FAILED';
+  decidedAt?: string;
 }
 
 // --- what comes in ---------------------------------------------------------------------------------

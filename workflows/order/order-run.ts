@@ -1,4 +1,5 @@
 import { allHandlersFinished, condition, log, setHandler, sleep } from '@temporalio/workflow';
+import { OrderAfterSales } from '../after-sales/order-after-sales';
 import { Saga } from '../saga';
 import { forward, mustComplete } from './activities';
 import {
@@ -15,6 +16,7 @@ import {
   type OrderTimeouts,
   type OrderType,
   type OrderView,
+  type PaymentSucceeded,
   type PlaceOrderInput,
   type ShipmentDispatched,
   type ShipmentFailed,
@@ -39,6 +41,8 @@ import { afterMs, now, OrderState } from './state';
 export class OrderRun {
   readonly order: OrderState;
   readonly saga = new Saga();
+  /** Refund requests (after-sales): reservations of refundable amounts, child workflows, REFUNDED end. */
+  readonly afterSales: OrderAfterSales;
 
   private placementDecided = false;
   cancellation: CancelRequest | undefined;
@@ -56,6 +60,7 @@ export class OrderRun {
   ) {
     this.order = new OrderState(input, type);
     this.registerHandlers();
+    this.afterSales = new OrderAfterSales(this);
   }
 
   key(step: string): string {
@@ -94,12 +99,13 @@ export class OrderRun {
     return true;
   }
 
-  private async priceAndHold(): Promise<void> {
+  /** Placement of a standard order; order types with other pricing (presale deposit) override it. */
+  protected async priceAndHold(): Promise<void> {
     const { input, order, saga } = this;
     const skus = await forward.getSkusForOrder.executeWithOptions({ summary: 'look up list prices' }, [
       { skuIds: input.lines.map((line) => line.skuId) },
     ]);
-    const priceOf = new Map(skus.map((sku) => [sku.id, sku.listPriceFen]));
+    const priceOf = new Map(skus.map((sku) => [sku.id, this.unitPriceFor(sku.id, sku.listPriceFen)]));
     const quote = await forward.quoteOrder.executeWithOptions({ summary: 'price: promotions, coupon, points' }, [
       {
         memberId: input.customerId,
@@ -242,11 +248,12 @@ export class OrderRun {
 
   /** Waits for the warehouse: true when shipped (stock deducted for good), false when it must be cancelled. */
   async awaitShipment(): Promise<boolean> {
-    await condition(() => this.shipment !== undefined || this.shipmentFailure !== undefined || this.cancellation !== undefined);
+    await condition(
+      () => this.shipment !== undefined || this.shipmentFailure !== undefined || this.cancellation !== undefined || this.afterSales.refundedInFull,
+    );
     if (!this.shipment) return false;
-    await mustComplete.commitStock.executeWithOptions({ summary: 'deduct shipped stock for good' }, [
-      { idempotencyKey: this.key('commit-stock'), reservationKey: this.key('reserve-stock') },
-    ]);
+    await this.commitHeldStock();
+    await this.afterSales.afterShipment();
     // Shipped goods are no longer undone by the saga: from here on, money goes back through after-sales.
     this.saga.clear();
     this.order.view.shipment = { ...this.shipment, shippedAt: now() };
@@ -254,6 +261,13 @@ export class OrderRun {
     this.order.record('shipped', { carrier: this.shipment.carrier, trackingNumber: this.shipment.trackingNumber }, 'SHIPPED');
     await this.project();
     return true;
+  }
+
+  /** Deducts the shipped goods for good; order types holding other stock (flash-sale campaign pool) override it. */
+  protected async commitHeldStock(): Promise<void> {
+    await mustComplete.commitStock.executeWithOptions({ summary: 'deduct shipped stock for good' }, [
+      { idempotencyKey: this.key('commit-stock'), reservationKey: this.key('reserve-stock') },
+    ]);
   }
 
   /** Delivery (confirmed or auto-confirmed), the after-sales window, then completion. */
@@ -268,6 +282,8 @@ export class OrderRun {
     await this.project();
 
     await sleep(this.timeouts.afterSalesWindowMs, { summary: 'after-sales window (7-day returns)' });
+    await this.afterSales.closeWindow();
+    if (this.afterSales.refundedInFull) return this.afterSales.endRefunded();
     const keptFen = order.view.totals.paidFen - order.view.totals.refundedFen;
     await mustComplete.completeOrderPoints.executeWithOptions({ summary: 'pending points become available' }, [
       { idempotencyKey: this.key('complete-points'), memberId: input.customerId, orderId: input.orderId, completedSpendFen: keptFen },
@@ -297,6 +313,10 @@ export class OrderRun {
 
   /** Cancels for the reason at hand: the buyer's (or support's) request, a shipment failure, or the payment timeout. */
   async cancelAndFinish(): Promise<OrderView> {
+    if (this.afterSales.refundedInFull) {
+      await this.afterSales.endRefunded();
+      return this.finish();
+    }
     if (this.shipmentFailure) await this.cancel(`shipment failed: ${this.shipmentFailure}`, 'warehouse');
     else if (this.cancellation) await this.cancel(this.cancellation.reason, this.cancellation.by);
     else await this.cancel('payment timeout', 'system');
@@ -337,6 +357,7 @@ export class OrderRun {
     setHandler(paymentSucceededSignal, (payment) => {
       if (this.seenPaymentEvents.has(payment.eventId)) return; // a replayed webhook: nothing twice
       this.seenPaymentEvents.add(payment.eventId);
+      if (this.takeOtherPayment(payment)) return; // order types with more than one payment (presale final)
       const ownIntent = payment.intentId === order.view.payment.intentId;
       if (ownIntent && order.view.payment.status === 'SUCCEEDED') return; // the payment this order kept, again
       if (order.status === 'PENDING_PAYMENT' && !this.cancellation && ownIntent) {
@@ -362,13 +383,7 @@ export class OrderRun {
         return order.snapshot();
       },
       {
-        validator: (_request: CancelRequest) => {
-          if (this.cancellation) throw new Error('the order is already being cancelled');
-          if (order.status !== 'PENDING_PAYMENT' && order.status !== 'PAID') {
-            throw new Error(`the order is ${order.status}; only orders not yet shipped can be cancelled`);
-          }
-          if (this.shipment || this.shipmentFailure) throw new Error('the warehouse is already handling the order');
-        },
+        validator: (_request: CancelRequest) => this.assertCancellable(),
       },
     );
     setHandler(
@@ -406,12 +421,37 @@ export class OrderRun {
     );
   }
 
+  /** The unit price an order line is priced at: the list price, or a campaign's (group price). */
+  protected unitPriceFor(_skuId: string, listPriceFen: number): number {
+    return listPriceFen;
+  }
+
+  /** Whether the buyer (or support) may cancel now; order types may add their own rule. */
+  protected assertCancellable(): void {
+    const status = this.order.status;
+    if (this.cancellation) throw new Error('the order is already being cancelled');
+    this.afterSales.assertCancellable();
+    if (status !== 'PENDING_PAYMENT' && status !== 'PAID') {
+      throw new Error(`the order is ${status}; only orders not yet shipped can be cancelled`);
+    }
+    if (this.shipment || this.shipmentFailure) throw new Error('the warehouse is already handling the order');
+  }
+
+  /**
+   * A payment callback for an intent other than the order's main one (the presale final payment):
+   * returns true when the order type took it. The standard order has a single payment: false.
+   */
+  protected takeOtherPayment(_payment: PaymentSucceeded): boolean {
+    return false;
+  }
+
   /** Whether the warehouse may ship (or report a failure) now; order types may add their own rule. */
   protected assertShippable(): void {
     const status = this.order.status;
     if (status !== 'PAID') throw new Error(`the order is ${status}; only paid orders can be shipped`);
     if (this.cancellation) throw new Error('the order is being cancelled');
     if (this.shipment || this.shipmentFailure) throw new Error('the shipment was already reported');
+    this.afterSales.assertShippable();
   }
 }
 

@@ -1,0 +1,231 @@
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { Router } from 'express';
+import { z } from 'zod';
+import { createMarketingService, type Campaign } from '../modules/marketing';
+import { createOrderProjection } from '../modules/orders/projection';
+import * as sa from '../workflows/search-attributes';
+import { orderWorkflowId } from '../workflows/order/definitions';
+import {
+  getGroupQuery,
+  groupWorkflowId,
+  joinGroupUpdate,
+  type GroupBuyOrderInput,
+  type GroupInput,
+  type GroupView,
+} from '../workflows/group/definitions';
+import type { groupBuyWorkflow } from '../workflows/group/group';
+import type { groupBuyOrderWorkflow } from '../workflows/group/group-buy-order';
+import { findCampaign } from './admin-campaigns';
+import { principalOf, requireRole } from './auth';
+import { problemResponse, registry } from './openapi';
+import { claimIdempotencyKey, IdempotencyKeyHeader, orderSearchAttributes, readPlacement, type CampaignOrderDeps } from './presales';
+import { conflict, notFound, ProblemError, unprocessable } from './problem';
+import { isError } from './temporal';
+
+/** Default payment timeout of a member's order (domain-rules.md); GROUP_BUY_PAYMENT_TIMEOUT overrides it. */
+const DEFAULT_MEMBER_PAYMENT_MS = 15 * 60_000;
+
+const GroupBuyOrderRequest = registry.register(
+  'GroupBuyOrderRequest',
+  z
+    .object({
+      /** Join this group; without it the buyer opens a new group as its leader. */
+      groupId: z.string().min(1).max(64).optional(),
+      quantity: z.number().int().min(1).max(99).default(1),
+      couponId: z.string().min(1).max(64).optional(),
+      pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
+    })
+    .strict(),
+);
+const GroupSchema = registry.register('Group', z.object({}).passthrough().openapi({ description: 'GroupView: status, members, seats left, deadline' }));
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
+registry.registerPath({
+  method: 'post',
+  path: '/group-buys/{campaignId}/orders',
+  summary: 'Open a group (no groupId) or join one, and place the member order at the group price',
+  security,
+  request: {
+    params: z.object({ campaignId: z.string() }),
+    headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeader }),
+    body: { content: { 'application/json': { schema: GroupBuyOrderRequest } } },
+  },
+  responses: {
+    201: { description: 'Placed: PENDING_PAYMENT; `group` names the group joined', content: { 'application/json': { schema: z.object({}).passthrough() } } },
+    400: problemResponse('Invalid body or missing Idempotency-Key'),
+    404: problemResponse('No such campaign or group'),
+    409: problemResponse('Outside the campaign, group full or closed, or the buyer is already in the group'),
+    422: problemResponse('Rejected (out of stock, over the per-user limit) or the key was used with another body'),
+  },
+});
+registry.registerPath({
+  method: 'get',
+  path: '/groups/{id}',
+  summary: 'A group: members, seats left, deadline and outcome',
+  security,
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: { description: 'The group', content: { 'application/json': { schema: GroupSchema } } }, 404: problemResponse('No such group') },
+});
+
+type GroupBuyCampaign = Extract<Campaign, { kind: 'GROUP_BUY' }>;
+
+export function groupsRouter(deps: CampaignOrderDeps): Router {
+  const router = Router();
+  const projection = createOrderProjection({ pool: deps.pool });
+  const marketing = createMarketingService({ pool: deps.pool });
+
+  router.post('/group-buys/:campaignId/orders', requireRole('customer'), async (req, res) => {
+    const customerId = principalOf(res).subject;
+    const idempotencyKey = IdempotencyKeyHeader.parse(req.get('idempotency-key'));
+    const body = GroupBuyOrderRequest.parse(req.body ?? {});
+    const campaignId = String(req.params.campaignId);
+    const campaign = await findCampaign(marketing, campaignId);
+    if (!campaign || campaign.kind !== 'GROUP_BUY') throw notFound(`group-buy campaign ${campaignId}`);
+    if (body.quantity > campaign.perUserLimit) {
+      throw unprocessable('limit-exceeded', `at most ${campaign.perUserLimit} per buyer in campaign ${campaignId}`, { perUserLimit: campaign.perUserLimit });
+    }
+    const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
+
+    if (!(await projection.get(orderId))) {
+      const at = new Date();
+      if (at < campaign.startsAt || at >= campaign.endsAt) {
+        throw conflict(`group-buy ${campaignId} runs from ${campaign.startsAt.toISOString()} to ${campaign.endsAt.toISOString()}`, {
+          campaignId,
+          startsAt: campaign.startsAt.toISOString(),
+          endsAt: campaign.endsAt.toISOString(),
+        });
+      }
+      const memberPaymentMs = deps.settings.groupBuyPaymentMs ?? DEFAULT_MEMBER_PAYMENT_MS;
+      const group = await takeSeat(deps.temporal, deps.settings.taskQueue, campaign, memberPaymentMs, orderId, customerId, body.groupId);
+      const member = group.members.find((candidate) => candidate.orderId === orderId)!;
+      const input: GroupBuyOrderInput = {
+        orderId,
+        customerId,
+        lines: [{ skuId: campaign.skuId, quantity: body.quantity }],
+        couponId: body.couponId,
+        pointsToRedeem: body.pointsToRedeem,
+        currency: 'CNY',
+        placedAt: new Date().toISOString(),
+        group: { ...groupTerms(campaign), groupId: group.groupId, leader: member.leader },
+      };
+      await deps.temporal.workflow
+        .start<typeof groupBuyOrderWorkflow>('groupBuyOrderWorkflow', {
+          taskQueue: deps.settings.taskQueue,
+          workflowId: orderWorkflowId(orderId),
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          args: [input, { ...deps.settings.orderTimeouts, paymentMs: memberPaymentMs }],
+          typedSearchAttributes: orderSearchAttributes(orderId, customerId, 'GROUP_BUY', campaignId),
+          memo: { customerId, campaignId, groupId: group.groupId },
+          staticSummary: `Group-buy order ${orderId} for ${customerId} in group ${group.groupId}`,
+        })
+        .catch((error) => {
+          if (!isError(error, 'WorkflowExecutionAlreadyStartedError')) throw error;
+        });
+    }
+
+    const order = await readPlacement(deps.temporal, projection, orderId);
+    res.setHeader('Location', `/orders/${orderId}`);
+    if (order.status === 'REJECTED') {
+      throw unprocessable('order-rejected', order.rejection?.message ?? 'the order was rejected', { orderId, reason: order.rejection?.code });
+    }
+    res.status(201).json(order);
+  });
+
+  router.get('/groups/:id', async (req, res) => {
+    const principal = principalOf(res);
+    try {
+      const group = await deps.temporal.workflow.getHandle(groupWorkflowId(String(req.params.id))).query(getGroupQuery);
+      // Customers see who else is in a group only by a masked member id.
+      const members = group.members.map((member) =>
+        principal.role === 'customer' && member.customerId !== principal.subject ? { ...member, customerId: `${member.customerId.slice(0, 4)}***` } : member,
+      );
+      res.json({ ...group, members });
+    } catch (error) {
+      if (isError(error, 'WorkflowNotFoundError')) throw notFound(`group ${req.params.id}`);
+      throw error;
+    }
+  });
+
+  return router;
+}
+
+function groupTerms(campaign: GroupBuyCampaign) {
+  return {
+    campaignId: campaign.id,
+    skuId: campaign.skuId,
+    groupPriceFen: campaign.groupPriceFen,
+    groupSize: campaign.groupSize,
+    minRealMembers: campaign.virtualSuccess?.minRealMembers,
+  };
+}
+
+/**
+ * A seat for the order: joins `groupId`, or opens a group led by this order (update-with-start of the
+ * group workflow; the group id comes from the order id, so a retry finds the same group). A full or
+ * closed group opens a new one when the campaign says OPEN_NEW; otherwise refusals are 409.
+ */
+async function takeSeat(
+  temporal: Client,
+  taskQueue: string,
+  campaign: GroupBuyCampaign,
+  memberPaymentMs: number,
+  orderId: string,
+  customerId: string,
+  groupId?: string,
+): Promise<GroupView> {
+  const join = { orderId, customerId, campaignId: campaign.id };
+  if (groupId) {
+    try {
+      return await temporal.workflow.getHandle(groupWorkflowId(groupId)).executeUpdate(joinGroupUpdate, { args: [join] });
+    } catch (error) {
+      const refusal = await joinRefusal(temporal, groupId, error);
+      if (refusal === 'OTHER_CAMPAIGN' || refusal === 'NOT_FOUND') throw notFound(`group ${groupId} of campaign ${campaign.id}`);
+      if (refusal === 'ALREADY_IN_GROUP' || campaign.onFullGroup !== 'OPEN_NEW') {
+        const detail =
+          refusal === 'ALREADY_IN_GROUP' ? `you are already in group ${groupId}` : refusal === 'GROUP_FULL' ? `group ${groupId} is full` : `group ${groupId} is closed`;
+        throw new ProblemError(409, 'group-join-refused', 'Cannot join the group', detail, { groupId, reason: refusal });
+      }
+      // OPEN_NEW: the payer leads a new group instead.
+    }
+  }
+  const newGroupId = `grp_${orderId.replace(/^ord_/, '')}`;
+  const openedAt = new Date();
+  const deadline = new Date(Math.min(openedAt.getTime() + campaign.formationWindowMinutes * 60_000, campaign.endsAt.getTime()));
+  const input: GroupInput = {
+    groupId: newGroupId,
+    terms: groupTerms(campaign),
+    openedAt: openedAt.toISOString(),
+    deadline: deadline.toISOString(),
+    // Twice the member payment timeout: a running order has paid or left long before.
+    seatHoldMs: 2 * memberPaymentMs,
+  };
+  const start = new WithStartWorkflowOperation<typeof groupBuyWorkflow>('groupBuyWorkflow', {
+    taskQueue,
+    workflowId: groupWorkflowId(newGroupId),
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    args: [input],
+    typedSearchAttributes: [{ key: sa.CampaignId, value: campaign.id }],
+    staticSummary: `Group ${newGroupId} of campaign ${campaign.id} (${campaign.groupSize} members)`,
+  });
+  try {
+    return await temporal.workflow.executeUpdateWithStart(joinGroupUpdate, { args: [join], startWorkflowOperation: start });
+  } catch (error) {
+    const refusal = await joinRefusal(temporal, newGroupId, error);
+    throw conflict(`could not open a group: ${refusal}`, { groupId: newGroupId, reason: refusal });
+  }
+}
+
+/** Why a join failed: the group's refusal code, GROUP_CLOSED for a finished group, NOT_FOUND for none. */
+async function joinRefusal(temporal: Client, groupId: string, error: unknown): Promise<string> {
+  if (isError(error, 'WorkflowUpdateFailedError')) {
+    const type = ((error as Error).cause as { type?: string } | undefined)?.type;
+    if (type) return type;
+  }
+  try {
+    const described = await temporal.workflow.getHandle(groupWorkflowId(groupId)).describe();
+    if (described.status.name !== 'RUNNING') return 'GROUP_CLOSED';
+  } catch (describeError) {
+    if (isError(describeError, 'WorkflowNotFoundError')) return 'NOT_FOUND';
+  }
+  throw error;
+}

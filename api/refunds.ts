@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { Router } from 'express';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { createAfterSalesService } from '../modules/after-sales';
+import { createOrderProjection } from '../modules/orders/projection';
+import {
+  confirmReturnReceiptUpdate,
+  getRefundRequestQuery,
+  refundWorkflowId,
+  requestRefundUpdate,
+  submitReturnShipmentUpdate,
+  type RefundRequestView,
+} from '../workflows/after-sales/definitions';
+import { principalOf, requireRole } from './auth';
+import { problemResponse, registry } from './openapi';
+import { conflict, notFound, unprocessable } from './problem';
+import { isError, orderHandle, readOrder } from './temporal';
+
+const RefundLineBody = z
+  .object({ lineId: z.string().min(1).max(16).optional(), skuId: z.string().min(1).max(64).optional(), quantity: z.number().int().min(1).max(999) })
+  .strict()
+  .refine((line) => Boolean(line.lineId) !== Boolean(line.skuId), { message: 'name the line by lineId or by skuId (one of them)' });
+export const RefundRequestBody = registry.register(
+  'RefundRequest',
+  z
+    .object({
+      kind: z.enum(['REFUND_ONLY', 'RETURN_AND_REFUND']),
+      lines: z.array(RefundLineBody).min(1).max(50),
+      reason: z.string().trim().min(1).max(500),
+    })
+    .strict(),
+);
+const ReturnShipmentBody = registry.register(
+  'ReturnShipment',
+  z.object({ carrier: z.string().trim().min(1).max(64), trackingNumber: z.string().trim().min(1).max(64) }).strict(),
+);
+const IdempotencyKey = z.string().min(8).max(128).optional();
+
+export const RefundRequestSchema = registry.register(
+  'RefundRequestView',
+  z.object({}).passthrough().openapi({ description: 'A refund request: lines, amounts, status, decision, return, timeline' }),
+);
+const refundResponse = (description: string) => ({ description, content: { 'application/json': { schema: RefundRequestSchema } } });
+const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
+const idParams = z.object({ id: z.string() });
+registry.registerPath({
+  method: 'post',
+  path: '/orders/{id}/refunds',
+  summary: 'Ask for a refund (refund only, or return and refund) of order lines and quantities',
+  security,
+  request: {
+    params: idParams,
+    headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+    body: { content: { 'application/json': { schema: RefundRequestBody } } },
+  },
+  responses: {
+    201: refundResponse('Requested: the amount is reserved and the request waits for support (a retry with the same key answers the same request)'),
+    400: problemResponse('Invalid body'),
+    404: problemResponse('No such order'),
+    409: problemResponse('Not possible in the order state (not paid, window closed, being cancelled)'),
+    422: problemResponse('More than is left to refund, unknown or fully refunded line'),
+  },
+});
+registry.registerPath({
+  method: 'get',
+  path: '/refunds/{id}',
+  summary: 'One refund request (the buyer sees their own)',
+  security,
+  request: { params: idParams },
+  responses: { 200: refundResponse('The request'), 404: problemResponse('No such request') },
+});
+registry.registerPath({
+  method: 'post',
+  path: '/refunds/{id}/return-shipment',
+  summary: 'Return and refund: the buyer shipped the goods back',
+  security,
+  request: { params: idParams, body: { content: { 'application/json': { schema: ReturnShipmentBody } } } },
+  responses: { 200: refundResponse('Return shipped'), 404: problemResponse('No such request'), 409: problemResponse('No return expected') },
+});
+registry.registerPath({
+  method: 'post',
+  path: '/warehouse/refunds/{id}/received',
+  summary: 'Return and refund: the warehouse received the returned goods (the refund is paid next)',
+  security,
+  request: { params: idParams },
+  responses: { 200: refundResponse('Received'), 404: problemResponse('No such request'), 409: problemResponse('No return expected') },
+});
+
+/** Refusals of the order's validator that are about the request's content (422), not the order's state (409). */
+const UNPROCESSABLE = new Set(['REFUND_EXCEEDS_REFUNDABLE', 'LINE_ALREADY_REFUNDED', 'UNKNOWN_ORDER_LINE', 'INVALID_REFUND_REQUEST']);
+
+export function refundRequestId(orderId: string, idempotencyKey: string): string {
+  return `${orderId}-rf-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12)}`;
+}
+
+/** Fresh from the request's workflow while it runs; its projection once it is gone. */
+export async function readRefundRequest(temporal: Client, pool: Pool, requestId: string): Promise<RefundRequestView> {
+  try {
+    return await temporal.workflow.getHandle(refundWorkflowId(requestId)).query(getRefundRequestQuery);
+  } catch (error) {
+    if (!isError(error, 'WorkflowNotFoundError')) throw error;
+  }
+  const stored = await createAfterSalesService({ pool }).getRequest(requestId);
+  if (!stored) throw notFound(`refund request ${requestId}`);
+  return stored;
+}
+
+/** The buyer's and the warehouse's after-sales endpoints. */
+export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
+  const router = Router();
+  const projection = createOrderProjection({ pool: deps.pool });
+
+  router.post('/orders/:id/refunds', requireRole('customer'), async (req, res) => {
+    const principal = principalOf(res);
+    const key = IdempotencyKey.parse(req.get('idempotency-key') || undefined);
+    const body = RefundRequestBody.parse(req.body);
+    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    if (principal.role === 'customer' && order.customerId !== principal.subject) throw notFound(`order ${order.orderId}`);
+    const requestId = key ? refundRequestId(order.orderId, key) : undefined;
+    let accepted;
+    try {
+      accepted = await orderHandle(deps.temporal, order.orderId).executeUpdate(requestRefundUpdate, {
+        args: [{ requestId, kind: body.kind, lines: body.lines, reason: body.reason, by: `${principal.role}:${principal.subject}` }],
+        ...(requestId ? { updateId: `refund-request:${requestId}` } : {}),
+      });
+    } catch (error) {
+      if (isError(error, 'WorkflowUpdateFailedError')) {
+        const cause = (error as Error).cause as (Error & { type?: string }) | undefined;
+        const detail = cause?.message ?? (error as Error).message;
+        if (cause?.type && UNPROCESSABLE.has(cause.type)) throw unprocessable('refund-refused', detail, { orderId: order.orderId, reason: cause.type });
+        throw conflict(detail, { orderId: order.orderId, orderStatus: order.status, reason: cause?.type });
+      }
+      if (isError(error, 'WorkflowNotFoundError')) throw conflict(`order ${order.orderId} is ${order.status}; it accepts no more refund requests`);
+      throw error;
+    }
+    res.setHeader('Location', `/refunds/${accepted.requestId}`);
+    const view = await readRefundRequest(deps.temporal, deps.pool, accepted.requestId).catch(() => undefined);
+    res.status(201).json(view ?? { ...accepted, status: 'PENDING' });
+  });
+
+  router.get('/refunds/:id', async (req, res) => {
+    const principal = principalOf(res);
+    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
+    if (principal.role === 'customer' && view.customerId !== principal.subject) throw notFound(`refund request ${view.requestId}`);
+    res.json(view);
+  });
+
+  router.post('/refunds/:id/return-shipment', requireRole('customer'), async (req, res) => {
+    const principal = principalOf(res);
+    const body = ReturnShipmentBody.parse(req.body);
+    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
+    if (principal.role === 'customer' && view.customerId !== principal.subject) throw notFound(`refund request ${view.requestId}`);
+    res.json(await runRefundUpdate(deps.temporal, view, (handle) => handle.executeUpdate(submitReturnShipmentUpdate, { args: [body] })));
+  });
+
+  router.post('/warehouse/refunds/:id/received', requireRole('warehouse'), async (req, res) => {
+    const principal = principalOf(res);
+    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
+    res.json(
+      await runRefundUpdate(deps.temporal, view, (handle) =>
+        handle.executeUpdate(confirmReturnReceiptUpdate, { args: [{ by: `${principal.role}:${principal.subject}` }] }),
+      ),
+    );
+  });
+
+  return router;
+}
+
+/** An update to a request's workflow: its validator's refusal, or a finished workflow, is 409. */
+export async function runRefundUpdate(
+  temporal: Client,
+  view: RefundRequestView,
+  send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<RefundRequestView>,
+): Promise<RefundRequestView> {
+  try {
+    return await send(temporal.workflow.getHandle(refundWorkflowId(view.requestId)));
+  } catch (error) {
+    if (isError(error, 'WorkflowUpdateFailedError')) {
+      throw conflict(((error as Error).cause as Error | undefined)?.message ?? (error as Error).message, { requestId: view.requestId, requestStatus: view.status });
+    }
+    if (isError(error, 'WorkflowNotFoundError')) {
+      throw conflict(`refund request ${view.requestId} is ${view.status}; it accepts no more actions`, { requestId: view.requestId, requestStatus: view.status });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,1 @@
+export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789';

@@ -1,0 +1,287 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import { createFinanceService, createSandboxProvider, type SandboxProvider } from '../../modules/finance';
+import type { OrderView } from '../../workflows/order/definitions';
+import { joinGroupUpdate, type GroupView } from '../../workflows/group/definitions';
+import { API_KEYS, customerAuth, TEST_WEBHOOK_SECRET, testApiSettings } from '../support/api';
+import { eventually } from '../support/api-server';
+import { addMember, addSku, services } from '../support/fixtures';
+import { createTestEnv, type TestEnv } from '../support/harness';
+
+/**
+ * Group-buy (拼团) end to end: the group is a workflow of its own (group-<id>), opened by the leader's
+ * order request (update-with-start) and joined by members; the member orders wait for its outcome.
+ * The formation window ends with the campaign (seconds here); member payment timeout 3 s.
+ */
+let env: TestEnv;
+let url: string;
+let sandbox: SandboxProvider;
+let server: http.Server;
+let sequence = 0;
+
+const LIST_PRICE = 10_000;
+const GROUP_PRICE = 8_000;
+const MEMBER_PAYMENT_MS = 3_000;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  await env.startWorker();
+  // The real API on loopback, as test/support/api-server.ts, with a short member payment timeout.
+  server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sandbox = createSandboxProvider({ pool: env.pool, webhook: { url: `${url}/payments/webhook`, secret: TEST_WEBHOOK_SECRET, baseDelayMs: 100 }, pollIntervalMs: 250 });
+  const settings = { ...testApiSettings(env), groupBuyPaymentMs: MEMBER_PAYMENT_MS };
+  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings, sandbox, log: (line) => console.error(line) }));
+});
+afterAll(async () => {
+  await sandbox.close();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await env.close();
+});
+
+async function campaign(options: { groupSize: number; endsInMs?: number; minRealMembers?: number; onFullGroup?: 'REJECT' | 'OPEN_NEW' }) {
+  sequence += 1;
+  const skuId = `sku_group_${sequence}`;
+  await addSku(env.pool, skuId, LIST_PRICE, 10);
+  const definition = {
+    id: `group_${skuId}`,
+    kind: 'GROUP_BUY',
+    name: `Group-buy of ${skuId}`,
+    skuId,
+    groupPriceFen: GROUP_PRICE,
+    groupSize: options.groupSize,
+    ...(options.minRealMembers ? { virtualSuccess: { minRealMembers: options.minRealMembers } } : {}),
+    onFullGroup: options.onFullGroup ?? 'REJECT',
+    startsAt: new Date(Date.now() - 60_000).toISOString(),
+    endsAt: new Date(Date.now() + (options.endsInMs ?? 120_000)).toISOString(),
+  };
+  const created = await request(url).post('/admin/campaigns').set('X-API-Key', API_KEYS.admin).send(definition);
+  expect(created.status).toBe(201);
+  return { campaignId: definition.id, skuId };
+}
+
+async function buyer(): Promise<string> {
+  sequence += 1;
+  const memberId = `mem_group_${sequence}_${env.id}`;
+  await addMember(env.pool, memberId);
+  return memberId;
+}
+
+function order(memberId: string, campaignId: string, body: { groupId?: string } = {}) {
+  return request(url)
+    .post(`/group-buys/${campaignId}/orders`)
+    .set('Authorization', customerAuth(memberId))
+    .set('Idempotency-Key', `key-${memberId}-${Math.random()}`)
+    .send(body);
+}
+
+async function placed(memberId: string, campaignId: string, groupId?: string): Promise<OrderView> {
+  const response = await order(memberId, campaignId, groupId ? { groupId } : {});
+  expect(response.status).toBe(201);
+  return response.body as OrderView;
+}
+
+async function getOrder(memberId: string, orderId: string): Promise<OrderView> {
+  const response = await request(url).get(`/orders/${orderId}`).set('Authorization', customerAuth(memberId));
+  expect(response.status).toBe(200);
+  return response.body as OrderView;
+}
+
+function waitFor(memberId: string, orderId: string, check: (order: OrderView) => boolean, what: string, timeoutMs = 25_000): Promise<OrderView> {
+  return eventually(async () => {
+    const current = await getOrder(memberId, orderId);
+    return check(current) ? current : undefined;
+  }, timeoutMs, `order ${orderId}: ${what}`);
+}
+
+async function group(groupId: string): Promise<GroupView> {
+  const response = await request(url).get(`/groups/${groupId}`).set('Authorization', customerAuth('anyone'));
+  expect(response.status).toBe(200);
+  return response.body as GroupView;
+}
+
+async function pay(intentId: string) {
+  expect((await request(url).post(`/sandbox/intents/${intentId}/pay`).send({})).status).toBe(200);
+}
+
+function ship(orderId: string) {
+  return request(url).post(`/warehouse/orders/${orderId}/ship`).set('X-API-Key', API_KEYS.warehouse).send({ carrier: 'SF', trackingNumber: `SF-${orderId}` });
+}
+
+test('success at N paid members: every member order proceeds and ships; nothing ships before', async () => {
+  const { campaignId, skuId } = await campaign({ groupSize: 3 });
+  const [leader, second, third] = [await buyer(), await buyer(), await buyer()];
+  const lead = await placed(leader, campaignId);
+  expect(lead.type).toBe('GROUP_BUY');
+  expect(lead.totals.payableFen).toBe(GROUP_PRICE);
+  expect(lead.group).toMatchObject({ leader: true, outcome: 'PENDING', groupId: expect.any(String) });
+  const groupId = lead.group!.groupId;
+  const opened = await group(groupId);
+  expect(opened).toMatchObject({ status: 'FORMING', groupSize: 3, seatsLeft: 2, paidMembers: 0 });
+  expect(new Date(opened.deadline).getTime()).toBeGreaterThan(Date.now());
+
+  const members = [lead, await placed(second, campaignId, groupId), await placed(third, campaignId, groupId)];
+  expect(members[1].group).toMatchObject({ groupId, leader: false });
+  expect((await group(groupId)).seatsLeft).toBe(0);
+  expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ onHand: 10, reserved: 3 });
+
+  await pay(lead.payment.intentId!);
+  await pay(members[1].payment.intentId!);
+  await waitFor(leader, lead.orderId, (o) => o.status === 'PAID', 'paid');
+  await eventually(async () => ((await group(groupId)).paidMembers === 2 ? true : undefined), 20_000, 'two paid');
+  // Paid, but the group has not formed: the warehouse may not ship, the member may not leave.
+  const early = await ship(lead.orderId);
+  expect(early.status).toBe(409);
+  expect(early.body.detail).toContain('nothing ships before');
+  const leave = await request(url).post(`/orders/${lead.orderId}/cancel`).set('Authorization', customerAuth(leader)).send({});
+  expect(leave.status).toBe(409);
+
+  await pay(members[2].payment.intentId!);
+  const formed = await eventually(async () => {
+    const current = await group(groupId);
+    return current.status === 'SUCCEEDED' ? current : undefined;
+  }, 20_000, 'group success');
+  expect(formed).toMatchObject({ paidMembers: 3, seatsLeft: 0, virtualSuccess: false });
+  expect(formed.members.map((member) => member.status)).toEqual(['PAID', 'PAID', 'PAID']);
+
+  const buyers = [leader, second, third];
+  for (const [index, member] of members.entries()) {
+    await waitFor(buyers[index], member.orderId, (o) => o.group?.outcome === 'SUCCEEDED', 'group succeeded');
+    const shipped = await ship(member.orderId);
+    expect(shipped.status).toBe(200);
+    expect(shipped.body.status).toBe('SHIPPED');
+  }
+  expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ onHand: 7, reserved: 0 });
+});
+
+test('failure at expiry: every member refunded in full automatically (provider, ledger), stock released; the closed group takes nobody', async () => {
+  const { campaignId, skuId } = await campaign({ groupSize: 3, endsInMs: 6_000 });
+  const [leader, second] = [await buyer(), await buyer()];
+  const lead = await placed(leader, campaignId);
+  const groupId = lead.group!.groupId;
+  const member = await placed(second, campaignId, groupId);
+  await pay(lead.payment.intentId!);
+  await pay(member.payment.intentId!);
+  await waitFor(second, member.orderId, (o) => o.status === 'PAID', 'paid');
+
+  const failed = await eventually(async () => {
+    const current = await group(groupId);
+    return current.status === 'FAILED' ? current : undefined;
+  }, 20_000, 'group failure');
+  expect(failed.paidMembers).toBe(2);
+
+  const finance = createFinanceService({ pool: env.pool, provider: sandbox });
+  for (const [memberId, placedOrder] of [[leader, lead], [second, member]] as const) {
+    const cancelled = await waitFor(memberId, placedOrder.orderId, (o) => o.status === 'CANCELLED', 'cancelled');
+    expect(cancelled.group?.outcome).toBe('FAILED');
+    expect(cancelled.cancellation).toMatchObject({ by: 'system', reason: expect.stringContaining('group failed') });
+    expect(await sandbox.getIntent(placedOrder.payment.intentId!)).toMatchObject({ capturedFen: GROUP_PRICE, refundedFen: GROUP_PRICE });
+    const entries = await finance.entriesForOrder(placedOrder.orderId);
+    expect(entries.map((entry) => entry.kind)).toEqual(['PAYMENT_CAPTURED', 'REFUND']);
+    expect(entries[1].lines).toEqual(expect.arrayContaining([{ account: 'cash:provider', debitFen: 0, creditFen: GROUP_PRICE }]));
+  }
+  expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ onHand: 10, reserved: 0 });
+  // A closed group takes nobody.
+  const late = await order(await buyer(), campaignId, { groupId });
+  expect(late.status).toBe(409);
+});
+
+test('virtual success: at expiry with minRealMembers paid the group succeeds; unpaid members are let go', async () => {
+  const { campaignId, skuId } = await campaign({ groupSize: 4, endsInMs: 6_000, minRealMembers: 2 });
+  const [leader, second, third] = [await buyer(), await buyer(), await buyer()];
+  const lead = await placed(leader, campaignId);
+  const groupId = lead.group!.groupId;
+  const member = await placed(second, campaignId, groupId);
+  const unpaid = await placed(third, campaignId, groupId);
+  await pay(lead.payment.intentId!);
+  await pay(member.payment.intentId!);
+
+  const decided = await eventually(async () => {
+    const current = await group(groupId);
+    return current.status !== 'FORMING' ? current : undefined;
+  }, 20_000, 'group decision');
+  expect(decided).toMatchObject({ status: 'SUCCEEDED', virtualSuccess: true, paidMembers: 2 });
+  for (const [memberId, paidOrder] of [[leader, lead], [second, member]] as const) {
+    await waitFor(memberId, paidOrder.orderId, (o) => o.group?.outcome === 'SUCCEEDED', 'group succeeded');
+    expect((await ship(paidOrder.orderId)).status).toBe(200);
+  }
+  // The unpaid member's seat never counted: their order is cancelled (payment timeout, 3 s, before the
+  // 6-second deadline; had the group decided first, its FAILED outcome would have cancelled it).
+  const letGo = await waitFor(third, unpaid.orderId, (o) => o.status === 'CANCELLED', 'cancelled');
+  expect(letGo.payment.status).toBe('CANCELLED');
+  expect(decided.members.find((m) => m.orderId === unpaid.orderId)?.status).not.toBe('PAID');
+  expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ onHand: 8, reserved: 0 });
+});
+
+test('a full group refuses a join with 409; a member whose payment times out frees the seat without breaking the group', async () => {
+  const { campaignId } = await campaign({ groupSize: 2 });
+  const [leader, slow, third] = [await buyer(), await buyer(), await buyer()];
+  const lead = await placed(leader, campaignId);
+  const groupId = lead.group!.groupId;
+  const slowOrder = await placed(slow, campaignId, groupId);
+
+  const refused = await order(third, campaignId, { groupId });
+  expect(refused.status).toBe(409);
+  expect(refused.headers['content-type']).toMatch(/problem\+json/);
+  expect(refused.body).toMatchObject({ groupId, reason: 'GROUP_FULL' });
+
+  await pay(lead.payment.intentId!);
+  // The slow member never pays: their order is cancelled at the payment timeout and the seat frees up.
+  await waitFor(slow, slowOrder.orderId, (o) => o.status === 'CANCELLED', 'payment timeout', 15_000);
+  await eventually(async () => ((await group(groupId)).seatsLeft === 1 ? true : undefined), 10_000, 'a free seat');
+  expect((await group(groupId)).status).toBe('FORMING');
+
+  const thirdOrder = await placed(third, campaignId, groupId);
+  await pay(thirdOrder.payment.intentId!);
+  const formed = await eventually(async () => {
+    const current = await group(groupId);
+    return current.status === 'SUCCEEDED' ? current : undefined;
+  }, 20_000, 'group success');
+  expect(formed.members.map((member) => member.status)).toEqual(['PAID', 'LEFT', 'PAID']);
+  await waitFor(third, thirdOrder.orderId, (o) => o.group?.outcome === 'SUCCEEDED', 'group succeeded');
+});
+
+test('duplicate join is refused with 409; OPEN_NEW campaigns open a new group for a full one; unknown groups are 404', async () => {
+  const { campaignId } = await campaign({ groupSize: 2 });
+  const leader = await buyer();
+  const lead = await placed(leader, campaignId);
+  const groupId = lead.group!.groupId;
+  const duplicate = await order(leader, campaignId, { groupId });
+  expect(duplicate.status).toBe(409);
+  expect(duplicate.body).toMatchObject({ groupId, reason: 'ALREADY_IN_GROUP' });
+  expect((await group(groupId)).members).toHaveLength(1);
+  expect((await order(leader, campaignId, { groupId: 'grp_nope' })).status).toBe(404);
+  expect((await request(url).get('/groups/grp_nope').set('Authorization', customerAuth(leader))).status).toBe(404);
+
+  const openNew = await campaign({ groupSize: 2, onFullGroup: 'OPEN_NEW' });
+  const [a, b, c] = [await buyer(), await buyer(), await buyer()];
+  const first = await placed(a, openNew.campaignId);
+  await placed(b, openNew.campaignId, first.group!.groupId);
+  const overflow = await placed(c, openNew.campaignId, first.group!.groupId);
+  expect(overflow.group).toMatchObject({ leader: true });
+  expect(overflow.group!.groupId).not.toBe(first.group!.groupId);
+});
+
+test('a seat whose order never started (joined, then the API failed) is freed by the group after the seat hold', async () => {
+  const { campaignId } = await campaign({ groupSize: 2 });
+  const leader = await buyer();
+  const lead = await placed(leader, campaignId);
+  const groupId = lead.group!.groupId;
+  await pay(lead.payment.intentId!);
+  // The join as the API makes it, without the order workflow that would normally follow.
+  const joined = await env.temporal.workflow
+    .getHandle(`group-${groupId}`)
+    .executeUpdate(joinGroupUpdate, { args: [{ orderId: `ord_phantom_${env.id}`, customerId: 'mem_ghost', campaignId }] });
+  expect(joined.seatsLeft).toBe(0);
+  // Seat hold: twice the member payment timeout (3 s).
+  const freed = await eventually(async () => {
+    const current = await group(groupId);
+    return current.seatsLeft === 1 ? current : undefined;
+  }, 15_000, 'the phantom seat to be freed');
+  expect(freed.members.find((member) => member.orderId === `ord_phantom_${env.id}`)).toMatchObject({ status: 'LEFT', released: true, customerId: 'mem_***' });
+  expect(freed.status).toBe('FORMING');
+});

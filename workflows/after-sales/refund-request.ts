@@ -1,0 +1,320 @@
+import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHandle, log, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { mustComplete } from '../order/activities';
+import { orderWorkflowId } from '../order/definitions';
+import { afterMs, now } from '../order/state';
+import {
+  approveRefundSignal,
+  confirmReturnReceiptUpdate,
+  decideRefundUpdate,
+  getRefundRequestQuery,
+  refundClosedSignal,
+  refundCompletedSignal,
+  rejectRefundSignal,
+  returnReceivedSignal,
+  returnShippedSignal,
+  submitReturnShipmentUpdate,
+  type ApproveRefund,
+  type DecideRefund,
+  type RefundDecision,
+  type RefundPlan,
+  type RefundRequestInput,
+  type RefundRequestStatus,
+  type RefundRequestView,
+  type RejectRefund,
+  type ReturnReceived,
+  type ReturnShipped,
+} from './definitions';
+
+/**
+ * One after-sales request (售后单), started by its order as a child workflow `refund-<requestId>`:
+ *
+ *   PENDING: wait for an agent's approveRefund (maybe a smaller amount) / rejectRefund (reason), by the
+ *            support API (update decideRefund) or by ops (signals); no decision in time → auto-approved.
+ *            The decision that counted is written to the audit table (who, when, what, why, run).
+ *   rejected → REJECTED; the order releases the reserved amount.
+ *   RETURN_AND_REFUND: AWAITING_RETURN (buyer ships back within the window, else CLOSED)
+ *                      → RETURN_SHIPPED → the warehouse confirms receipt.
+ *   REFUNDING: the order plans the effects, then money back through the provider (once, by key), stock
+ *              back for returns, points taken back and used points returned, coupon on a full refund
+ *   → REFUNDED; the order is told and updates its refunded amounts.
+ */
+export async function refundRequestWorkflow(input: RefundRequestInput): Promise<RefundRequestView> {
+  const { workflowId } = workflowInfo();
+  const view: RefundRequestView = {
+    requestId: input.requestId,
+    workflowId,
+    orderId: input.orderId,
+    customerId: input.customerId,
+    kind: input.kind,
+    status: 'PENDING',
+    lines: input.lines,
+    requestedFen: input.amountFen,
+    refundedFen: 0,
+    reason: input.reason,
+    requestedBy: input.requestedBy,
+    requestedAt: input.requestedAt,
+    decisionDueAt: afterMs(input.timeouts.decisionMs),
+    order: input.order,
+    timeline: [{ at: now(), event: 'requested', detail: { kind: input.kind, amountFen: input.amountFen, by: input.requestedBy } }],
+    version: 1,
+  };
+  let decision: RefundDecision | undefined;
+  let decisionRecorded = false;
+  let returnShipment: ReturnShipped | undefined;
+  let returnReceived: ReturnReceived | undefined;
+
+  const record = (event: string, detail?: Record<string, unknown>, status?: RefundRequestStatus) => {
+    if (status) view.status = status;
+    view.timeline.push({ at: now(), event, ...(detail ? { detail } : {}) });
+    view.version += 1;
+    if (status) upsertMemo({ status, requestedFen: view.requestedFen, refundedFen: view.refundedFen });
+  };
+  const project = () => mustComplete.projectRefundRequest.executeWithOptions({ summary: `project refund request (${view.status})` }, [snapshot(view)]);
+
+  // --- decisions: from the support API (update, answered synchronously) or ops (signals) -------------
+  const approvalProblem = (approval: ApproveRefund): string | undefined => {
+    if (typeof approval?.agentId !== 'string' || approval.agentId.trim() === '') return 'agentId is required';
+    const amount = approval.amountFen;
+    if (amount !== undefined && (!Number.isSafeInteger(amount) || amount < 1 || amount > input.amountFen)) {
+      return `amountFen must be a whole number of fen from 1 to ${input.amountFen}`;
+    }
+    return undefined;
+  };
+  const rejectionProblem = (rejection: RejectRefund): string | undefined => {
+    if (typeof rejection?.agentId !== 'string' || rejection.agentId.trim() === '') return 'agentId is required';
+    if (typeof rejection.reason !== 'string' || rejection.reason.trim() === '') return 'a reason is required to reject';
+    return undefined;
+  };
+  const decide = (kind: 'APPROVE' | 'REJECT', payload: ApproveRefund | RejectRefund, channel: RefundDecision['channel']) => {
+    decision =
+      kind === 'APPROVE'
+        ? {
+            decision: 'APPROVED',
+            decidedBy: payload.agentId.trim(),
+            channel,
+            approvedFen: (payload as ApproveRefund).amountFen ?? input.amountFen,
+            decidedAt: now(),
+          }
+        : { decision: 'REJECTED', decidedBy: payload.agentId.trim(), channel, reason: (payload as RejectRefund).reason.trim(), decidedAt: now() };
+  };
+  const ignore = (what: string, why: string, payload: unknown) => {
+    log.warn('refund decision ignored', { what, why });
+    record(`${what} ignored`, { why, payload: payload as Record<string, unknown> });
+  };
+
+  setHandler(getRefundRequestQuery, () => view);
+  setHandler(approveRefundSignal, (approval) => {
+    if (decision) return ignore('approveRefund', `already ${decision.decision.toLowerCase()} by ${decision.decidedBy}`, approval);
+    const problem = approvalProblem(approval);
+    if (problem) return ignore('approveRefund', problem, approval);
+    decide('APPROVE', approval, 'signal');
+  });
+  setHandler(rejectRefundSignal, (rejection) => {
+    if (decision) return ignore('rejectRefund', `already ${decision.decision.toLowerCase()} by ${decision.decidedBy}`, rejection);
+    const problem = rejectionProblem(rejection);
+    if (problem) return ignore('rejectRefund', problem, rejection);
+    decide('REJECT', rejection, 'signal');
+  });
+  setHandler(
+    decideRefundUpdate,
+    async (request: DecideRefund) => {
+      decide(request.decision, request, 'api');
+      await condition(() => decisionRecorded);
+      return snapshot(view);
+    },
+    {
+      validator: (request: DecideRefund) => {
+        if (decision) {
+          throw ApplicationFailure.create({
+            type: 'REFUND_ALREADY_DECIDED',
+            message: `the request was already ${decision.decision.toLowerCase()} by ${decision.decidedBy} (${decision.channel})`,
+            nonRetryable: true,
+          });
+        }
+        const problem =
+          request?.decision === 'APPROVE' ? approvalProblem(request) : request?.decision === 'REJECT' ? rejectionProblem(request) : 'decision must be APPROVE or REJECT';
+        if (problem) throw ApplicationFailure.create({ type: 'INVALID_DECISION', message: problem, nonRetryable: true });
+      },
+    },
+  );
+
+  // --- the return: buyer's shipment and the warehouse's receipt --------------------------------------
+  const shipmentProblem = (shipment: ReturnShipped): string | undefined => {
+    if (view.status !== 'AWAITING_RETURN') return `the request is ${view.status}; no return shipment is expected`;
+    if (typeof shipment?.carrier !== 'string' || !shipment.carrier.trim() || typeof shipment.trackingNumber !== 'string' || !shipment.trackingNumber.trim()) {
+      return 'carrier and trackingNumber are required';
+    }
+    return undefined;
+  };
+  const receiptProblem = (): string | undefined =>
+    view.status === 'AWAITING_RETURN' || view.status === 'RETURN_SHIPPED' ? undefined : `the request is ${view.status}; no return is expected`;
+  setHandler(returnShippedSignal, (shipment) => {
+    const problem = returnShipment ? 'already shipped' : shipmentProblem(shipment);
+    if (problem) return ignore('returnShipped', problem, shipment);
+    returnShipment = shipment;
+  });
+  setHandler(returnReceivedSignal, (receipt) => {
+    const problem = returnReceived ? 'already received' : receiptProblem();
+    if (problem) return ignore('returnReceived', problem, receipt);
+    returnReceived = { by: typeof receipt?.by === 'string' && receipt.by ? receipt.by : 'warehouse' };
+  });
+  setHandler(
+    submitReturnShipmentUpdate,
+    async (shipment) => {
+      returnShipment = shipment;
+      await condition(() => view.status !== 'AWAITING_RETURN');
+      return snapshot(view);
+    },
+    {
+      validator: (shipment: ReturnShipped) => {
+        const problem = returnShipment ? 'the return was already shipped' : shipmentProblem(shipment);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+  setHandler(
+    confirmReturnReceiptUpdate,
+    async (receipt) => {
+      returnReceived = receipt;
+      await condition(() => view.status !== 'AWAITING_RETURN' && view.status !== 'RETURN_SHIPPED');
+      return snapshot(view);
+    },
+    {
+      validator: (_receipt: ReturnReceived) => {
+        const problem = returnReceived ? 'the return was already received' : receiptProblem();
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+
+  const order = getExternalWorkflowHandle(orderWorkflowId(input.orderId));
+  const close = async (status: 'REJECTED' | 'CLOSED', reason: string) => {
+    view.closedReason = reason;
+    record(status === 'REJECTED' ? 'rejected' : 'closed', { reason }, status);
+    await project();
+    await order.signal(refundClosedSignal, { requestId: input.requestId, status, reason });
+    return snapshot(view);
+  };
+
+  // --- the process -----------------------------------------------------------------------------------
+  await project();
+  await condition(() => decision !== undefined, input.timeouts.decisionMs, { summary: 'wait for a support agent (auto-approve at the deadline)' });
+  if (!decision) decision = { decision: 'APPROVED', decidedBy: 'system', channel: 'auto', approvedFen: input.amountFen, reason: 'no decision in time', decidedAt: now() };
+  view.decision = decision;
+  const { runId } = workflowInfo();
+  await mustComplete.recordRefundDecision.executeWithOptions({ summary: `audit: ${decision.decision} by ${decision.decidedBy}` }, [
+    { requestId: input.requestId, orderId: input.orderId, ...decision, workflowId, runId },
+  ]);
+  decisionRecorded = true;
+  if (decision.decision === 'REJECTED') return close('REJECTED', decision.reason!);
+  record('approved', { by: decision.decidedBy, channel: decision.channel, approvedFen: decision.approvedFen });
+
+  if (input.kind === 'RETURN_AND_REFUND') {
+    view.returnDueAt = afterMs(input.timeouts.returnShipmentMs);
+    record('awaiting return', { returnDueAt: view.returnDueAt }, 'AWAITING_RETURN');
+    await project();
+    await condition(() => returnShipment !== undefined || returnReceived !== undefined, input.timeouts.returnShipmentMs, {
+      summary: 'wait for the buyer to ship the goods back',
+    });
+    if (!returnShipment && !returnReceived) return close('CLOSED', 'the goods were not shipped back in time');
+    if (returnShipment) {
+      view.returnShipment = { carrier: returnShipment.carrier.trim(), trackingNumber: returnShipment.trackingNumber.trim(), shippedAt: now() };
+      record('return shipped', { carrier: view.returnShipment.carrier, trackingNumber: view.returnShipment.trackingNumber }, 'RETURN_SHIPPED');
+      await project();
+    }
+    await condition(() => returnReceived !== undefined);
+    view.returnReceivedAt = now();
+    record('return received', { by: returnReceived!.by });
+  }
+
+  record('refunding', undefined, 'REFUNDING');
+  await project();
+  const plan = await mustComplete.planRefundExecution.executeWithOptions({ summary: 'ask the order what this refund carries' }, [
+    { orderId: input.orderId, requestId: input.requestId, amountFen: decision.approvedFen! },
+  ]);
+  await execute(input, plan, record);
+
+  view.refundedFen = plan.amountFen;
+  record('refunded', { amountFen: plan.amountFen }, 'REFUNDED');
+  await project();
+  await order.signal(refundCompletedSignal, { requestId: input.requestId, amountFen: plan.amountFen });
+  return snapshot(view);
+}
+
+/** The effects of an approved refund, each once by its key (a retry or replay never repeats one). */
+async function execute(input: RefundRequestInput, plan: RefundPlan, record: (event: string, detail?: Record<string, unknown>) => void): Promise<void> {
+  const { requestId, orderId, customerId: memberId } = input;
+  await refundMoney(input, plan.amountFen, record);
+  if (input.kind === 'RETURN_AND_REFUND') {
+    await mustComplete.restockReturn.executeWithOptions({ summary: 'returned goods back on hand' }, [
+      { idempotencyKey: `${requestId}:restock`, orderId, lines: plan.lines.map((line) => ({ skuId: line.skuId, quantity: line.quantity })) },
+    ]);
+  }
+  if (plan.releaseReservationKey) {
+    await mustComplete.releaseStock.executeWithOptions({ summary: 'release the reserved stock (nothing left to ship)' }, [
+      { idempotencyKey: plan.releaseReservationKey },
+    ]);
+  }
+  await bestEffort(record, 'take back points awarded for the refunded amount', () =>
+    plan.pointsReversalFen > 0
+      ? mustComplete.reversePointsForRefund.executeWithOptions({ summary: 'take back points for the refunded amount' }, [
+          { idempotencyKey: `${requestId}:reverse-points`, memberId, orderId, refundedFen: plan.pointsReversalFen },
+        ])
+      : Promise.resolve(),
+  );
+  if (plan.usedPointsToReturn > 0) {
+    await bestEffort(record, 'return used points', () =>
+      mustComplete.returnUsedPoints.executeWithOptions({ summary: 'return redeemed points pro rata' }, [
+        { idempotencyKey: `${requestId}:return-points`, memberId, orderId, points: plan.usedPointsToReturn },
+      ]),
+    );
+  }
+  if (plan.returnCouponId) {
+    // Order-level key: the coupon of an order comes back at most once, whichever path returns it.
+    await bestEffort(record, 'return the coupon', () =>
+      mustComplete.returnCoupon.executeWithOptions({ summary: 'return the coupon (whole order refunded)' }, [
+        { idempotencyKey: `${orderId}:return-coupon`, couponId: plan.returnCouponId!, orderId },
+      ]),
+    );
+  }
+}
+
+/**
+ * Money back through the provider with the key `<requestId>:refund`: a failed call is retried by
+ * Temporal with the same key (the provider and the ledger see one refund). A provider's explicit
+ * decline moved nothing: the declined part is asked again later under a new key.
+ */
+async function refundMoney(input: RefundRequestInput, amountFen: number, record: (event: string, detail?: Record<string, unknown>) => void): Promise<void> {
+  let remaining = amountFen;
+  for (let attempt = 1; remaining > 0; attempt += 1) {
+    const idempotencyKey = attempt === 1 ? `${input.requestId}:refund` : `${input.requestId}:refund:retry-${attempt}`;
+    try {
+      await mustComplete.refundPayment.executeWithOptions({ summary: `refund ${remaining} fen through the provider` }, [
+        { idempotencyKey, orderId: input.orderId, amountFen: remaining, reason: `after-sales ${input.requestId}: ${input.reason}`.slice(0, 500) },
+      ]);
+      return;
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (!(cause instanceof ApplicationFailure) || cause.type !== 'REFUND_DECLINED') throw error;
+      const details = (cause.details?.[0] ?? {}) as { declinedFen?: number };
+      remaining = details.declinedFen ?? remaining;
+      record('provider declined the refund; retrying later', { attempt, declinedFen: remaining });
+      await sleep(Math.min(3_600_000, 60_000 * 2 ** (attempt - 1)), { summary: 'wait before asking the provider again' });
+    }
+  }
+}
+
+/** A side effect refused for a business reason (coupon expired meanwhile...) is noted, not fatal. */
+async function bestEffort(record: (event: string, detail?: Record<string, unknown>) => void, what: string, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : undefined;
+    if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable) throw error;
+    record(`could not ${what}`, { code: cause.type, message: cause.message });
+  }
+}
+
+function snapshot(view: RefundRequestView): RefundRequestView {
+  return JSON.parse(JSON.stringify(view)) as RefundRequestView;
+}

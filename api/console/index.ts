@@ -24,6 +24,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 <p><label>API key <input id="key" type="password" size="30" autocomplete="off"></label>
 <button id="load">Load</button></p>
 <p id="status" role="status"></p>
+<p id="decision" role="status" aria-live="polite"></p>
 <table><thead><tr><th>Requested</th><th>Request</th><th>Order</th><th>Kind</th><th>Amount</th><th>Reason</th><th>Auto-approval in</th><th>Decision</th></tr></thead>
 <tbody id="rows"></tbody></table>
 <script>
@@ -80,7 +81,8 @@ async function load() {
 async function decide(requestId, action, body) {
   try {
     const result = await call('POST', '/support/refunds/' + encodeURIComponent(requestId) + '/' + action, body);
-    say(requestId + ': ' + (result.decision ? result.decision.decision : result.status) + '.');
+    const done = document.getElementById('decision');
+    done.textContent = requestId + ': ' + (result.decision ? result.decision.decision : result.status) + '.';
     setTimeout(load, 0);
   } catch (error) { say(requestId + ': ' + error.message, true); }
 }

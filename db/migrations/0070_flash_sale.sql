@@ -54,9 +54,9 @@ CREATE INDEX admissions_by_buyer ON flash_sale.admissions (campaign_id, customer
 CREATE INDEX admissions_to_start ON flash_sale.admissions (admitted_at) WHERE status = 'ADMITTED' AND workflow_started_at IS NULL;
 
 -- Admission in one statement (one round trip, one implicit transaction): the buyer's limit first (a
--- row only this buyer contends for), then the campaign's hot counter, whose row lock is held only from
--- here to the commit; a sold-out campaign puts the buyer's row back in the same transaction, so the
--- net effect is all or nothing. Outcomes: ADMITTED, EXISTING (the same request was admitted before),
+-- row only this buyer contends for), the admission record, then the campaign's hot counter last, so
+-- its row lock is held from the update to the commit only; a sold-out campaign puts the buyer's row
+-- back and removes the record in the same transaction, so the net effect is all or nothing. Outcomes: ADMITTED, EXISTING (the same request was admitted before),
 -- NOT_OPEN, OUTSIDE_WINDOW, LIMIT_REACHED, SOLD_OUT. `remaining` is the campaign's units left as seen.
 CREATE FUNCTION flash_sale.admit(
   p_admission_id text, p_order_id text, p_campaign_id text, p_customer_id text, p_request_id text,
@@ -103,20 +103,23 @@ BEGIN
     RETURN;
   END IF;
 
+  -- The admission row before the hot counter, so the counter's lock is held for the update and the
+  -- commit only.
+  INSERT INTO flash_sale.admissions
+    (admission_id, order_id, campaign_id, customer_id, request_id, sku_id, quantity, unit_price_fen, admitted_at)
+  VALUES (p_admission_id, p_order_id, p_campaign_id, p_customer_id, p_request_id, c.sku_id, p_quantity, c.flash_price_fen, p_now);
+
   UPDATE flash_sale.campaigns SET taken = taken + p_quantity
    WHERE campaign_id = p_campaign_id AND taken + p_quantity <= cap
   RETURNING cap - taken INTO left_after;
   IF left_after IS NULL THEN
+    DELETE FROM flash_sale.admissions WHERE admission_id = p_admission_id;
     UPDATE flash_sale.buyers SET units = units - p_quantity, orders = orders - 1
      WHERE campaign_id = p_campaign_id AND customer_id = p_customer_id;
     SELECT cap - taken INTO left_after FROM flash_sale.campaigns WHERE campaign_id = p_campaign_id;
     RETURN QUERY SELECT 'SOLD_OUT'::text, left_after, NULL::integer;
     RETURN;
   END IF;
-
-  INSERT INTO flash_sale.admissions
-    (admission_id, order_id, campaign_id, customer_id, request_id, sku_id, quantity, unit_price_fen, admitted_at)
-  VALUES (p_admission_id, p_order_id, p_campaign_id, p_customer_id, p_request_id, c.sku_id, p_quantity, c.flash_price_fen, p_now);
   RETURN QUERY SELECT 'ADMITTED'::text, left_after, buyer_held;
 END;
 $$;

@@ -55,7 +55,7 @@ test('an agent opens the console, sees the pending request and approves it: the 
   const row = page.locator(`tr[data-request-id="${requestId}"]`);
   await row.waitFor({ timeout: 15_000 });
   await row.locator('button.approve').click();
-  await page.locator('#status', { hasText: `${requestId}: APPROVED` }).waitFor({ timeout: 15_000 });
+  await page.locator('#decision', { hasText: `${requestId}: APPROVED` }).waitFor({ timeout: 30_000 });
   await page.close();
 
   const refunded = await kit.waitForStatus(memberId, order.orderId, 'REFUNDED');

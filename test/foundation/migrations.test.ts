@@ -9,6 +9,15 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
+/** A pool on the scratch database; its connections may still be closing when the database is dropped. */
+function scratchPool(url: string): Pool {
+  const pool = new Pool({ connectionString: url });
+  pool.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') throw error;
+  });
+  return pool;
+}
+
 /** A fresh, empty database on the test server (not cloned from the template). */
 async function withEmptyDatabase(run: (url: string) => Promise<void>): Promise<void> {
   const adminUrl = process.env.TEST_ADMIN_DATABASE_URL!;
@@ -35,7 +44,7 @@ test('migrations apply to an empty database, then find nothing left to do', asyn
     const again = await migrate(url);
     expect(again).toEqual([]);
 
-    const pool = new Pool({ connectionString: url });
+    const pool = scratchPool(url);
     try {
       const recorded = await pool.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY id');
       expect(recorded.rows.map((row) => row.name)).toEqual(applied);
@@ -57,7 +66,7 @@ test('concurrent migrators (several workers starting at once) apply each migrati
     // node-pg-migrate's advisory lock makes the others fail fast or find nothing to do; never apply twice.
     const total = appliedLists.flat();
     expect(new Set(total).size).toBe(total.length);
-    const pool = new Pool({ connectionString: url });
+    const pool = scratchPool(url);
     try {
       const recorded = await pool.query('SELECT name FROM pgmigrations');
       expect(recorded.rowCount).toBe(new Set(total).size);

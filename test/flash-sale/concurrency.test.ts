@@ -68,7 +68,6 @@ test('2,000 attempts by 400 buyers (limit 2) for 100 units: exactly 100 admitted
   const refused = outcomes.filter((outcome) => outcome.status === 409);
   expect(admitted).toHaveLength(UNITS);
   expect(refused).toHaveLength(ATTEMPTS - UNITS);
-  expect(new Set(refused.map((outcome) => outcome.reason))).toEqual(expect.any(Set));
   for (const outcome of refused) expect(['SOLD_OUT', 'LIMIT_REACHED']).toContain(outcome.reason);
   for (const outcome of admitted) expect(outcome.orderStatus).toBe('PENDING_PAYMENT');
 

@@ -10,7 +10,7 @@ import { recordHistory } from '../support/histories';
 /**
  * The standard order saga end to end, through the storefront API, the sandbox provider's signed
  * webhook, the warehouse and carrier endpoints, on the real Temporal server and PostgreSQL.
- * Timings are shortened: payment 4 s, auto-confirm 3 s, after-sales window 2 s.
+ * Timings are shortened: payment 4 s, auto-confirm 6 s, after-sales window 2 s.
  */
 let env: TestEnv;
 let api: TestApi;

@@ -15,7 +15,7 @@ export const API_KEYS = {
 /** Durations shortened to seconds: production uses 30 minutes, 10 days and 7 days. */
 export const SHORT_TIMEOUTS: OrderTimeouts = {
   paymentMs: 4_000,
-  autoConfirmDeliveryMs: 3_000,
+  autoConfirmDeliveryMs: 6_000,
   afterSalesWindowMs: 2_000,
 };
 

@@ -1,5 +1,5 @@
 import { createTestEnv, type TestEnv } from '../support/harness';
-import { proveParallelAndIsolated } from './isolation';
+import { proveParallelAndIsolated } from './rendezvous';
 
 let env: TestEnv;
 beforeAll(async () => {

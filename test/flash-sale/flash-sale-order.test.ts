@@ -3,7 +3,7 @@ import { createFlashSaleOrders } from '../../api/flash-sales';
 import { createFinanceService } from '../../modules/finance';
 import { createFlashSaleService } from '../../modules/flash-sale';
 import type { OrderView } from '../../workflows/order/definitions';
-import { API_KEYS } from '../support/api';
+import { API_KEYS, customerAuth } from '../support/api';
 import { eventually, type TestApi } from '../support/api-server';
 import { services } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
@@ -220,4 +220,29 @@ test('a failed workflow start is retried by the sweeper: the admitted buyer gets
   }, 5_000);
   expect(runs).toBe(1);
   expect((await getOrder(api, buyer, orderId)).status).toBe('CANCELLED');
+});
+
+test('the buyer cancels before paying: campaign pool and admission are released, the unit is on sale again', async () => {
+  const { campaignId, skuId } = await addFlashCampaign(env, `fs_cancel_${env.id}`, { stockCap: 2, perUserLimit: 1, perUserLimitUnit: 'ORDERS' });
+  const buyer = await member();
+  const placed = await attempt(api, campaignId, buyer, { quantity: 2 });
+  expect(placed.status).toBe(201);
+  const order = placed.body as OrderView;
+  expect(await flashSale().getCampaignState(campaignId)).toMatchObject({ taken: 2, remaining: 0 });
+  expect(await flashSale().buyerHolding(campaignId, buyer)).toEqual({ units: 2, orders: 1 });
+
+  const cancelled = await request(api.url)
+    .post(`/orders/${order.orderId}/cancel`)
+    .set('Authorization', customerAuth(buyer))
+    .send({ reason: 'changed my mind' });
+  expect(cancelled.status).toBe(200);
+  expect(cancelled.body.status).toBe('CANCELLED');
+
+  const { inventory } = services(env.pool);
+  expect(await flashSale().getCampaignState(campaignId)).toMatchObject({ taken: 0, remaining: 2 });
+  expect(await flashSale().buyerHolding(campaignId, buyer)).toEqual({ units: 0, orders: 0 });
+  expect(await inventory.getCampaignStock(campaignId, skuId)).toMatchObject({ reserved: 0, sold: 0 });
+  expect(await flashSale().listAdmissions(campaignId)).toEqual([
+    expect.objectContaining({ orderId: order.orderId, status: 'RELEASED', releaseReason: `cancelled by customer:${buyer}` }),
+  ]);
 });

@@ -6,7 +6,7 @@ import { authenticate } from './auth';
 import { supportConsoleRouter } from './console';
 import { refundsRouter } from './refunds';
 import { supportRouter } from './support';
-import { flashSalesRouter } from './flash-sales';
+import { flashSaleRoutes } from './flash-sales';
 import { healthRouter } from './health';
 import { ordersRouter } from './orders';
 import { presalesRouter } from './presales';
@@ -32,6 +32,8 @@ export function createApp(deps: ApiDeps): Express {
   const log = deps.log ?? console.error;
   const app = express();
   app.disable('x-powered-by');
+  const flashSales = flashSaleRoutes(deps);
+  app.use(flashSales.soldOutFastPath);
   // Keep the exact bytes too: webhook signatures are computed over them, not over re-serialised JSON.
   app.use(
     express.json({
@@ -43,7 +45,7 @@ export function createApp(deps: ApiDeps): Express {
   );
 
   // Flash sales authenticate in their router; mounted early, as the hottest endpoint.
-  app.use(flashSalesRouter(deps));
+  app.use(flashSales.router);
   app.use(healthRouter(deps));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());

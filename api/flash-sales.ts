@@ -281,9 +281,41 @@ function sendRefusal(req: Request, res: Response, result: Extract<AdmissionResul
   });
 }
 
-export function flashSalesRouter(deps: FlashSaleDeps): Router {
-  const router = Router();
+const SOLD_OUT_PATH = /^\/flash-sales\/([^/]+)\/orders\/?$/;
+
+/**
+ * The flash-sale endpoints, and the sold-out fast path that the app mounts before body parsing and
+ * authentication: once this process knows a campaign is sold out, an attempt is answered 409 from
+ * memory, without reading its body or verifying its token (that a sale is sold out is public), which
+ * keeps a rush of losers as cheap as the cheapest endpoint.
+ */
+export function flashSaleRoutes(deps: FlashSaleDeps): { router: Router; soldOutFastPath: RequestHandler } {
   const orders = createFlashSaleOrders(deps);
+  const soldOutBodies = new Map<string, string>();
+  const soldOutFastPath: RequestHandler = (req, res, next) => {
+    const match = req.method === 'POST' ? SOLD_OUT_PATH.exec(req.path) : null;
+    if (!match || !orders.flashSale.isKnownSoldOut(match[1])) return next();
+    const campaignId = match[1];
+    let body = soldOutBodies.get(campaignId);
+    if (!body) {
+      body = JSON.stringify({
+        reason: 'SOLD_OUT',
+        remaining: 0,
+        type: `${PROBLEM_TYPE_BASE}flash-sale-sold-out`,
+        title: REFUSAL_TITLES.SOLD_OUT,
+        status: 409,
+        detail: `flash sale ${campaignId} is sold out`,
+        instance: `/flash-sales/${campaignId}/orders`,
+      });
+      soldOutBodies.set(campaignId, body);
+    }
+    res.status(409).type('application/problem+json').send(body);
+  };
+  return { router: flashSalesRouter(deps, orders), soldOutFastPath };
+}
+
+function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createFlashSaleOrders>): Router {
+  const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const startWorkflows = deps.settings.flashSale?.startWorkflows ?? true;
   const sweepIntervalMs = deps.settings.flashSale?.sweepIntervalMs ?? 0;

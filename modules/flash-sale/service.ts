@@ -225,6 +225,12 @@ export function createFlashSaleService(deps: FlashSaleServiceDeps) {
   return {
     getCampaignState,
     findAdmission,
+
+    /** Sold out by this process's fresh in-memory mark: answerable with no I/O at all (the hot path). */
+    isKnownSoldOut(campaignId: string): boolean {
+      const until = soldOutUntil.get(campaignId);
+      return until !== undefined && performance.now() < until;
+    },
     /** The terms of an opened campaign (cached in this process: they do not change once open). */
     getTerms: termsOf,
 

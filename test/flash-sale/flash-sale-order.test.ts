@@ -117,6 +117,12 @@ test('payment timeout: the order is cancelled, the unit goes back to the campaig
   expect(refused.body).toMatchObject({ reason: 'SOLD_OUT', remaining: 0 });
   const again = await attempt(api, campaignId, buyer);
   expect(again.status).toBe(409);
+  // Known sold out: answered from memory before the body is read or the token checked.
+  const anonymous = await request(api.url).post(`/flash-sales/${campaignId}/orders`).set('content-type', 'application/json').send('{not json');
+  expect(anonymous.status).toBe(409);
+  expect(anonymous.headers['content-type']).toMatch(/problem\+json/);
+  expect(JSON.parse(anonymous.text)).toMatchObject({ reason: 'SOLD_OUT', status: 409 });
+  expect(await flashSale().getCampaignState(campaignId)).toMatchObject({ taken: 1 });
 
   const cancelled = await waitForStatus(api, buyer, order.orderId, 'CANCELLED', 15_000);
   expect(cancelled.cancellation).toMatchObject({ reason: 'payment timeout', by: 'system' });

@@ -297,7 +297,7 @@ export function flashSaleRoutes(deps: FlashSaleDeps): { router: Router; soldOutF
     if (!match || !orders.flashSale.isKnownSoldOut(match[1])) return next();
     const campaignId = match[1];
     let body = soldOutBodies.get(campaignId);
-    if (!body) {
+    if (body === undefined) {
       body = JSON.stringify({
         reason: 'SOLD_OUT',
         remaining: 0,
@@ -309,7 +309,9 @@ export function flashSaleRoutes(deps: FlashSaleDeps): { router: Router; soldOutF
       });
       soldOutBodies.set(campaignId, body);
     }
-    res.status(409).type('application/problem+json').send(body);
+    // Plain node response: no content negotiation or ETag for a body that is always the same.
+    res.writeHead(409, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
   };
   return { router: flashSalesRouter(deps, orders), soldOutFastPath };
 }

@@ -226,10 +226,16 @@ export function createFlashSaleService(deps: FlashSaleServiceDeps) {
     getCampaignState,
     findAdmission,
 
-    /** Sold out by this process's fresh in-memory mark: answerable with no I/O at all (the hot path). */
+    /**
+     * Sold out by this process's in-memory mark: answerable with no I/O at all (the hot path). A mark
+     * past its time is re-checked in the background (one lock-free read, shared); until that read
+     * lifts it, attempts are still refused, so no attempt ever waits for the re-check.
+     */
     isKnownSoldOut(campaignId: string): boolean {
       const until = soldOutUntil.get(campaignId);
-      return until !== undefined && performance.now() < until;
+      if (until === undefined) return false;
+      if (performance.now() >= until) void recheck(campaignId).catch(() => undefined);
+      return true;
     },
     /** The terms of an opened campaign (cached in this process: they do not change once open). */
     getTerms: termsOf,

@@ -8,5 +8,7 @@ beforeAll(async () => {
 afterAll(() => env.close());
 
 test('runs at the same time as isolation-b, with its own database and task queue', async () => {
-  await proveParallelAndIsolated(env, 'a', 'b');
+  const seen = await proveParallelAndIsolated(env, 'a', 'b');
+  expect(seen.sawOther).toBe(true); // the other file was running at the same time
+  expect(seen.rows).toEqual(['a']); // and this file's database holds only its own row
 });

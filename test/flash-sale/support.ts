@@ -1,12 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import type { ApiSettings } from '../../api/settings';
-import { createSandboxProvider } from '../../modules/finance';
 import type { OrderView } from '../../workflows/order/definitions';
-import { customerAuth, SHORT_TIMEOUTS, TEST_WEBHOOK_SECRET, testApiSettings } from '../support/api';
-import { eventually, type TestApi } from '../support/api-server';
+import { customerAuth, SHORT_TIMEOUTS, testApiSettings } from '../support/api';
+import { eventually, startTestApi, type TestApi } from '../support/api-server';
 import { addMember, addSku, services } from '../support/fixtures';
 import type { TestEnv } from '../support/harness';
 
@@ -15,27 +11,9 @@ export function flashSettings(env: TestEnv, flash: Partial<NonNullable<ApiSettin
   return { ...testApiSettings(env, SHORT_TIMEOUTS), flashSale: { paymentMs: 3_000, sweepIntervalMs: 0, ...flash } };
 }
 
-/** Like startTestApi (real API on loopback, sandbox provider posting signed webhooks) with flash-sale settings. */
-export async function startFlashApi(env: TestEnv, flash: Partial<NonNullable<ApiSettings['flashSale']>> = {}): Promise<TestApi> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sandbox = createSandboxProvider({
-    pool: env.pool,
-    webhook: { url: `${url}/payments/webhook`, secret: TEST_WEBHOOK_SECRET, baseDelayMs: 100 },
-    pollIntervalMs: 250,
-  });
-  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: flashSettings(env, flash), sandbox, log: (line) => console.error(line) });
-  server.on('request', app);
-  return {
-    url,
-    sandbox,
-    async close() {
-      await sandbox.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+/** startTestApi (real API on loopback, sandbox provider posting signed webhooks) with flash-sale settings. */
+export function startFlashApi(env: TestEnv, flash: Partial<NonNullable<ApiSettings['flashSale']>> = {}): Promise<TestApi> {
+  return startTestApi(env, SHORT_TIMEOUTS, flashSettings(env, flash));
 }
 
 export interface FlashCampaignOptions {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
+import type { ApiSettings } from '../../api/settings';
 import { createSandboxProvider, type SandboxProvider } from '../../modules/finance';
 import type { OrderTimeouts } from '../../workflows/order/definitions';
 import { SHORT_TIMEOUTS, TEST_WEBHOOK_SECRET, testApiSettings } from './api';
@@ -16,7 +17,7 @@ export interface TestApi {
  * The real API on a loopback port, with the sandbox payment provider posting its signed webhooks to
  * that API: the payment path of a test is the production path.
  */
-export async function startTestApi(env: TestEnv, orderTimeouts: OrderTimeouts = SHORT_TIMEOUTS): Promise<TestApi> {
+export async function startTestApi(env: TestEnv, orderTimeouts: OrderTimeouts = SHORT_TIMEOUTS, settings?: ApiSettings): Promise<TestApi> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -25,7 +26,7 @@ export async function startTestApi(env: TestEnv, orderTimeouts: OrderTimeouts = 
     webhook: { url: `${url}/payments/webhook`, secret: TEST_WEBHOOK_SECRET, baseDelayMs: 100 },
     pollIntervalMs: 250,
   });
-  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env, orderTimeouts), sandbox, log: (line) => console.error(line) });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: settings ?? testApiSettings(env, orderTimeouts), sandbox, log: (line) => console.error(line) });
   server.on('request', app);
   return {
     url,

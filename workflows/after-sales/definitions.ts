@@ -86,7 +86,14 @@ export interface RefundPlan {
   returnCouponId?: string;
   /** Not shipped and every unit refunded: the stock reservation is released. */
   releaseReservationKey?: string;
+  /** Flash sale, not shipped and every unit refunded: the campaign pool's reservation is released... */
+  releaseCampaignStockKey?: string;
+  /** ...then the admission, so the unit goes back on sale and the buyer's limit is restored. */
+  releaseAdmission?: { idempotencyKey: string; reason: string };
 }
+
+/** What a full refund before shipment gives back of the order's placement holds (OrderRun.releaseOnFullRefund). */
+export type HeldStockRelease = Pick<RefundPlan, 'releaseReservationKey' | 'releaseCampaignStockKey' | 'releaseAdmission'>;
 export const planRefundUpdate = defineUpdate<RefundPlan, [PlanRefund]>('planRefund');
 
 export interface RefundCompleted {

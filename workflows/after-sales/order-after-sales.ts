@@ -18,6 +18,7 @@ import {
   type PlanRefund,
   type RefundLine,
   type RefundPlan,
+  type HeldStockRelease,
   type RefundRequestAccepted,
   type RefundRequestInput,
   type RequestRefund,
@@ -39,7 +40,7 @@ interface RequestState {
 }
 
 /** A refusal the API maps to 409 (state, window) or 422 (amounts, lines): non-retryable, typed. */
-function refuse(type: string, message: string): never {
+export function refuse(type: string, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
@@ -218,7 +219,7 @@ export class OrderAfterSales {
       const endsAt = order.view.deadlines.afterSalesEndsAt;
       if (this.windowClosed || (endsAt && Date.now() >= Date.parse(endsAt))) refuse('REFUND_WINDOW_CLOSED', 'the after-sales window is closed');
     } else {
-      refuse('REFUND_NOT_ALLOWED', `the order is ${status}; refunds are possible once paid and until the after-sales window closes`);
+      this.run.checkRefundIn(status, request); // the order type's rule (presale deposit), else refused
     }
     if (!Array.isArray(request.lines) || request.lines.length === 0) refuse('INVALID_REFUND_REQUEST', 'name at least one line');
     const priced: RefundLine[] = [];
@@ -247,10 +248,11 @@ export class OrderAfterSales {
    * never more than the line has left.
    */
   private amountOf(line: OrderLineView, held: LineState, quantity: number): number {
-    const units = allocateProRata(line.payableFen, new Array<number>(line.quantity).fill(1));
+    const paidFen = this.run.refundableFenOf(line);
+    const units = allocateProRata(paidFen, new Array<number>(line.quantity).fill(1));
     const from = held.refundedQuantity + held.reservedQuantity;
     const amount = units.slice(from, from + quantity).reduce((sum, unit) => sum + unit, 0);
-    return Math.max(0, Math.min(amount, line.payableFen - held.committedFen - held.reservedFen));
+    return Math.max(0, Math.min(amount, paidFen - held.committedFen - held.reservedFen));
   }
 
   private reserve(request: RequestRefund): RefundRequestAccepted {
@@ -350,11 +352,11 @@ export class OrderAfterSales {
     this.usedPointsReturned += usedPointsToReturn;
 
     const shipped = order.view.shipment !== undefined;
-    let releaseReservationKey: string | undefined;
+    let release: HeldStockRelease = {};
     if (!shipped) {
       // Nothing left to ship: the whole reservation goes back (it holds the earlier refunded units too).
       if (everyUnit) {
-        releaseReservationKey = this.run.key('reserve-stock');
+        release = this.run.releaseOnFullRefund();
         this.restockAfterShipment.length = 0;
       } else {
         for (const line of lines) this.restockAfterShipment.push({ skuId: line.skuId, quantity: line.quantity });
@@ -374,7 +376,7 @@ export class OrderAfterSales {
       pointsReversalFen: allMoney ? paidFen : request.amountFen,
       usedPointsToReturn,
       returnCouponId,
-      releaseReservationKey,
+      ...release,
     };
   }
 

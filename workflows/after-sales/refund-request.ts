@@ -255,6 +255,15 @@ async function execute(input: RefundRequestInput, plan: RefundPlan, record: (eve
       { idempotencyKey: plan.releaseReservationKey },
     ]);
   }
+  // Campaign pool first, admission last (admission taken ≥ pool reserved + sold), as the order's saga does.
+  if (plan.releaseCampaignStockKey) {
+    await mustComplete.releaseCampaignStock.executeWithOptions({ summary: 'release the campaign stock (nothing left to ship)' }, [
+      { idempotencyKey: plan.releaseCampaignStockKey },
+    ]);
+  }
+  if (plan.releaseAdmission) {
+    await mustComplete.releaseAdmission.executeWithOptions({ summary: "unit back to the campaign and the buyer's limit" }, [plan.releaseAdmission]);
+  }
   await bestEffort(record, 'take back points awarded for the refunded amount', () =>
     plan.pointsReversalFen > 0
       ? mustComplete.reversePointsForRefund.executeWithOptions({ summary: 'take back points for the refunded amount' }, [

@@ -1,3 +1,4 @@
+import type { HeldStockRelease } from '../after-sales/definitions';
 import { forward, mustComplete } from './activities';
 import type { OrderTimeouts, OrderView, PlaceOrderInput } from './definitions';
 import { OrderRun } from './order-run';
@@ -110,6 +111,17 @@ class FlashSaleRun extends OrderRun {
       { idempotencyKey: this.key('payment-intent'), orderId: flash.orderId, amountFen, currency: flash.currency },
     ]);
     order.view.payment = { ...order.view.payment, intentId: intent.intentId, status: 'PENDING', amountFen };
+  }
+
+  /**
+   * A full refund before shipment (after-sales) gives back what placement took, with the same keys as
+   * the saga's undo (so it happens once whichever path runs): the campaign pool, then the admission.
+   */
+  override releaseOnFullRefund(): HeldStockRelease {
+    return {
+      releaseCampaignStockKey: this.key('reserve-campaign-stock'),
+      releaseAdmission: { idempotencyKey: this.flash.admissionId, reason: 'refunded before shipment' },
+    };
   }
 
   protected override async commitHeldStock(): Promise<void> {

@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, log, setHandler, sleep } from '@temporalio/workflow';
-import { OrderAfterSales } from '../after-sales/order-after-sales';
+import type { HeldStockRelease, RequestRefund } from '../after-sales/definitions';
+import { OrderAfterSales, refuse } from '../after-sales/order-after-sales';
 import { Saga } from '../saga';
 import { forward, mustComplete } from './activities';
 import {
@@ -13,6 +14,8 @@ import {
   shipOrderUpdate,
   type CancelRequest,
   type DeliveryConfirmed,
+  type OrderLineView,
+  type OrderStatus,
   type OrderTimeouts,
   type OrderType,
   type OrderView,
@@ -443,6 +446,23 @@ export class OrderRun {
    */
   protected takeOtherPayment(_payment: PaymentSucceeded): boolean {
     return false;
+  }
+
+  // --- after-sales hooks (OrderAfterSales asks; order types holding other stock or payments override) ---
+
+  /** What a full refund before shipment gives back of the placement holds: the normal stock reservation. */
+  releaseOnFullRefund(): HeldStockRelease {
+    return { releaseReservationKey: this.key('reserve-stock') };
+  }
+
+  /** The money paid for a line that refunds may give back: what the buyer pays for it. */
+  refundableFenOf(line: OrderLineView): number {
+    return line.payableFen;
+  }
+
+  /** A refund request in a state without a spine rule (e.g. a presale's deposit): refused, unless the order type allows it. */
+  checkRefundIn(status: OrderStatus, _request: RequestRefund): void {
+    refuse('REFUND_NOT_ALLOWED', `the order is ${status}; refunds are possible once paid and until the after-sales window closes`);
   }
 
   /** Whether the warehouse may ship (or report a failure) now; order types may add their own rule. */

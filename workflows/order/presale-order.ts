@@ -1,6 +1,8 @@
 import { ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
 import { forward, mustComplete } from './activities';
-import type { OrderTimeouts, OrderView, PaymentSucceeded, PresaleOrderView } from './definitions';
+import { refuse } from '../after-sales/order-after-sales';
+import type { RequestRefund } from '../after-sales/definitions';
+import type { OrderLineView, OrderStatus, OrderTimeouts, OrderView, PaymentSucceeded, PresaleOrderView } from './definitions';
 import { OrderRun } from './order-run';
 import { requestFinalPaymentUpdate, type FinalPaymentRequest, type PresaleOrderInput, type PresaleTerms } from './presale-definitions';
 import { now } from './state';
@@ -21,6 +23,10 @@ import { now } from './state';
  * spine's shipment step commits it as for any order; campaign pools are the flash sale's.
  * Cancel before the final payment: refundable deposit → refunded and everything undone; not
  * refundable → refused (409) with the reason; after the final payment: refund of both payments.
+ * After-sales (refund requests): before the final payment only the whole deposit, refund only, and only
+ * when depositRefundable (else 409 DEPOSIT_NOT_REFUNDABLE); while such a request is open the final
+ * payment cannot be opened and a missed finalEnd waits for it; once refunded the order ends REFUNDED.
+ * After the final payment refunds are priced on both payments and finance splits them per payment.
  */
 export async function presaleOrderWorkflow(input: PresaleOrderInput, timeouts: OrderTimeouts): Promise<OrderView> {
   const run = new PresaleRun(input, timeouts);
@@ -82,6 +88,9 @@ class PresaleRun extends OrderRun {
           }
           if (status !== 'FINAL_PAYMENT_DUE' || this.cancellation) {
             throw new Error(`the order is ${status}; the final payment can be made only while it is FINAL_PAYMENT_DUE`);
+          }
+          if (this.afterSales.openRequests > 0 || this.afterSales.refundedInFull) {
+            throw new Error('the deposit is being refunded (after-sales request); the final payment can no longer be opened');
           }
           if (this.finalRequest && (this.finalRequest.couponId ?? null) !== (request.couponId ?? null)) {
             throw new Error(`the final payment was already opened ${this.finalRequest.couponId ? `with coupon ${this.finalRequest.couponId}` : 'without a coupon'}`);
@@ -192,9 +201,11 @@ class PresaleRun extends OrderRun {
   async sleepUntilFinalWindow(): Promise<boolean> {
     const untilFinalStart = Date.parse(this.terms.finalStart) - Date.now();
     if (untilFinalStart > 0) {
-      await condition(() => this.cancellation !== undefined, untilFinalStart, { summary: 'sleep until the final-payment window opens' });
+      await condition(() => this.cancellation !== undefined || this.afterSales.refundedInFull, untilFinalStart, {
+        summary: 'sleep until the final-payment window opens',
+      });
     }
-    return this.cancellation === undefined;
+    return this.cancellation === undefined && !this.depositRefunded();
   }
 
   /** The buyer is reminded that the final payment is due (timeline entry, projected for the storefront). */
@@ -221,13 +232,14 @@ class PresaleRun extends OrderRun {
         (await condition(
           () =>
             this.cancellation !== undefined ||
+            this.afterSales.refundedInFull ||
             this.presale.finalPayment.status === 'SUCCEEDED' ||
             (this.finalRequest !== undefined && !this.finalOpened && this.finalRefusal === undefined),
           remaining,
           { summary: 'wait for the final payment (until finalEnd)' },
         ));
       if (this.presale.finalPayment.status === 'SUCCEEDED') return 'paid';
-      if (this.cancellation) return 'cancelled';
+      if (this.cancellation || this.depositRefunded()) return 'cancelled';
       if (!woke) {
         this.finalWindowClosed = true;
         return 'missed';
@@ -362,6 +374,11 @@ class PresaleRun extends OrderRun {
   async missFinalPayment(): Promise<OrderView> {
     const { input, saga } = this;
     const amountFen = this.depositTotalFen;
+    // A deposit refund request still open decides first: forfeiting (or refunding) the deposit alongside it would pay twice.
+    if (this.afterSales.openRequests > 0) {
+      await condition(() => this.afterSales.openRequests === 0);
+    }
+    if (this.depositRefunded()) return this.cancelAndFinish();
     if (!this.terms.depositRefundable) {
       saga.onUndo('payment', 'forfeit the deposit', async () => {
         await mustComplete.forfeitDeposit.executeWithOptions({ summary: 'forfeit the deposit (other income)' }, [
@@ -379,6 +396,7 @@ class PresaleRun extends OrderRun {
     const status = this.order.status;
     if (status === 'DEPOSIT_PAID' || status === 'FINAL_PAYMENT_DUE') {
       if (this.cancellation) throw new Error('the order is already being cancelled');
+      this.afterSales.assertCancellable();
       if (!this.terms.depositRefundable) {
         throw new Error(
           `the deposit of presale ${this.terms.campaignId} is not refundable: the order cannot be cancelled before the final payment` +
@@ -388,5 +406,41 @@ class PresaleRun extends OrderRun {
       return;
     }
     super.assertCancellable();
+  }
+
+  // --- after-sales (domain-rules.md: before the final payment only the deposit, and only if refundable) ---
+
+  /** The deposit was refunded through after-sales (the order then ends REFUNDED, see endRefunded). */
+  private depositRefunded(): boolean {
+    if (!this.afterSales.refundedInFull) return false;
+    this.presale.depositOutcome = 'REFUNDED';
+    return true;
+  }
+
+  /** Before the final payment a line has only its deposit paid; after it, deposit + final (refundPayment splits them). */
+  override refundableFenOf(line: OrderLineView): number {
+    const status = this.order.status;
+    return status === 'DEPOSIT_PAID' || status === 'FINAL_PAYMENT_DUE' ? this.depositTotalFen : super.refundableFenOf(line);
+  }
+
+  /** A refund request before the final payment: the whole deposit, refund only, and only when the campaign allows it. */
+  override checkRefundIn(status: OrderStatus, request: RequestRefund): void {
+    if (status !== 'DEPOSIT_PAID' && status !== 'FINAL_PAYMENT_DUE') return super.checkRefundIn(status, request);
+    if (!this.terms.depositRefundable) {
+      refuse(
+        'DEPOSIT_NOT_REFUNDABLE',
+        `the deposit of presale ${this.terms.campaignId} is not refundable: nothing can be refunded before the final payment` +
+          ` (a final payment not made by ${this.terms.finalEnd} forfeits the deposit)`,
+      );
+    }
+    if (this.cancellation) refuse('REFUND_NOT_ALLOWED', 'the order is being cancelled');
+    if (this.finalRequest || this.presale.finalPayment.status !== 'NONE') {
+      refuse('REFUND_NOT_ALLOWED', 'the final payment is open: pay it (then refunds cover both payments) or let it lapse');
+    }
+    if (request.kind !== 'REFUND_ONLY') refuse('REFUND_NOT_ALLOWED', 'before the final payment only the deposit can be refunded (REFUND_ONLY)');
+    const units = Array.isArray(request.lines) ? request.lines.reduce((sum, line) => sum + (Number(line?.quantity) || 0), 0) : 0;
+    if (units !== this.quantity) {
+      refuse('INVALID_REFUND_REQUEST', `before the final payment only the whole deposit can be refunded: ask for all ${this.quantity} unit(s)`);
+    }
   }
 }

@@ -3,6 +3,7 @@ import { createCatalogActivities } from './catalog';
 import type { ActivityDeps } from './deps';
 import { createFinanceActivities } from './finance';
 import { createFlashSaleActivities } from './flash-sale';
+import { createGroupBuyActivities } from './group-buy';
 import { createInventoryActivities } from './inventory';
 import { createMarketingActivities } from './marketing';
 import { createMemberActivities } from './member';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps),
     ...createAfterSalesActivities(deps),
     ...createFlashSaleActivities(deps),
+    ...createGroupBuyActivities(deps),
   };
 }
 

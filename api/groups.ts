@@ -2,8 +2,10 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
+import { createGroupBuyService } from '../modules/group-buy';
 import { createMarketingService, type Campaign } from '../modules/marketing';
 import { createOrderProjection } from '../modules/orders/projection';
+import { DomainError } from '../modules/shared/errors';
 import * as sa from '../workflows/search-attributes';
 import { orderWorkflowId } from '../workflows/order/definitions';
 import {
@@ -54,8 +56,10 @@ registry.registerPath({
     201: { description: 'Placed: PENDING_PAYMENT; `group` names the group joined', content: { 'application/json': { schema: z.object({}).passthrough() } } },
     400: problemResponse('Invalid body or missing Idempotency-Key'),
     404: problemResponse('No such campaign or group'),
-    409: problemResponse('Outside the campaign, group full or closed, or the buyer is already in the group'),
-    422: problemResponse('Rejected (out of stock, over the per-user limit) or the key was used with another body'),
+    409: problemResponse(
+      'Outside the campaign, group full or closed, the buyer is already in the group, or reason LIMIT_REACHED (with perUserLimit): the buyer\'s units across the campaign would exceed the per-user limit',
+    ),
+    422: problemResponse('Rejected (out of stock...) or the key was used with another body'),
   },
 });
 registry.registerPath({
@@ -73,6 +77,7 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const marketing = createMarketingService({ pool: deps.pool });
+  const groupBuy = createGroupBuyService({ pool: deps.pool });
 
   router.post('/group-buys/:campaignId/orders', requireRole('customer'), async (req, res) => {
     const customerId = principalOf(res).subject;
@@ -81,9 +86,6 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
     const campaignId = String(req.params.campaignId);
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'GROUP_BUY') throw notFound(`group-buy campaign ${campaignId}`);
-    if (body.quantity > campaign.perUserLimit) {
-      throw unprocessable('limit-exceeded', `at most ${campaign.perUserLimit} per buyer in campaign ${campaignId}`, { perUserLimit: campaign.perUserLimit });
-    }
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
     if (!(await projection.get(orderId))) {
@@ -96,7 +98,25 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
         });
       }
       const memberPaymentMs = deps.settings.groupBuyPaymentMs ?? DEFAULT_MEMBER_PAYMENT_MS;
-      const group = await takeSeat(deps.temporal, deps.settings.taskQueue, campaign, memberPaymentMs, orderId, customerId, body.groupId);
+      // The buyer's units across the campaign first (atomic, modules/group-buy): over the limit → 409,
+      // no seat and no workflow. The order's placement takes them again under the same key (a no-op)
+      // and gives them back when the order ends without being shipped.
+      const limitKey = `${orderId}:group-limit`;
+      try {
+        await groupBuy.takeLimit({ idempotencyKey: limitKey, campaignId, customerId, quantity: body.quantity, perUserLimit: campaign.perUserLimit });
+      } catch (error) {
+        if (error instanceof DomainError && error.code === 'LIMIT_REACHED') throw limitReached(campaign, error.details);
+        if (error instanceof DomainError && error.code === 'ALREADY_COMPENSATED') throw conflict(`order ${orderId} has ended`, { orderId });
+        throw error;
+      }
+      let group: GroupView;
+      try {
+        group = await takeSeat(deps.temporal, deps.settings.taskQueue, campaign, memberPaymentMs, orderId, customerId, body.groupId);
+      } catch (error) {
+        // Not seated (full, closed, already in it...), so no order workflow: the units go back.
+        await groupBuy.forgetLimit({ idempotencyKey: limitKey });
+        throw error;
+      }
       const member = group.members.find((candidate) => candidate.orderId === orderId)!;
       const input: GroupBuyOrderInput = {
         orderId,
@@ -106,7 +126,7 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
         pointsToRedeem: body.pointsToRedeem,
         currency: 'CNY',
         placedAt: new Date().toISOString(),
-        group: { ...groupTerms(campaign), groupId: group.groupId, leader: member.leader },
+        group: { ...groupTerms(campaign), groupId: group.groupId, leader: member.leader, perUserLimit: campaign.perUserLimit },
       };
       await deps.temporal.workflow
         .start<typeof groupBuyOrderWorkflow>('groupBuyOrderWorkflow', {
@@ -125,6 +145,7 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
 
     const order = await readPlacement(deps.temporal, projection, orderId);
     res.setHeader('Location', `/orders/${orderId}`);
+    if (order.status === 'REJECTED' && order.rejection?.code === 'LIMIT_REACHED') throw limitReached(campaign, { orderId });
     if (order.status === 'REJECTED') {
       throw unprocessable('order-rejected', order.rejection?.message ?? 'the order was rejected', { orderId, reason: order.rejection?.code });
     }
@@ -147,6 +168,16 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
   });
 
   return router;
+}
+
+/** 409: the buyer's units across the campaign would exceed its per-user limit. */
+function limitReached(campaign: GroupBuyCampaign, details: Record<string, unknown>): ProblemError {
+  return new ProblemError(409, 'group-buy-limit-reached', 'Per-buyer limit reached', `at most ${campaign.perUserLimit} per buyer in group-buy ${campaign.id}`, {
+    ...details,
+    campaignId: campaign.id,
+    reason: 'LIMIT_REACHED',
+    perUserLimit: campaign.perUserLimit,
+  });
 }
 
 function groupTerms(campaign: GroupBuyCampaign) {

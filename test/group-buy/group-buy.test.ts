@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createFinanceService, createSandboxProvider, type SandboxProvider } from '../../modules/finance';
+import { createGroupBuyService } from '../../modules/group-buy';
 import type { OrderView } from '../../workflows/order/definitions';
 import { joinGroupUpdate, type GroupView } from '../../workflows/group/definitions';
 import { API_KEYS, customerAuth, TEST_WEBHOOK_SECRET, testApiSettings } from '../support/api';
@@ -43,10 +44,17 @@ afterAll(async () => {
   await env.close();
 });
 
-async function campaign(options: { groupSize: number; endsInMs?: number; minRealMembers?: number; onFullGroup?: 'REJECT' | 'OPEN_NEW' }) {
+async function campaign(options: {
+  groupSize: number;
+  endsInMs?: number;
+  minRealMembers?: number;
+  onFullGroup?: 'REJECT' | 'OPEN_NEW';
+  perUserLimit?: number;
+  stock?: number;
+}) {
   sequence += 1;
   const skuId = `sku_group_${sequence}`;
-  await addSku(env.pool, skuId, LIST_PRICE, 10);
+  await addSku(env.pool, skuId, LIST_PRICE, options.stock ?? 10);
   const definition = {
     id: `group_${skuId}`,
     kind: 'GROUP_BUY',
@@ -56,6 +64,7 @@ async function campaign(options: { groupSize: number; endsInMs?: number; minReal
     groupSize: options.groupSize,
     ...(options.minRealMembers ? { virtualSuccess: { minRealMembers: options.minRealMembers } } : {}),
     onFullGroup: options.onFullGroup ?? 'REJECT',
+    ...(options.perUserLimit ? { perUserLimit: options.perUserLimit } : {}),
     startsAt: new Date(Date.now() - 60_000).toISOString(),
     endsAt: new Date(Date.now() + (options.endsInMs ?? 120_000)).toISOString(),
   };
@@ -71,7 +80,7 @@ async function buyer(): Promise<string> {
   return memberId;
 }
 
-function order(memberId: string, campaignId: string, body: { groupId?: string } = {}) {
+function order(memberId: string, campaignId: string, body: { groupId?: string; quantity?: number } = {}) {
   return request(url)
     .post(`/group-buys/${campaignId}/orders`)
     .set('Authorization', customerAuth(memberId))
@@ -106,6 +115,17 @@ async function group(groupId: string): Promise<GroupView> {
 
 async function pay(intentId: string) {
   expect((await request(url).post(`/sandbox/intents/${intentId}/pay`).send({})).status).toBe(200);
+}
+
+/** The buyer's units held against the campaign's per-user limit (group_buy.buyer_limits). */
+async function held(campaignId: string, customerId: string): Promise<number> {
+  return (await createGroupBuyService({ pool: env.pool }).holding({ campaignId, customerId })).units;
+}
+
+function expectLimitReached(response: request.Response, perUserLimit: number) {
+  expect(response.status).toBe(409);
+  expect(response.headers['content-type']).toMatch(/problem\+json/);
+  expect(response.body).toMatchObject({ reason: 'LIMIT_REACHED', perUserLimit });
 }
 
 function ship(orderId: string) {
@@ -185,6 +205,8 @@ test('failure at expiry: every member refunded in full automatically (provider, 
     expect(entries[1].lines).toEqual(expect.arrayContaining([{ account: 'cash:provider', debitFen: 0, creditFen: GROUP_PRICE }]));
   }
   expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ onHand: 10, reserved: 0 });
+  // The refunded members' units went back to their per-user limit.
+  for (const memberId of [leader, second]) expect(await held(campaignId, memberId)).toBe(0);
   // A closed group takes nobody.
   const late = await order(await buyer(), campaignId, { groupId });
   expect(late.status).toBe(409);
@@ -246,7 +268,8 @@ test('a full group refuses a join with 409; a member whose payment times out fre
 });
 
 test('duplicate join is refused with 409; OPEN_NEW campaigns open a new group for a full one; unknown groups are 404', async () => {
-  const { campaignId } = await campaign({ groupSize: 2 });
+  // A limit of 2, so that the second attempt is refused for being in the group, not for the limit.
+  const { campaignId } = await campaign({ groupSize: 2, perUserLimit: 2 });
   const leader = await buyer();
   const lead = await placed(leader, campaignId);
   const groupId = lead.group!.groupId;
@@ -284,4 +307,82 @@ test('a seat whose order never started (joined, then the API failed) is freed by
   }, 15_000, 'the phantom seat to be freed');
   expect(freed.members.find((member) => member.orderId === `ord_phantom_${env.id}`)).toMatchObject({ status: 'LEFT', released: true, customerId: 'mem_***' });
   expect(freed.status).toBe('FORMING');
+});
+
+describe('per-user limit across the campaign (group_buy.buyer_limits)', () => {
+  test('a buyer with limit 2 gets 2 units in two groups; the 3rd unit is refused 409 LIMIT_REACHED, leaving no seat, group or order behind', async () => {
+    const { campaignId, skuId } = await campaign({ groupSize: 3, perUserLimit: 2 });
+    const [limited, otherLeader, thirdLeader] = [await buyer(), await buyer(), await buyer()];
+    const own = await placed(limited, campaignId);
+    const other = await placed(otherLeader, campaignId);
+    const third = await placed(thirdLeader, campaignId);
+
+    // Two units at once would make 3: refused, and the group keeps its seat free.
+    expectLimitReached(await order(limited, campaignId, { groupId: other.group!.groupId, quantity: 2 }), 2);
+    expect((await group(other.group!.groupId)).members).toHaveLength(1);
+    const joined = await placed(limited, campaignId, other.group!.groupId);
+    expect(joined.status).toBe('PENDING_PAYMENT');
+    expect(await held(campaignId, limited)).toBe(2);
+
+    // The 3rd unit: neither a join nor a new group.
+    expectLimitReached(await order(limited, campaignId, { groupId: third.group!.groupId }), 2);
+    expectLimitReached(await order(limited, campaignId), 2);
+    expect((await group(third.group!.groupId)).members.map((member) => member.orderId)).toEqual([third.orderId]);
+    expect(await held(campaignId, limited)).toBe(2);
+    expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ reserved: 4 });
+    // Only the three groups opened above exist; the buyer has exactly the two orders.
+    await eventually(async () => {
+      const groups = await env.temporal.workflow.count(`WorkflowType = 'groupBuyWorkflow' AND CampaignId = '${campaignId}'`);
+      const orders = await env.temporal.workflow.count(`WorkflowType = 'groupBuyOrderWorkflow' AND CustomerId = '${limited}'`);
+      return groups.count === 3 && orders.count === 2 ? true : undefined;
+    }, 10_000, 'three groups and two orders of the limited buyer');
+    expect(own.group).toMatchObject({ leader: true });
+  });
+
+  test('10 parallel joins by one buyer with limit 2: at most 2 succeed, the others are 409 with no seat taken', async () => {
+    const { campaignId, skuId } = await campaign({ groupSize: 2, perUserLimit: 2, stock: 20 });
+    const leaders = await Promise.all(Array.from({ length: 10 }, () => buyer()));
+    const groupIds: string[] = [];
+    for (const leader of leaders) groupIds.push((await placed(leader, campaignId)).group!.groupId);
+    const limited = await buyer();
+
+    const attempts = await Promise.all(groupIds.map((groupId) => order(limited, campaignId, { groupId })));
+    const succeeded = attempts.filter((response) => response.status === 201);
+    const refused = attempts.filter((response) => response.status !== 201);
+    expect(succeeded.length).toBeLessThanOrEqual(2);
+    expect(succeeded.length).toBe(2); // ten groups with a free seat each: exactly the limit goes through
+    for (const response of refused) expectLimitReached(response, 2);
+    expect(await held(campaignId, limited)).toBe(2);
+
+    // Only the two admitted orders hold seats (group views mask other buyers' ids: match by order id).
+    const admittedOrders = succeeded.map((response) => (response.body as OrderView).orderId);
+    const views = await Promise.all(groupIds.map((groupId) => group(groupId)));
+    expect(views.filter((view) => view.members.length === 2)).toHaveLength(2);
+    expect(views.flatMap((view) => view.members.map((member) => member.orderId)).filter((orderId) => admittedOrders.includes(orderId))).toHaveLength(2);
+    for (const response of succeeded) expect(response.body).toMatchObject({ status: 'PENDING_PAYMENT', lines: [{ skuId, quantity: 1 }] });
+  });
+
+  test('after a member payment timeout the units come back: the buyer can join again', async () => {
+    const { campaignId } = await campaign({ groupSize: 2, perUserLimit: 2 });
+    const [limited, leader, other] = [await buyer(), await buyer(), await buyer()];
+    const first = await placed(limited, campaignId, undefined);
+    const busy = await placed(other, campaignId);
+    expect(first.status).toBe('PENDING_PAYMENT');
+    expectLimitReached(await order(limited, campaignId, { groupId: busy.group!.groupId, quantity: 2 }), 2);
+
+    // The first order is never paid: cancelled at the member payment timeout (3 s), its unit returned.
+    const cancelled = await waitFor(limited, first.orderId, (o) => o.status === 'CANCELLED', 'payment timeout', 15_000);
+    expect(cancelled.cancellation).toMatchObject({ reason: 'payment timeout' });
+    await eventually(async () => ((await held(campaignId, limited)) === 0 ? true : undefined), 10_000, 'units returned');
+
+    const lead = await placed(leader, campaignId);
+    const again = await order(limited, campaignId, { groupId: lead.group!.groupId, quantity: 2 });
+    expect(again.status).toBe(201);
+    expect(await held(campaignId, limited)).toBe(2);
+    await pay(lead.payment.intentId!);
+    await pay((again.body as OrderView).payment.intentId!);
+    await waitFor(limited, (again.body as OrderView).orderId, (o) => o.group?.outcome === 'SUCCEEDED', 'group succeeded');
+    // A paid member of a successful group keeps the units.
+    expect(await held(campaignId, limited)).toBe(2);
+  });
 });

@@ -88,5 +88,14 @@ export const groupOutcomeSignal = defineSignal<[GroupOutcome]>('groupOutcome');
 export const JOIN_REFUSALS = ['GROUP_FULL', 'GROUP_CLOSED', 'ALREADY_IN_GROUP', 'OTHER_CAMPAIGN'] as const;
 
 export interface GroupBuyOrderInput extends PlaceOrderInput {
-  group: GroupTerms & { groupId: string; leader: boolean };
+  group: GroupTerms & {
+    groupId: string;
+    leader: boolean;
+    /**
+     * The campaign's per-user limit (units across the whole campaign): placement takes the order's
+     * units of it (`<orderId>:group-limit`) and every compensation gives them back. Unset (orders
+     * started before the limit existed): not enforced by the order.
+     */
+    perUserLimit?: number;
+  };
 }

@@ -1,4 +1,5 @@
 import { condition, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { forward, mustComplete } from '../order/activities';
 import type { OrderTimeouts, OrderView } from '../order/definitions';
 import { OrderRun } from '../order/order-run';
 import { now } from '../order/state';
@@ -16,6 +17,9 @@ import { groupOutcomeSignal, groupWorkflowId, memberLeftSignal, memberPaidSignal
  *       SUCCEEDED → shipment, delivery, completion as the standard order.
  *
  * A paid member cannot cancel while the group is forming (if the group fails, they are refunded in full).
+ * Placement first takes the order's units of the buyer's per-user limit across the campaign (the API
+ * took them already before seating the buyer; same key, so this is where the saga learns of them);
+ * a rejection, cancel, payment timeout or failed group gives them back.
  */
 export async function groupBuyOrderWorkflow(input: GroupBuyOrderInput, timeouts: OrderTimeouts): Promise<OrderView> {
   const run = new GroupBuyRun(input, timeouts);
@@ -58,6 +62,37 @@ class GroupBuyRun extends OrderRun {
     if (outcome.outcome === 'FAILED' && !this.cancellation && !this.shipment) {
       this.cancellation = { reason: `group failed: ${outcome.reason}`, by: 'system' };
     }
+  }
+
+  /** The buyer's per-user limit first (refused: LIMIT_REACHED, the order is rejected), then the standard placement. */
+  protected override async priceAndHold(): Promise<void> {
+    const perUserLimit = this.groupInput.perUserLimit;
+    if (perUserLimit !== undefined) {
+      this.saga.onUndo('group-limit', 'return the units to the per-user limit', () => this.returnLimit());
+      await forward.takeGroupBuyLimit.executeWithOptions({ summary: 'take units of the per-user limit' }, [
+        {
+          idempotencyKey: this.key('group-limit'),
+          campaignId: this.groupInput.campaignId,
+          customerId: this.input.customerId,
+          quantity: this.input.lines.reduce((sum, line) => sum + line.quantity, 0),
+          perUserLimit,
+        },
+      ]);
+    }
+    await super.priceAndHold();
+  }
+
+  private async returnLimit(): Promise<void> {
+    if (this.groupInput.perUserLimit === undefined) return;
+    await mustComplete.returnGroupBuyLimit.executeWithOptions({ summary: 'compensate: return units to the per-user limit' }, [
+      { idempotencyKey: this.key('group-limit') },
+    ]);
+  }
+
+  /** Refunded in full before shipment (after-sales) ends without the saga: the units go back too. */
+  override async cancelAndFinish(): Promise<OrderView> {
+    if (this.afterSales.refundedInFull && !this.shipment) await this.returnLimit();
+    return super.cancelAndFinish();
   }
 
   /** Group price instead of the list price for the campaign's SKU. */

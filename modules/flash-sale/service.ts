@@ -165,6 +165,15 @@ function toState(row: CampaignRow): FlashCampaignState {
 
 const CAMPAIGN_COLUMNS = 'campaign_id, sku_id, flash_price_fen, cap, taken, per_user_limit, limit_unit, starts_at, ends_at';
 
+/** At most this many attempts in one admission transaction. */
+const MAX_BATCH = 200;
+
+interface BatchEntry {
+  attempt: { admissionId: string; orderId: string; campaignId: string; customerId: string; requestId: string; quantity: number; now: string };
+  resolve: (row: { outcome: string; remaining: number | null }) => void;
+  reject: (error: unknown) => void;
+}
+
 export function createFlashSaleService(deps: FlashSaleServiceDeps) {
   const { pool } = deps;
   const clock = deps.clock ?? systemClock;
@@ -215,6 +224,44 @@ export function createFlashSaleService(deps: FlashSaleServiceDeps) {
 
   function soldOut(campaignId: string, remaining: number, fast: boolean): AdmissionResult {
     return { admitted: false, reason: 'SOLD_OUT', message: `flash sale ${campaignId} is sold out`, fast, remaining };
+  }
+
+  /**
+   * Request merging: per campaign, one call to PostgreSQL at a time from this process; attempts that
+   * arrive meanwhile wait for it and then go together, in arrival order, through
+   * `flash_sale.admit_many` (one transaction, one commit). An attempt alone goes at once.
+   */
+  const waiting = new Map<string, BatchEntry[]>();
+  const flushing = new Set<string>();
+
+  function admitInBatch(attempt: BatchEntry['attempt']): Promise<{ outcome: string; remaining: number | null }> {
+    return new Promise((resolve, reject) => {
+      const queue = waiting.get(attempt.campaignId) ?? [];
+      waiting.set(attempt.campaignId, queue);
+      queue.push({ attempt, resolve, reject });
+      if (!flushing.has(attempt.campaignId)) void flush(attempt.campaignId);
+    });
+  }
+
+  async function flush(campaignId: string): Promise<void> {
+    flushing.add(campaignId);
+    try {
+      for (let queue = waiting.get(campaignId); queue && queue.length > 0; queue = waiting.get(campaignId)) {
+        const batch = queue.splice(0, MAX_BATCH);
+        try {
+          const result = await pool.query<{ idx: number; outcome: string; remaining: number | null }>(
+            'SELECT idx, outcome, remaining FROM flash_sale.admit_many($1::jsonb) ORDER BY idx',
+            [JSON.stringify(batch.map((entry) => entry.attempt))],
+          );
+          batch.forEach((entry, index) => entry.resolve(result.rows[index]));
+        } catch (error) {
+          for (const entry of batch) entry.reject(error);
+        }
+      }
+    } finally {
+      flushing.delete(campaignId);
+      waiting.delete(campaignId);
+    }
   }
 
   async function findAdmission(admissionId: string): Promise<Admission | undefined> {
@@ -276,20 +323,7 @@ export function createFlashSaleService(deps: FlashSaleServiceDeps) {
       }
 
       const { admissionId, orderId } = admissionIdsFor(campaignId, customerId, requestId);
-      let outcome: string;
-      let remaining: number | null;
-      try {
-        const result = await pool.query<{ outcome: string; remaining: number | null }>(
-          'SELECT outcome, remaining FROM flash_sale.admit($1, $2, $3, $4, $5, $6, $7)',
-          [admissionId, orderId, campaignId, customerId, requestId, quantity, now],
-        );
-        ({ outcome, remaining } = result.rows[0]);
-      } catch (error) {
-        // The same request admitted concurrently by another call: its admission answers this one too.
-        if ((error as { code?: string }).code !== '23505') throw error;
-        outcome = 'EXISTING';
-        remaining = null;
-      }
+      const { outcome, remaining } = await admitInBatch({ admissionId, orderId, campaignId, customerId, requestId, quantity, now: now.toISOString() });
       switch (outcome) {
         case 'ADMITTED':
           if (remaining === 0) markSoldOut(campaignId);

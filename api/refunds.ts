@@ -60,7 +60,7 @@ registry.registerPath({
     400: problemResponse('Invalid body'),
     404: problemResponse('No such order'),
     409: problemResponse('Not possible in the order state (not paid, window closed, being cancelled)'),
-    422: problemResponse('More than is left to refund, unknown or fully refunded line'),
+    422: problemResponse('More than is left to refund, unknown or fully refunded line, part of a flash-sale order before shipment (full refund only)'),
   },
 });
 registry.registerPath({
@@ -89,7 +89,7 @@ registry.registerPath({
 });
 
 /** Refusals of the order's validator that are about the request's content (422), not the order's state (409). */
-const UNPROCESSABLE = new Set(['REFUND_EXCEEDS_REFUNDABLE', 'LINE_ALREADY_REFUNDED', 'UNKNOWN_ORDER_LINE', 'INVALID_REFUND_REQUEST']);
+const UNPROCESSABLE = new Set(['REFUND_EXCEEDS_REFUNDABLE', 'LINE_ALREADY_REFUNDED', 'UNKNOWN_ORDER_LINE', 'INVALID_REFUND_REQUEST', 'PARTIAL_REFUND_NOT_ALLOWED']);
 
 export function refundRequestId(orderId: string, idempotencyKey: string): string {
   return `${orderId}-rf-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12)}`;

@@ -213,6 +213,11 @@ export class OrderAfterSales {
       if (this.run.cancellation) refuse('REFUND_NOT_ALLOWED', 'the order is being cancelled');
       if (this.run.shipment || this.run.shipmentFailure) refuse('REFUND_NOT_ALLOWED', 'the warehouse is handling the order; ask again once it is shipped');
       if (request.kind !== 'REFUND_ONLY') refuse('REFUND_NOT_ALLOWED', 'before shipment only a refund without return is possible');
+      // A paid group-buy member stays in a forming group, as for cancel (the group counts the seat as
+      // paid; if it fails, the order is refunded in full by its saga).
+      if (order.view.group?.outcome === 'PENDING') {
+        refuse('REFUND_NOT_ALLOWED', `the group ${order.view.group.groupId} is forming: a paid member cannot ask for a refund (if it fails, the order is refunded in full)`);
+      }
     } else if (status === 'SHIPPED') {
       if (request.kind !== 'REFUND_ONLY') refuse('REFUND_NOT_ALLOWED', 'goods not delivered yet: ask for a refund only (goods not received)');
     } else if (status === 'DELIVERED') {
@@ -235,6 +240,17 @@ export class OrderAfterSales {
         refuse('REFUND_EXCEEDS_REFUNDABLE', `line ${line.lineId}: ${wanted.quantity} units asked, ${left} left to refund`);
       }
       priced.push({ lineId: line.lineId, skuId: line.skuId, quantity: wanted.quantity, amountFen: this.amountOf(line, held, wanted.quantity) });
+    }
+    if (status === 'PAID' && !this.run.allowsPartialRefundBeforeShipment()) {
+      // Every unit not yet refunded must be in this request (or in one still open): full refund only.
+      const partial = order.view.lines.some((line) => {
+        const held = this.lines.get(line.lineId); // read only: this runs in the update's validator
+        const asked = priced.find((candidate) => candidate.lineId === line.lineId)?.quantity ?? 0;
+        return (held?.refundedQuantity ?? 0) + (held?.reservedQuantity ?? 0) + asked < line.quantity;
+      });
+      if (partial) {
+        refuse('PARTIAL_REFUND_NOT_ALLOWED', `a ${order.view.type} order can only be refunded in full before shipment: ask for every unit, or ask again once shipped`);
+      }
     }
     const amountFen = priced.reduce((sum, line) => sum + line.amountFen, 0);
     const refundableFen = order.view.totals.paidFen - this.committedFen - [...this.lines.values()].reduce((sum, held) => sum + held.reservedFen, 0);

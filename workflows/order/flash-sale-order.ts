@@ -124,6 +124,20 @@ class FlashSaleRun extends OrderRun {
     };
   }
 
+  /**
+   * Before shipment a flash order is refunded in full or not at all (422 PARTIAL_REFUND_NOT_ALLOWED).
+   * domain-rules.md: a cancelled flash order returns its unit to the campaign. Refunded units of a
+   * partial refund before shipment would otherwise ship with the campaign reservation (sold) and be
+   * restocked into the SKU's normal stock, with the campaign counter and the buyer's limit still
+   * taken: the flash units would leak into normal stock at the flash price's expense. The campaign
+   * pool's reservation and the admission are released whole (by key, never in part), so a full
+   * refund gives both back (releaseOnFullRefund); a partial one cannot. After shipment a refund is
+   * a return of goods to the warehouse: normal stock is right there, and the units stay sold.
+   */
+  override allowsPartialRefundBeforeShipment(): boolean {
+    return false;
+  }
+
   protected override async commitHeldStock(): Promise<void> {
     await mustComplete.commitCampaignStock.executeWithOptions({ summary: 'deduct the shipped campaign units for good' }, [
       { idempotencyKey: this.key('commit-campaign-stock'), reservationKey: this.key('reserve-campaign-stock') },

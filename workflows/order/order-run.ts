@@ -465,6 +465,15 @@ export class OrderRun {
     refuse('REFUND_NOT_ALLOWED', `the order is ${status}; refunds are possible once paid and until the after-sales window closes`);
   }
 
+  /**
+   * Whether a refund before shipment may cover only part of the order's units (they ship with the
+   * reservation and go back to normal stock right after). Order types whose placement holds cannot be
+   * given back in part (flash-sale campaign pool and admission) answer false: full refund only.
+   */
+  allowsPartialRefundBeforeShipment(): boolean {
+    return true;
+  }
+
   /** Whether the warehouse may ship (or report a failure) now; order types may add their own rule. */
   protected assertShippable(): void {
     const status = this.order.status;

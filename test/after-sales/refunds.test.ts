@@ -3,6 +3,7 @@ import { API_KEYS, customerAuth } from '../support/api';
 import { eventually, startTestApi, type TestApi } from '../support/api-server';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { afterSalesKit, afterSalesTimeouts } from './helpers';
+import { recordHistory, recordWorkflowHistory } from '../support/histories';
 
 /**
  * After-sales end to end through the storefront, support and warehouse API on the real Temporal server
@@ -79,6 +80,8 @@ test('refund only before shipment, approved by an agent: money, stock, points, c
   expect(audit).toHaveLength(1);
   expect(audit[0]).toMatchObject({ decision: 'APPROVED', decidedBy: 'agent_test', channel: 'api', approvedFen: 17_000, workflowId: `refund-${requestId}` });
   expect(audit[0].runId).toEqual(expect.any(String));
+  await recordHistory(env, order.orderId, 'refund-only-before-shipment-order');
+  await recordWorkflowHistory(env, `refund-${requestId}`, 'refund-only-before-shipment-request');
 });
 
 test('refund only of part of a line while shipped; two concurrent requests beyond what was paid: the second is refused; completes with the refund shown', async () => {

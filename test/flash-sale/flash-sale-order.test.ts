@@ -8,6 +8,7 @@ import { eventually, type TestApi } from '../support/api-server';
 import { services } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { addFlashCampaign, addMember, attempt, flashSettings, getOrder, startFlashApi, waitForStatus } from './support';
+import { recordHistory } from '../support/histories';
 
 /**
  * Flash-sale orders end to end on the real Temporal server and PostgreSQL, through the API: admission,
@@ -100,6 +101,7 @@ test('happy path: admitted at the flash price on the campaign pool, paid, shippe
 
   const description = await env.temporal.workflow.getHandle(`order-${order.orderId}`).describe();
   expect(description.type).toBe('flashSaleOrderWorkflow');
+  await recordHistory(env, order.orderId, 'flash-sale-happy-path');
 });
 
 test('payment timeout: the order is cancelled, the unit goes back to the campaign and to the buyer, who can buy again', async () => {

@@ -5,6 +5,7 @@ import { API_KEYS, customerAuth } from '../support/api';
 import { eventually, startTestApi, type TestApi } from '../support/api-server';
 import { addMember, addSku, issueAmountOffCoupon, services } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
+import { recordHistory } from '../support/histories';
 
 /**
  * Presale (预售) end to end through the admin and storefront API, the sandbox provider's signed
@@ -175,6 +176,7 @@ test('presale paid in full: deposit reserves stock, durable sleep, reminder, fin
     ['REVENUE_RECOGNISED', 6_000],
   ]);
   expect((await services(env.pool).member.getMember(memberId)).points).toMatchObject({ available: 60, pending: 0 });
+  await recordHistory(env, order.orderId, 'presale-paid-in-full');
 });
 
 test('missed final payment: stock released, deposit forfeited to other income in the ledger', async () => {

@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { HISTORIES_DIR } from '../support/histories';
 
 /**
- * Recorded histories of the order scenarios (happy path, payment timeout, buyer cancel) replayed
+ * Recorded histories of the order scenarios (standard happy path, payment timeout, buyer cancel;
+ * presale and flash-sale happy paths; a refund request with its order) replayed
  * against the current workflow code: a change that would break running orders (non-determinism)
  * fails here, before it reaches production. Fixtures: test/replay/histories, see support/histories.ts.
  * The replay runs in plain Node (scripts/replay-histories.ts): the SDK's protobuf JSON conversion does
@@ -14,7 +15,17 @@ import { HISTORIES_DIR } from '../support/histories';
 const fixtures = readdirSync(HISTORIES_DIR).filter((file) => file.endsWith('.json')).sort();
 
 test('the recorded scenarios are all there', () => {
-  expect(fixtures).toEqual(expect.arrayContaining(['standard-buyer-cancel.json', 'standard-happy-path.json', 'standard-payment-timeout.json']));
+  expect(fixtures).toEqual(
+    expect.arrayContaining([
+      'standard-buyer-cancel.json',
+      'standard-happy-path.json',
+      'standard-payment-timeout.json',
+      'presale-paid-in-full.json',
+      'flash-sale-happy-path.json',
+      'refund-only-before-shipment-order.json',
+      'refund-only-before-shipment-request.json',
+    ]),
+  );
 });
 
 test('every recorded history replays against the current workflow code', async () => {

@@ -11,8 +11,12 @@ export const HISTORIES_DIR = path.join(__dirname, '..', 'replay', 'histories');
  * intended, versioned workflow change:  RECORD_HISTORIES=1 npx jest test/orders
  */
 export async function recordHistory(env: TestEnv, orderId: string, name: string): Promise<void> {
+  await recordWorkflowHistory(env, `order-${orderId}`, name);
+}
+
+/** The same for any workflow (a refund request, a group). */
+export async function recordWorkflowHistory(env: TestEnv, workflowId: string, name: string): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
-  const workflowId = `order-${orderId}`;
   await env.temporal.workflow.getHandle(workflowId).result().catch(() => undefined);
   const binary = execFileSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'ensure-temporal.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
   const json = execFileSync(binary, ['workflow', 'show', '--workflow-id', workflowId, '--address', process.env.TEST_TEMPORAL_ADDRESS!, '--output', 'json'], {

@@ -7,6 +7,7 @@ import { API_KEYS, customerAuth } from '../support/api';
 import { eventually, type TestApi } from '../support/api-server';
 import { addMember, addSku, issueAmountOffCoupon, services } from '../support/fixtures';
 import type { TestEnv } from '../support/harness';
+import { storefront } from '../support/storefront';
 
 /** Shortened timings: payment 10 s, auto-confirm 2 s, after-sales window 8 s; decisions and returns per file. */
 export function afterSalesTimeouts(overrides: Partial<OrderTimeouts> = {}): OrderTimeouts {
@@ -18,6 +19,7 @@ export const PRICE = 10_000; // 100 yuan a unit
 /** Everything a refund test does, through the real API. */
 export function afterSalesKit(env: TestEnv, api: () => TestApi) {
   let sequence = 0;
+  const shopper = storefront(api);
   const kit = {
     async shop(stock = 10, points = 2_000) {
       sequence += 1;
@@ -29,31 +31,19 @@ export function afterSalesKit(env: TestEnv, api: () => TestApi) {
       return { skuId, memberId, couponId };
     },
     async placePaid(memberId: string, body: object): Promise<OrderView> {
-      const placed = await request(api().url).post('/orders').set('Authorization', customerAuth(memberId)).set('Idempotency-Key', `key-${memberId}-${Math.random()}`).send(body);
+      const placed = await shopper.placeOrder(memberId, body);
       expect(placed.status).toBe(201);
       const order = placed.body as OrderView;
-      const paid = await request(api().url).post(`/sandbox/intents/${order.payment.intentId}/pay`).send({});
-      expect(paid.status).toBe(200);
+      await shopper.pay(order.payment.intentId!);
       return kit.waitForStatus(memberId, order.orderId, 'PAID');
     },
-    async getOrder(memberId: string, orderId: string): Promise<OrderView> {
-      const response = await request(api().url).get(`/orders/${orderId}`).set('Authorization', customerAuth(memberId));
-      expect(response.status).toBe(200);
-      return response.body as OrderView;
-    },
-    waitForStatus(memberId: string, orderId: string, status: string, timeoutMs = 40_000): Promise<OrderView> {
-      return eventually(async () => {
-        const order = await kit.getOrder(memberId, orderId);
-        return order.status === status ? order : undefined;
-      }, timeoutMs, `order ${orderId} to be ${status}`);
-    },
+    getOrder: shopper.getOrder,
+    waitForStatus: (memberId: string, orderId: string, status: string, timeoutMs = 40_000) => shopper.waitForStatus(memberId, orderId, status, timeoutMs),
     async ship(orderId: string) {
-      const shipped = await request(api().url).post(`/warehouse/orders/${orderId}/ship`).set('X-API-Key', API_KEYS.warehouse).send({ carrier: 'SF', trackingNumber: 'SF1' });
-      expect(shipped.status).toBe(200);
+      await shopper.ship(orderId);
     },
     async deliver(orderId: string) {
-      const delivered = await request(api().url).post(`/carrier/orders/${orderId}/delivered`).set('X-API-Key', API_KEYS.warehouse).send({});
-      expect(delivered.status).toBe(200);
+      await shopper.deliver(orderId);
     },
     askRefund(memberId: string, orderId: string, body: object, key?: string) {
       const call = request(api().url).post(`/orders/${orderId}/refunds`).set('Authorization', customerAuth(memberId));

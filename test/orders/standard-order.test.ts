@@ -6,6 +6,7 @@ import { eventually, startTestApi, type TestApi } from '../support/api-server';
 import { addFullReduction, addMember, addSku, issueAmountOffCoupon, services } from '../support/fixtures';
 import { createTestEnv, type RunningWorker, type TestEnv } from '../support/harness';
 import { recordHistory } from '../support/histories';
+import { storefront } from '../support/storefront';
 
 /**
  * The standard order saga end to end, through the storefront API, the sandbox provider's signed
@@ -42,28 +43,7 @@ async function shop(stock = 10, points = 2_000) {
   return { skuId, memberId, couponId };
 }
 
-function placeOrder(memberId: string, body: object, key = `key-${memberId}-${Math.random()}`) {
-  return request(api.url).post('/orders').set('Authorization', customerAuth(memberId)).set('Idempotency-Key', key).send(body);
-}
-
-async function getOrder(memberId: string, orderId: string): Promise<OrderView> {
-  const response = await request(api.url).get(`/orders/${orderId}`).set('Authorization', customerAuth(memberId));
-  expect(response.status).toBe(200);
-  return response.body as OrderView;
-}
-
-function waitForStatus(memberId: string, orderId: string, status: string, timeoutMs = 20_000): Promise<OrderView> {
-  return eventually(async () => {
-    const order = await getOrder(memberId, orderId);
-    return order.status === status ? order : undefined;
-  }, timeoutMs, `order ${orderId} to be ${status}`);
-}
-
-async function pay(intentId: string) {
-  const response = await request(api.url).post(`/sandbox/intents/${intentId}/pay`).send({});
-  expect(response.status).toBe(200);
-  return response.body;
-}
+const { placeOrder, getOrder, waitForStatus, pay } = storefront(() => api);
 
 async function balances() {
   const finance = createFinanceService({ pool: env.pool, provider: api.sandbox });

@@ -6,6 +6,7 @@ import { eventually, startTestApi, type TestApi } from '../support/api-server';
 import { addMember, addSku, issueAmountOffCoupon, services } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { recordHistory } from '../support/histories';
+import { storefront } from '../support/storefront';
 
 /**
  * Presale (预售) end to end through the admin and storefront API, the sandbox provider's signed
@@ -72,23 +73,7 @@ function placeDeposit(memberId: string, campaignId: string, body: object = {}) {
     .send(body);
 }
 
-async function getOrder(memberId: string, orderId: string): Promise<OrderView> {
-  const response = await request(api.url).get(`/orders/${orderId}`).set('Authorization', customerAuth(memberId));
-  expect(response.status).toBe(200);
-  return response.body as OrderView;
-}
-
-function waitForStatus(memberId: string, orderId: string, status: string, timeoutMs = 25_000): Promise<OrderView> {
-  return eventually(async () => {
-    const order = await getOrder(memberId, orderId);
-    return order.status === status ? order : undefined;
-  }, timeoutMs, `order ${orderId} to be ${status}`);
-}
-
-async function pay(intentId: string) {
-  const response = await request(api.url).post(`/sandbox/intents/${intentId}/pay`).send({});
-  expect(response.status).toBe(200);
-}
+const { getOrder, waitForStatus, pay } = storefront(() => api);
 
 async function ledgerForOrder(orderId: string) {
   return createFinanceService({ pool: env.pool, provider: api.sandbox }).entriesForOrder(orderId);

@@ -16,7 +16,7 @@ beforeAll(async () => {
   env = await createTestEnv();
   kit = afterSalesKit(env, () => api);
   await env.startWorker();
-  api = await startTestApi(env, afterSalesTimeouts({ refundDecisionMs: 3_000 }));
+  api = await startTestApi(env, afterSalesTimeouts({ refundDecisionMs: 3_000, autoConfirmDeliveryMs: 2_000 }));
 });
 afterAll(async () => {
   await api.close();

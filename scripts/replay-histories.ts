@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../workers/worker';
 
 /**
@@ -10,6 +10,11 @@ import { WORKFLOWS_PATH } from '../workers/worker';
  *   npm run replay -- [folder=test/replay/histories] [prebuilt-bundle.js]
  */
 async function main(): Promise<void> {
+  // The SDK's own log lines go to stderr: stdout carries only the results, one JSON line each.
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => process.stderr.write(`[${entry.level}] ${entry.message}\n`)),
+    telemetryOptions: { logging: { filter: 'WARN', forward: {} } },
+  });
   const folder = process.argv[2] ?? path.join(__dirname, '..', 'test', 'replay', 'histories');
   const bundlePath = process.argv[3];
   const files = readdirSync(folder).filter((file) => file.endsWith('.json')).sort();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { Router, type Response } from 'express';
+import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createOrderProjection } from '../modules/orders/projection';
@@ -128,7 +128,7 @@ function requestHash(customerId: string, body: unknown): string {
 }
 
 /** A customer may only see their own orders; others get 404 so order ids are not probed. */
-function assertCanSee(principal: Principal, order: OrderView): void {
+export function assertCanSee(principal: Principal, order: OrderView): void {
   if (principal.role === 'customer' && order.customerId !== principal.subject) throw notFound(`order ${order.orderId}`);
 }
 
@@ -222,21 +222,18 @@ export function ordersRouter(deps: OrdersDeps): Router {
     const body = CancelRequestBody.parse(req.body ?? {});
     const order = await readOrder(deps.temporal, projection, String(req.params.id));
     assertCanSee(principal, order);
-    sendOrder(res, await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, { reason: body.reason, by: `${principal.role}:${principal.subject}` }));
+    res.json(await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, { reason: body.reason, by: `${principal.role}:${principal.subject}` }));
   });
 
   router.post('/orders/:id/confirm-delivery', requireRole('customer'), async (req, res) => {
     const order = await readOrder(deps.temporal, projection, String(req.params.id));
     assertCanSee(principalOf(res), order);
-    sendOrder(res, await runOrderUpdate(deps.temporal, order, confirmDeliveryUpdate, { by: 'buyer' }));
+    res.json(await runOrderUpdate(deps.temporal, order, confirmDeliveryUpdate, { by: 'buyer' }));
   });
 
   return router;
 }
 
-function sendOrder(res: Response, order: OrderView): void {
-  res.json(order);
-}
 
 /** Waits for placement to be decided; for a workflow already closed, its last state answers. */
 async function readPlacement(

@@ -11,9 +11,9 @@ import { orderWorkflowId, placementResultUpdate, type OrderType, type OrderView 
 import type { presaleOrderWorkflow } from '../workflows/order/presale-order';
 import { requestFinalPaymentUpdate, type PresaleOrderInput } from '../workflows/order/presale-definitions';
 import { findCampaign } from './admin-campaigns';
-import { principalOf, requireRole, type Principal } from './auth';
+import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
-import { orderIdFor } from './orders';
+import { assertCanSee, orderIdFor } from './orders';
 import { conflict, notFound, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
 import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
@@ -113,10 +113,6 @@ export function orderSearchAttributes(orderId: string, customerId: string, type:
     { key: sa.OrderStatus, value: 'PLACING' },
     { key: sa.CampaignId, value: campaignId },
   ];
-}
-
-export function assertCanSee(principal: Principal, order: OrderView): void {
-  if (principal.role === 'customer' && order.customerId !== principal.subject) throw notFound(`order ${order.orderId}`);
 }
 
 export function presalesRouter(deps: CampaignOrderDeps): Router {

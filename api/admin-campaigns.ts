@@ -6,6 +6,7 @@ import { DomainError } from '../modules/shared/errors';
 import { requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound } from './problem';
+import { idParams, pathId } from './validation';
 
 /**
  * Admin: presale, group-buy and flash-sale campaigns, validated by the marketing module's campaign
@@ -40,7 +41,7 @@ registry.registerPath({
   path: '/admin/campaigns/{id}',
   summary: 'One campaign',
   security,
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: idParams },
   responses: { 200: campaignResponse('The campaign'), 404: problemResponse('No such campaign') },
 });
 
@@ -64,7 +65,7 @@ export function adminCampaignsRouter(deps: { pool: Pool }): Router {
   });
 
   router.get('/admin/campaigns/:id', requireRole('admin'), async (req, res) => {
-    const campaign = await findCampaign(marketing, String(req.params.id));
+    const campaign = await findCampaign(marketing, pathId(req.params));
     if (!campaign) throw notFound(`campaign ${req.params.id}`);
     res.json(campaign);
   });

@@ -17,6 +17,7 @@ import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
+import { rejectUnsafeInput } from './validation';
 
 export interface ApiDeps {
   pool: Pool;
@@ -43,6 +44,8 @@ export function createApp(deps: ApiDeps): Express {
       },
     }),
   );
+  // NUL characters and unpaired surrogates anywhere in path, query or body: 400 before any route.
+  app.use(rejectUnsafeInput);
 
   // Flash sales authenticate in their router; mounted early, as the hottest endpoint.
   app.use(flashSales.router);

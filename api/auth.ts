@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
+import { idSchema } from '../modules/shared/validation';
 import { ProblemError } from './problem';
 
 /**
@@ -32,7 +33,7 @@ export function parseApiKeys(text: string | undefined): Map<string, Principal> {
   return keys;
 }
 
-const claimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES) });
+const claimsSchema = z.object({ sub: idSchema, role: z.enum(ROLES) });
 
 export function issueToken(secret: string, principal: Principal, expiresIn: jwt.SignOptions['expiresIn'] = '12h'): string {
   return jwt.sign({ role: principal.role }, secret, { subject: principal.subject, algorithm: 'HS256', expiresIn });

@@ -13,11 +13,13 @@ import { DomainError } from '../modules/shared/errors';
 import { orderWorkflowId, placementResultUpdate, type OrderTimeouts, type OrderView } from '../workflows/order/definitions';
 import type { FlashSaleOrderInput, flashSaleOrderWorkflow } from '../workflows/order/flash-sale-order';
 import * as sa from '../workflows/search-attributes';
+import { createPlacementChecks } from './placement-checks';
 import { authenticate, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { notFound, sendProblem, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
 import { isError, orderHandle } from './temporal';
+import { campaignParams, idSchema, optionalIdempotencyKey } from './validation';
 
 /*
  * Flash sales (秒杀) in the API:
@@ -47,17 +49,13 @@ const AdmissionRequest = registry.register(
   z
     .object({
       /** Optional: when given it must be the campaign's SKU. */
-      skuId: z.string().min(1).max(64).optional(),
+      skuId: idSchema.optional(),
       quantity: z.number().int().min(1).max(999).default(1),
     })
     .strict(),
 );
-const CampaignParams = z.object({ campaignId: z.string().min(1).max(200) });
-const IdempotencyKeyHeader = z
-  .string()
-  .min(8, 'the Idempotency-Key header must have 8 to 128 characters')
-  .max(128, 'the Idempotency-Key header must have 8 to 128 characters')
-  .optional();
+const CampaignParams = campaignParams;
+const IdempotencyKeyHeader = optionalIdempotencyKey;
 
 const FlashSaleState = registry.register(
   'FlashSaleState',
@@ -319,6 +317,7 @@ export function flashSaleRoutes(deps: FlashSaleDeps): { router: Router; soldOutF
 function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createFlashSaleOrders>): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
+  const checks = createPlacementChecks({ pool: deps.pool });
   const startWorkflows = deps.settings.flashSale?.startWorkflows ?? true;
   const sweepIntervalMs = deps.settings.flashSale?.sweepIntervalMs ?? 0;
   if (sweepIntervalMs > 0) orders.startSweeper(sweepIntervalMs);
@@ -337,6 +336,7 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
         throw unprocessable('flash-sale-wrong-sku', `flash sale ${campaignId} sells SKU ${terms.skuId}, not ${body.skuId}`, { skuId: terms.skuId });
       }
     }
+    await checks.assertMember(customerId);
     const result = await orders.admit(campaignId, customerId, body.quantity, requestId);
     if (!result.admitted) return sendRefusal(req, res, result);
     const { admission } = result;

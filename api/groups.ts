@@ -19,11 +19,13 @@ import {
 import type { groupBuyWorkflow } from '../workflows/group/group';
 import type { groupBuyOrderWorkflow } from '../workflows/group/group-buy-order';
 import { findCampaign } from './admin-campaigns';
+import { createPlacementChecks } from './placement-checks';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { claimIdempotencyKey, IdempotencyKeyHeader, orderSearchAttributes, readPlacement, type CampaignOrderDeps } from './presales';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import { isError } from './temporal';
+import { campaignParams, idParams, idSchema, pathId } from './validation';
 
 /** Default payment timeout of a member's order (domain-rules.md); GROUP_BUY_PAYMENT_TIMEOUT overrides it. */
 const DEFAULT_MEMBER_PAYMENT_MS = 15 * 60_000;
@@ -33,9 +35,9 @@ const GroupBuyOrderRequest = registry.register(
   z
     .object({
       /** Join this group; without it the buyer opens a new group as its leader. */
-      groupId: z.string().min(1).max(64).optional(),
+      groupId: idSchema.optional(),
       quantity: z.number().int().min(1).max(99).default(1),
-      couponId: z.string().min(1).max(64).optional(),
+      couponId: idSchema.optional(),
       pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
     })
     .strict(),
@@ -48,7 +50,7 @@ registry.registerPath({
   summary: 'Open a group (no groupId) or join one, and place the member order at the group price',
   security,
   request: {
-    params: z.object({ campaignId: z.string() }),
+    params: campaignParams,
     headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeader }),
     body: { content: { 'application/json': { schema: GroupBuyOrderRequest } } },
   },
@@ -67,7 +69,7 @@ registry.registerPath({
   path: '/groups/{id}',
   summary: 'A group: members, seats left, deadline and outcome',
   security,
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: idParams },
   responses: { 200: { description: 'The group', content: { 'application/json': { schema: GroupSchema } } }, 404: problemResponse('No such group') },
 });
 
@@ -77,15 +79,17 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const marketing = createMarketingService({ pool: deps.pool });
+  const checks = createPlacementChecks({ pool: deps.pool });
   const groupBuy = createGroupBuyService({ pool: deps.pool });
 
   router.post('/group-buys/:campaignId/orders', requireRole('customer'), async (req, res) => {
     const customerId = principalOf(res).subject;
     const idempotencyKey = IdempotencyKeyHeader.parse(req.get('idempotency-key'));
     const body = GroupBuyOrderRequest.parse(req.body ?? {});
-    const campaignId = String(req.params.campaignId);
+    const campaignId = campaignParams.parse(req.params).campaignId;
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'GROUP_BUY') throw notFound(`group-buy campaign ${campaignId}`);
+    await checks.assertMember(customerId);
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
     if (!(await projection.get(orderId))) {
@@ -155,7 +159,7 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
   router.get('/groups/:id', async (req, res) => {
     const principal = principalOf(res);
     try {
-      const group = await deps.temporal.workflow.getHandle(groupWorkflowId(String(req.params.id))).query(getGroupQuery);
+      const group = await deps.temporal.workflow.getHandle(groupWorkflowId(pathId(req.params))).query(getGroupQuery);
       // Customers see who else is in a group only by a masked member id.
       const members = group.members.map((member) =>
         principal.role === 'customer' && member.customerId !== principal.subject ? { ...member, customerId: `${member.customerId.slice(0, 4)}***` } : member,

@@ -17,9 +17,10 @@ import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, unprocessable } from './problem';
 import { isError, orderHandle, readOrder } from './temporal';
+import { idParams, idSchema, optionalIdempotencyKey, pathId, safeText } from './validation';
 
 const RefundLineBody = z
-  .object({ lineId: z.string().min(1).max(16).optional(), skuId: z.string().min(1).max(64).optional(), quantity: z.number().int().min(1).max(999) })
+  .object({ lineId: idSchema.optional(), skuId: idSchema.optional(), quantity: z.number().int().min(1).max(999) })
   .strict()
   .refine((line) => Boolean(line.lineId) !== Boolean(line.skuId), { message: 'name the line by lineId or by skuId (one of them)' });
 export const RefundRequestBody = registry.register(
@@ -28,15 +29,15 @@ export const RefundRequestBody = registry.register(
     .object({
       kind: z.enum(['REFUND_ONLY', 'RETURN_AND_REFUND']),
       lines: z.array(RefundLineBody).min(1).max(50),
-      reason: z.string().trim().min(1).max(500),
+      reason: safeText(500).trim().min(1),
     })
     .strict(),
 );
 const ReturnShipmentBody = registry.register(
   'ReturnShipment',
-  z.object({ carrier: z.string().trim().min(1).max(64), trackingNumber: z.string().trim().min(1).max(64) }).strict(),
+  z.object({ carrier: safeText(64).trim().min(1), trackingNumber: safeText(64).trim().min(1) }).strict(),
 );
-const IdempotencyKey = z.string().min(8).max(128).optional();
+const IdempotencyKey = optionalIdempotencyKey;
 
 export const RefundRequestSchema = registry.register(
   'RefundRequestView',
@@ -44,7 +45,6 @@ export const RefundRequestSchema = registry.register(
 );
 const refundResponse = (description: string) => ({ description, content: { 'application/json': { schema: RefundRequestSchema } } });
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
-const idParams = z.object({ id: z.string() });
 registry.registerPath({
   method: 'post',
   path: '/orders/{id}/refunds',
@@ -52,7 +52,7 @@ registry.registerPath({
   security,
   request: {
     params: idParams,
-    headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+    headers: z.object({ 'Idempotency-Key': optionalIdempotencyKey }),
     body: { content: { 'application/json': { schema: RefundRequestBody } } },
   },
   responses: {
@@ -116,7 +116,7 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
     const principal = principalOf(res);
     const key = IdempotencyKey.parse(req.get('idempotency-key') || undefined);
     const body = RefundRequestBody.parse(req.body);
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
     if (principal.role === 'customer' && order.customerId !== principal.subject) throw notFound(`order ${order.orderId}`);
     const requestId = key ? refundRequestId(order.orderId, key) : undefined;
     let accepted;
@@ -142,7 +142,7 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
 
   router.get('/refunds/:id', async (req, res) => {
     const principal = principalOf(res);
-    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
+    const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
     if (principal.role === 'customer' && view.customerId !== principal.subject) throw notFound(`refund request ${view.requestId}`);
     res.json(view);
   });
@@ -150,14 +150,14 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
   router.post('/refunds/:id/return-shipment', requireRole('customer'), async (req, res) => {
     const principal = principalOf(res);
     const body = ReturnShipmentBody.parse(req.body);
-    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
+    const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
     if (principal.role === 'customer' && view.customerId !== principal.subject) throw notFound(`refund request ${view.requestId}`);
     res.json(await runRefundUpdate(deps.temporal, view, (handle) => handle.executeUpdate(submitReturnShipmentUpdate, { args: [body] })));
   });
 
   router.post('/warehouse/refunds/:id/received', requireRole('warehouse'), async (req, res) => {
     const principal = principalOf(res);
-    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
+    const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
     res.json(
       await runRefundUpdate(deps.temporal, view, (handle) =>
         handle.executeUpdate(confirmReturnReceiptUpdate, { args: [{ by: `${principal.role}:${principal.subject}` }] }),

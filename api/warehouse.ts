@@ -7,12 +7,13 @@ import { confirmDeliveryUpdate, shipmentFailedUpdate, shipOrderUpdate } from '..
 import { requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { readOrder, runOrderUpdate } from './temporal';
+import { idParams, pathId, safeText } from './validation';
 
 const ShipBody = registry.register(
   'ShipmentDispatched',
-  z.object({ carrier: z.string().trim().min(1).max(64), trackingNumber: z.string().trim().min(1).max(64) }).strict(),
+  z.object({ carrier: safeText(64).trim().min(1), trackingNumber: safeText(64).trim().min(1) }).strict(),
 );
-const ShipmentFailedBody = registry.register('ShipmentFailed', z.object({ reason: z.string().trim().min(1).max(500) }).strict());
+const ShipmentFailedBody = registry.register('ShipmentFailed', z.object({ reason: safeText(500).trim().min(1) }).strict());
 
 const orderOk = { description: 'The order after the change', content: { 'application/json': { schema: z.object({}).passthrough() } } };
 const security: Record<string, string[]>[] = [{ apiKey: [] }, { bearerAuth: [] }];
@@ -21,7 +22,7 @@ registry.registerPath({
   path: '/warehouse/orders/{id}/ship',
   summary: 'The warehouse shipped a paid order (stock is deducted for good)',
   security,
-  request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: ShipBody } } } },
+  request: { params: idParams, body: { content: { 'application/json': { schema: ShipBody } } } },
   responses: { 200: orderOk, 404: problemResponse('No such order'), 409: problemResponse('Not paid, or already shipped') },
 });
 registry.registerPath({
@@ -29,7 +30,7 @@ registry.registerPath({
   path: '/warehouse/orders/{id}/shipment-failed',
   summary: 'The warehouse cannot ship (no stock after all, carrier refused): refund and compensate',
   security,
-  request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: ShipmentFailedBody } } } },
+  request: { params: idParams, body: { content: { 'application/json': { schema: ShipmentFailedBody } } } },
   responses: { 200: orderOk, 404: problemResponse('No such order'), 409: problemResponse('Not paid, or already shipped') },
 });
 registry.registerPath({
@@ -37,7 +38,7 @@ registry.registerPath({
   path: '/carrier/orders/{id}/delivered',
   summary: 'The carrier confirms delivery',
   security,
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: idParams },
   responses: { 200: orderOk, 404: problemResponse('No such order'), 409: problemResponse('Not shipped') },
 });
 
@@ -48,18 +49,18 @@ export function warehouseRouter(deps: { pool: Pool; temporal: Client }): Router 
 
   router.post('/warehouse/orders/:id/ship', requireRole('warehouse'), async (req, res) => {
     const body = ShipBody.parse(req.body);
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
     res.json(await runOrderUpdate(deps.temporal, order, shipOrderUpdate, body));
   });
 
   router.post('/warehouse/orders/:id/shipment-failed', requireRole('warehouse'), async (req, res) => {
     const body = ShipmentFailedBody.parse(req.body);
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
     res.json(await runOrderUpdate(deps.temporal, order, shipmentFailedUpdate, body));
   });
 
   router.post('/carrier/orders/:id/delivered', requireRole('warehouse'), async (req, res) => {
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
     res.json(await runOrderUpdate(deps.temporal, order, confirmDeliveryUpdate, { by: 'carrier' }));
   });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import jwt from 'jsonwebtoken';
+import { decodeJwt } from 'jose';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createFlashSaleService, type Admission, type AdmissionResult, type FlashSaleService } from '../modules/flash-sale';
@@ -14,7 +14,7 @@ import { orderWorkflowId, placementResultUpdate, type OrderTimeouts, type OrderV
 import type { FlashSaleOrderInput, flashSaleOrderWorkflow } from '../workflows/order/flash-sale-order';
 import * as sa from '../workflows/search-attributes';
 import { createPlacementChecks } from './placement-checks';
-import { authenticate, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
+import { createCredentialsCheck, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { notFound, sendProblem, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
@@ -378,29 +378,28 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
  * `authenticate` with a cache of verified bearer tokens: a flash sale is the same buyers retrying
  * many times a second, and verifying an HS256 JWT costs far more than the sold-out answer itself.
  * A token is cached only after the full verification passed, keyed by its exact text, and only until
- * its own `exp`; tokens without `exp` and API keys are verified every time. Bounded size.
+ * its own `exp` (every token has one); API keys are verified every time. Bounded size.
  */
 export function cachedAuthenticate(settings: AuthSettings, maxEntries = 100_000): RequestHandler {
-  const verify = authenticate(settings);
+  const principalFor = createCredentialsCheck(settings);
   const verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const header = req.get('authorization');
-    if (!header?.startsWith('Bearer ') || req.get('x-api-key')) return verify(req, res, next);
-    const hit = verified.get(header);
+    const cacheable = header?.startsWith('Bearer ') && !req.get('x-api-key');
+    const hit = cacheable ? verified.get(header!) : undefined;
     if (hit && hit.expiresAtMs > Date.now()) {
       res.locals.principal = hit.principal;
       return next();
     }
-    verify(req, res, (error?: unknown) => {
-      if (error === undefined) {
-        const exp = (jwt.decode(header.slice('Bearer '.length)) as { exp?: number } | null)?.exp;
-        if (typeof exp === 'number') {
-          if (verified.size >= maxEntries) verified.clear();
-          verified.set(header, { principal: principalOf(res), expiresAtMs: exp * 1000 });
-        }
-      }
-      next(error as Error | undefined);
-    });
+    const principal = await principalFor(req, res);
+    res.locals.principal = principal;
+    if (cacheable) {
+      // Verified above; exp is required by the verifier.
+      const exp = decodeJwt(header!.slice('Bearer '.length)).exp!;
+      if (verified.size >= maxEntries) verified.clear();
+      verified.set(header!, { principal, expiresAtMs: exp * 1000 });
+    }
+    next();
   };
 }
 

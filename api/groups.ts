@@ -156,7 +156,7 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
     res.status(201).json(order);
   });
 
-  router.get('/groups/:id', async (req, res) => {
+  router.get('/groups/:id', requireRole('customer', 'support', 'finance'), async (req, res) => {
     const principal = principalOf(res);
     try {
       const group = await deps.temporal.workflow.getHandle(groupWorkflowId(pathId(req.params))).query(getGroupQuery);

@@ -15,7 +15,8 @@ import {
   type PlaceOrderInput,
 } from '../workflows/order/definitions';
 import type { standardOrderWorkflow } from '../workflows/order/standard-order';
-import { principalOf, requireRole, type Principal } from './auth';
+import { createOrderAccess } from './access';
+import { actorName, principalOf, requireRole, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
@@ -135,6 +136,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
+  const access = createOrderAccess({ pool: deps.pool });
 
   router.post('/orders', requireRole('customer'), async (req, res) => {
     const principal = principalOf(res);
@@ -203,13 +205,13 @@ export function ordersRouter(deps: OrdersDeps): Router {
     res.status(201).json(order);
   });
 
-  router.get('/orders/:id', async (req, res) => {
+  router.get('/orders/:id', requireRole('customer', 'support', 'finance', 'warehouse'), async (req, res) => {
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
-    assertCanSee(principalOf(res), order);
+    await access.assertCanSee(principalOf(res), order);
     res.json(order);
   });
 
-  router.get('/orders', async (req, res) => {
+  router.get('/orders', requireRole('customer', 'support', 'finance'), async (req, res) => {
     const principal = principalOf(res);
     const query = ListQuery.parse(req.query);
     const customerId = query.customerId ?? (principal.role === 'customer' ? principal.subject : undefined);
@@ -225,7 +227,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
     const body = CancelRequestBody.parse(req.body ?? {});
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     assertCanSee(principal, order);
-    res.json(await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, { reason: body.reason, by: `${principal.role}:${principal.subject}` }));
+    res.json(await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, { reason: body.reason, by: actorName(principal) }));
   });
 
   router.post('/orders/:id/confirm-delivery', requireRole('customer'), async (req, res) => {

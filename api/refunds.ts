@@ -13,7 +13,8 @@ import {
   submitReturnShipmentUpdate,
   type RefundRequestView,
 } from '../workflows/after-sales/definitions';
-import { principalOf, requireRole } from './auth';
+import { createOrderAccess } from './access';
+import { actorName, principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, unprocessable } from './problem';
 import { isError, orderHandle, readOrder } from './temporal';
@@ -111,6 +112,7 @@ export async function readRefundRequest(temporal: Client, pool: Pool, requestId:
 export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
+  const access = createOrderAccess({ pool: deps.pool });
 
   router.post('/orders/:id/refunds', requireRole('customer'), async (req, res) => {
     const principal = principalOf(res);
@@ -122,7 +124,7 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
     let accepted;
     try {
       accepted = await orderHandle(deps.temporal, order.orderId).executeUpdate(requestRefundUpdate, {
-        args: [{ requestId, kind: body.kind, lines: body.lines, reason: body.reason, by: `${principal.role}:${principal.subject}` }],
+        args: [{ requestId, kind: body.kind, lines: body.lines, reason: body.reason, by: actorName(principal) }],
         ...(requestId ? { updateId: `refund-request:${requestId}` } : {}),
       });
     } catch (error) {
@@ -140,7 +142,7 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
     res.status(201).json(view ?? { ...accepted, status: 'PENDING' });
   });
 
-  router.get('/refunds/:id', async (req, res) => {
+  router.get('/refunds/:id', requireRole('customer', 'support', 'finance'), async (req, res) => {
     const principal = principalOf(res);
     const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
     if (principal.role === 'customer' && view.customerId !== principal.subject) throw notFound(`refund request ${view.requestId}`);
@@ -158,9 +160,10 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
   router.post('/warehouse/refunds/:id/received', requireRole('warehouse'), async (req, res) => {
     const principal = principalOf(res);
     const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
+    await access.assertWarehouseActsFor(principal, view.orderId, `refund request ${view.requestId}`);
     res.json(
       await runRefundUpdate(deps.temporal, view, (handle) =>
-        handle.executeUpdate(confirmReturnReceiptUpdate, { args: [{ by: `${principal.role}:${principal.subject}` }] }),
+        handle.executeUpdate(confirmReturnReceiptUpdate, { args: [{ by: actorName(principal) }] }),
       ),
     );
   });

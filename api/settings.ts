@@ -25,15 +25,26 @@ export interface FlashSaleSettings {
 
 /** Development only: lets `npm start` and `npm run token` work without configuring a secret. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret';
+export const DEVELOPMENT_STAFF_JWT_SECRET = 'development-only-staff-jwt-secret';
 
 /** Development only: API keys for trying the warehouse, support and admin endpoints (README "Try it"). */
-export const DEVELOPMENT_API_KEYS = 'dev-warehouse-key=warehouse:wh_shanghai,dev-support-key=support:agent_demo,dev-admin-key=admin:ops_demo';
+export const DEVELOPMENT_API_KEYS =
+  'dev-warehouse-key=warehouse:dispatch_demo@*,dev-carrier-key=carrier:sf_demo,dev-support-key=support:agent_demo,dev-finance-key=finance:finance_demo,dev-admin-key=admin:ops_demo';
 
 export function apiSettingsFromConfig(config: Config): ApiSettings {
   const apiKeys = config.API_KEYS ?? (config.NODE_ENV === 'development' ? DEVELOPMENT_API_KEYS : undefined);
   return {
     taskQueue: config.TASK_QUEUE,
-    auth: { jwtSecret: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET, apiKeys: parseApiKeys(apiKeys) },
+    auth: {
+      jwtSecret: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+      // Production: staff tokens only with a configured staff key or JWKS (never a development fallback).
+      staffJwtSecret: config.JWT_STAFF_SECRET ?? (config.NODE_ENV === 'production' ? undefined : DEVELOPMENT_STAFF_JWT_SECRET),
+      staffJwksUrl: config.JWT_STAFF_JWKS_URL,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      maxTokenLifetimeSeconds: Math.floor(config.JWT_MAX_LIFETIME / 1000),
+      apiKeys: parseApiKeys(apiKeys),
+    },
     webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
     orderTimeouts: {
       paymentMs: config.PAYMENT_TIMEOUT,

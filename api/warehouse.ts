@@ -4,7 +4,8 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createOrderProjection } from '../modules/orders/projection';
 import { confirmDeliveryUpdate, shipmentFailedUpdate, shipOrderUpdate } from '../workflows/order/definitions';
-import { requireRole } from './auth';
+import { createOrderAccess } from './access';
+import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { readOrder, runOrderUpdate } from './temporal';
 import { idParams, pathId, safeText } from './validation';
@@ -42,24 +43,27 @@ registry.registerPath({
   responses: { 200: orderOk, 404: problemResponse('No such order'), 409: problemResponse('Not shipped') },
 });
 
-/** Endpoints for the warehouse and the carrier (API keys with role `warehouse`). */
+/** Endpoints for the warehouse (role warehouse, scoped to its warehouses) and the carrier (role carrier: delivery only). */
 export function warehouseRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
+  const access = createOrderAccess({ pool: deps.pool });
 
   router.post('/warehouse/orders/:id/ship', requireRole('warehouse'), async (req, res) => {
     const body = ShipBody.parse(req.body);
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
+    await access.assertWarehouseActsFor(principalOf(res), order.orderId);
     res.json(await runOrderUpdate(deps.temporal, order, shipOrderUpdate, body));
   });
 
   router.post('/warehouse/orders/:id/shipment-failed', requireRole('warehouse'), async (req, res) => {
     const body = ShipmentFailedBody.parse(req.body);
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
+    await access.assertWarehouseActsFor(principalOf(res), order.orderId);
     res.json(await runOrderUpdate(deps.temporal, order, shipmentFailedUpdate, body));
   });
 
-  router.post('/carrier/orders/:id/delivered', requireRole('warehouse'), async (req, res) => {
+  router.post('/carrier/orders/:id/delivered', requireRole('carrier'), async (req, res) => {
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     res.json(await runOrderUpdate(deps.temporal, order, confirmDeliveryUpdate, { by: 'carrier' }));
   });

@@ -63,15 +63,26 @@ export const configSchema = z.object({
   /** Public base URL of this API, used for the payment provider's webhook target. */
   PUBLIC_BASE_URL: optionalText.pipe(z.url().optional()),
 
-  /** HS256 secret of bearer tokens (JWT with `sub` and `role`). Required in production. */
+  /** HS256 secret of customer bearer tokens (JWT with `sub`, `role`, iss, aud, iat, exp). Required in production. */
   JWT_SECRET: optionalText.pipe(z.string().min(16, 'use at least 16 characters').optional()),
-  /** Static API keys: `key=role:subject` entries separated by commas (warehouse, carrier, support, admin). */
+  /** HS256 secret of staff tokens (warehouse, carrier, support, finance, admin); must differ from JWT_SECRET. */
+  JWT_STAFF_SECRET: optionalText.pipe(z.string().min(16, 'use at least 16 characters').optional()),
+  /** Or: the JWKS of an identity provider that signs staff tokens (RS256, ES256, EdDSA). */
+  JWT_STAFF_JWKS_URL: optionalText.pipe(z.url().optional()),
+  JWT_ISSUER: z.string().min(1).default('order-engine'),
+  JWT_AUDIENCE: z.string().min(1).default('order-engine-api'),
+  /** Longest lifetime (exp − iat) a bearer token may have; longer ones are refused. */
+  JWT_MAX_LIFETIME: durationSchema.default(parseDuration('24h')),
+  /**
+   * Static API keys: `key=role:subject` entries separated by commas (customer, warehouse, carrier,
+   * support, finance, admin). A warehouse key names its warehouses: `key=warehouse:team@wh_a+wh_b` (`@*`: all).
+   */
   API_KEYS: optionalText.pipe(
     z
       .string()
       .regex(
-        /^[^=,\s]+=(customer|warehouse|support|admin):[^,\s]+(,[^=,\s]+=(customer|warehouse|support|admin):[^,\s]+)*$/,
-        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, support or admin',
+        /^[^=,\s]+=(customer|warehouse|carrier|support|finance|admin):[^,\s]+(,[^=,\s]+=(customer|warehouse|carrier|support|finance|admin):[^,\s]+)*$/,
+        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, carrier, support, finance or admin',
       )
       .optional(),
   ),
@@ -94,6 +105,10 @@ export const configSchema = z.object({
   .refine((config) => config.NODE_ENV !== 'production' || config.JWT_SECRET, {
     path: ['JWT_SECRET'],
     message: 'required when NODE_ENV=production',
+  })
+  .refine((config) => !config.JWT_STAFF_SECRET || config.JWT_STAFF_SECRET !== config.JWT_SECRET, {
+    path: ['JWT_STAFF_SECRET'],
+    message: 'must differ from JWT_SECRET (a customer key must never sign staff tokens)',
   })
   .refine((config) => config.NODE_ENV !== 'production' || config.PAYMENT_WEBHOOK_SECRET !== 'sandbox-webhook-secret-change-me', {
     path: ['PAYMENT_WEBHOOK_SECRET'],

@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderProjection } from '../modules/orders/projection';
 import { getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/order/definitions';
@@ -34,8 +34,19 @@ export async function runOrderUpdate<Arg>(
   update: UpdateDefinition<OrderView, [Arg]>,
   arg: Arg,
 ): Promise<OrderView> {
+  return (await sendOrderUpdate(temporal, order, update, arg)).view;
+}
+
+/** `runOrderUpdate`, also telling which run of the order's workflow took the update (for the audit trail). */
+export async function sendOrderUpdate<Arg>(
+  temporal: Client,
+  order: OrderView,
+  update: UpdateDefinition<OrderView, [Arg]>,
+  arg: Arg,
+): Promise<{ view: OrderView; runId?: string }> {
   try {
-    return await orderHandle(temporal, order.orderId).executeUpdate(update, { args: [arg] });
+    const sent = await orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    return { view: await sent.result(), runId: sent.workflowRunId };
   } catch (error) {
     if (isError(error, 'WorkflowUpdateFailedError')) {
       throw conflict(((error as Error).cause as Error | undefined)?.message ?? (error as Error).message, { orderId: order.orderId, orderStatus: order.status });

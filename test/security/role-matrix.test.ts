@@ -61,6 +61,8 @@ const ROUTES: Route[] = [
   { route: 'POST /flash-sales/camp_none/open', allowed: { admin: 404 } },
   { route: 'POST /admin/campaigns', body: { id: 'camp_x' }, allowed: { admin: 400 } },
   { route: 'GET /admin/campaigns/camp_none', allowed: { admin: 404 } },
+  { route: 'POST /admin/orders/ord_none/retry-compensation', body: { reason: 'fixed the provider' }, allowed: { admin: 404 } },
+  { route: 'POST /admin/orders/ord_none/resolve', body: { reason: 'refunded by hand' }, allowed: { admin: 404 } },
   { route: 'GET /groups/grp_none', allowed: staffAndBuyers(404) },
   { route: 'GET /healthz', allowed: {}, others: 200 },
   { route: 'POST /payments/webhook', body: {}, allowed: {}, others: 401 },

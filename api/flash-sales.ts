@@ -13,6 +13,7 @@ import { DomainError } from '../modules/shared/errors';
 import { orderWorkflowId, placementResultUpdate, type OrderTimeouts, type OrderView } from '../workflows/order/definitions';
 import type { FlashSaleOrderInput, flashSaleOrderWorkflow } from '../workflows/order/types/flash-sale';
 import * as sa from '../workflows/search-attributes';
+import { createAuditTrail } from './audit';
 import { createPlacementChecks } from './placement-checks';
 import { createCredentialsCheck, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
@@ -318,6 +319,7 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
   const startWorkflows = deps.settings.flashSale?.startWorkflows ?? true;
   const sweepIntervalMs = deps.settings.flashSale?.sweepIntervalMs ?? 0;
   if (sweepIntervalMs > 0) orders.startSweeper(sweepIntervalMs);
@@ -367,8 +369,12 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
 
   router.post('/flash-sales/:campaignId/open', requireRole('admin'), async (req, res) => {
     const { campaignId } = CampaignParams.parse(req.params);
+    const before = await orders.flashSale.getCampaignState(campaignId);
     await orders.ensureOpen(campaignId);
-    res.json(await orders.flashSale.getCampaignState(campaignId));
+    const state = await orders.flashSale.getCampaignState(campaignId);
+    // Opening is idempotent: only the call that opened it is a change worth a row.
+    if (!before) await trail.record(req, res, { action: 'flash-sale.open', targetType: 'flash_sale', targetId: campaignId, after: JSON.parse(JSON.stringify(state)) });
+    res.json(state);
   });
 
   return router;

@@ -6,7 +6,8 @@ import { createOrderProjection } from '../modules/orders/projection';
 import { resolveManuallyUpdate, retryCompensationUpdate } from '../workflows/order/definitions';
 import { actorName, principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
-import { readOrder, runOrderUpdate } from './temporal';
+import { createAuditTrail } from './audit';
+import { readOrder } from './temporal';
 import { idParams, pathId, safeText } from './validation';
 
 const AttentionBody = registry.register('AttentionAction', z.object({ reason: safeText(2000).trim().min(1) }).strict());
@@ -34,12 +35,13 @@ for (const [path, summary] of [
 export function opsRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
   const act = (update: typeof retryCompensationUpdate) =>
     async (req: import('express').Request, res: import('express').Response) => {
       const body = AttentionBody.parse(req.body);
       const principal = principalOf(res);
       const order = await readOrder(deps.temporal, projection, pathId(req.params));
-      res.json(await runOrderUpdate(deps.temporal, order, update, { by: actorName(principal), reason: body.reason }));
+      res.json(await trail.orderUpdate(req, res, `order.${update.name}`, order, update, { by: actorName(principal), reason: body.reason }));
     };
   router.post('/admin/orders/:id/retry-compensation', requireRole('admin'), act(retryCompensationUpdate));
   router.post('/admin/orders/:id/resolve', requireRole('admin'), act(resolveManuallyUpdate));

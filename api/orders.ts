@@ -16,6 +16,7 @@ import {
 } from '../workflows/order/definitions';
 import type { standardOrderWorkflow } from '../workflows/order/types/standard';
 import { createOrderAccess } from './access';
+import { createAuditTrail } from './audit';
 import { actorName, principalOf, requireRole, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
@@ -137,6 +138,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
   const projection = createOrderProjection({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
   const access = createOrderAccess({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
 
   router.post('/orders', requireRole('customer'), async (req, res) => {
     const principal = principalOf(res);
@@ -195,6 +197,18 @@ export function ordersRouter(deps: OrdersDeps): Router {
     });
 
     const order = await readPlacement(deps, handle.workflowId, orderId, projection);
+    if (principal.role === 'admin') {
+      await trail.record(req, res, {
+        action: 'order.place-for-customer',
+        targetType: 'order',
+        targetId: orderId,
+        outcome: order.status === 'REJECTED' ? 'REFUSED' : 'ACCEPTED',
+        after: { status: order.status },
+        details: { ...body, customerId },
+        workflowId: handle.workflowId,
+        runId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId,
+      });
+    }
     res.setHeader('Location', `/orders/${orderId}`);
     if (order.status === 'REJECTED') {
       throw unprocessable('order-rejected', order.rejection?.message ?? 'the order was rejected', {
@@ -227,7 +241,10 @@ export function ordersRouter(deps: OrdersDeps): Router {
     const body = CancelRequestBody.parse(req.body ?? {});
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     assertCanSee(principal, order);
-    res.json(await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, { reason: body.reason, by: actorName(principal) }));
+    const cancel = { reason: body.reason, by: actorName(principal) };
+    // The buyer's own cancel is the order's timeline; staff cancelling someone's order is audited.
+    if (principal.role === 'customer') res.json(await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, cancel));
+    else res.json(await trail.orderUpdate(req, res, 'order.cancel', order, cancelOrderUpdate, cancel));
   });
 
   router.post('/orders/:id/confirm-delivery', requireRole('customer'), async (req, res) => {

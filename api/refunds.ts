@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { Router } from 'express';
+import { WorkflowUpdateStage, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createAfterSalesService } from '../modules/after-sales';
@@ -14,9 +15,10 @@ import {
   type RefundRequestView,
 } from '../workflows/after-sales/definitions';
 import { createOrderAccess } from './access';
+import { createAuditTrail, type AuditTrail } from './audit';
 import { actorName, principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
-import { conflict, notFound, unprocessable } from './problem';
+import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import { isError, orderHandle, readOrder } from './temporal';
 import { idParams, idSchema, optionalIdempotencyKey, pathId, safeText } from './validation';
 
@@ -113,6 +115,7 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const access = createOrderAccess({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
 
   router.post('/orders/:id/refunds', requireRole('customer'), async (req, res) => {
     const principal = principalOf(res);
@@ -161,14 +164,38 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
     const principal = principalOf(res);
     const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
     await access.assertWarehouseActsFor(principal, view.orderId, `refund request ${view.requestId}`);
-    res.json(
-      await runRefundUpdate(deps.temporal, view, (handle) =>
-        handle.executeUpdate(confirmReturnReceiptUpdate, { args: [{ by: actorName(principal) }] }),
-      ),
-    );
+    res.json(await auditedRefundUpdate(deps.temporal, trail, req, res, 'refund.return-received', view, confirmReturnReceiptUpdate, { by: actorName(principal) }));
   });
 
   return router;
+}
+
+/** A refund update by a person or partner, audited: accepted (with the run that took it) or refused (409). */
+export async function auditedRefundUpdate<Arg>(
+  temporal: Client,
+  trail: AuditTrail,
+  req: Request,
+  res: Response,
+  action: string,
+  view: RefundRequestView,
+  update: UpdateDefinition<RefundRequestView, [Arg]>,
+  arg: Arg,
+): Promise<RefundRequestView> {
+  const base = { action, targetType: 'refund', targetId: view.requestId, workflowId: refundWorkflowId(view.requestId), details: arg as Record<string, unknown> };
+  const before = { status: view.status };
+  let runId: string | undefined;
+  try {
+    const result = await runRefundUpdate(temporal, view, async (handle) => {
+      const sent = await handle.startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      runId = sent.workflowRunId;
+      return sent.result();
+    });
+    await trail.record(req, res, { ...base, runId, before, after: { status: result.status } });
+    return result;
+  } catch (error) {
+    if (error instanceof ProblemError && error.status === 409) await trail.record(req, res, { ...base, outcome: 'REFUSED', before, after: { refusal: error.message } });
+    throw error;
+  }
 }
 
 /** An update to a request's workflow: its validator's refusal, or a finished workflow, is 409. */

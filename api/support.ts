@@ -7,7 +7,8 @@ import { decideRefundUpdate, type RefundRequestView } from '../workflows/after-s
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { unprocessable } from './problem';
-import { readRefundRequest, RefundRequestSchema, runRefundUpdate } from './refunds';
+import { createAuditTrail } from './audit';
+import { auditedRefundUpdate, readRefundRequest, RefundRequestSchema } from './refunds';
 import { idParams, pathId, safeText } from './validation';
 
 const ListQuery = z
@@ -79,6 +80,7 @@ function forAgent(view: RefundRequestView, nowMs = Date.now()) {
 export function supportRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const afterSales = createAfterSalesService({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
   router.use('/support/refunds', requireRole('support'));
 
   router.get('/support/refunds', async (req, res) => {
@@ -101,24 +103,16 @@ export function supportRouter(deps: { pool: Pool; temporal: Client }): Router {
       throw unprocessable('approval-exceeds-request', `at most ${view.requestedFen} fen was requested`, { requestId: view.requestId });
     }
     const agentId = principalOf(res).subject;
-    res.json(
-      forAgent(
-        await runRefundUpdate(deps.temporal, view, (handle) =>
-          handle.executeUpdate(decideRefundUpdate, { args: [{ decision: 'APPROVE', agentId, amountFen: body.amountFen }] }),
-        ),
-      ),
-    );
+    const decision = { decision: 'APPROVE' as const, agentId, amountFen: body.amountFen };
+    res.json(forAgent(await auditedRefundUpdate(deps.temporal, trail, req, res, 'refund.approve', view, decideRefundUpdate, decision)));
   });
 
   router.post('/support/refunds/:id/reject', async (req, res) => {
     const body = RejectBody.parse(req.body ?? {});
     const view = await known(pathId(req.params));
     const agentId = principalOf(res).subject;
-    res.json(
-      forAgent(
-        await runRefundUpdate(deps.temporal, view, (handle) => handle.executeUpdate(decideRefundUpdate, { args: [{ decision: 'REJECT', agentId, reason: body.reason }] })),
-      ),
-    );
+    const decision = { decision: 'REJECT' as const, agentId, reason: body.reason };
+    res.json(forAgent(await auditedRefundUpdate(deps.temporal, trail, req, res, 'refund.reject', view, decideRefundUpdate, decision)));
   });
 
   async function known(requestId: string): Promise<RefundRequestView> {

@@ -7,7 +7,8 @@ import { confirmDeliveryUpdate, shipmentFailedUpdate, shipOrderUpdate } from '..
 import { createOrderAccess } from './access';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
-import { readOrder, runOrderUpdate } from './temporal';
+import { createAuditTrail } from './audit';
+import { readOrder } from './temporal';
 import { idParams, pathId, safeText } from './validation';
 
 const ShipBody = registry.register(
@@ -48,24 +49,25 @@ export function warehouseRouter(deps: { pool: Pool; temporal: Client }): Router 
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const access = createOrderAccess({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
 
   router.post('/warehouse/orders/:id/ship', requireRole('warehouse'), async (req, res) => {
     const body = ShipBody.parse(req.body);
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     await access.assertWarehouseActsFor(principalOf(res), order.orderId);
-    res.json(await runOrderUpdate(deps.temporal, order, shipOrderUpdate, body));
+    res.json(await trail.orderUpdate(req, res, 'order.ship', order, shipOrderUpdate, body));
   });
 
   router.post('/warehouse/orders/:id/shipment-failed', requireRole('warehouse'), async (req, res) => {
     const body = ShipmentFailedBody.parse(req.body);
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     await access.assertWarehouseActsFor(principalOf(res), order.orderId);
-    res.json(await runOrderUpdate(deps.temporal, order, shipmentFailedUpdate, body));
+    res.json(await trail.orderUpdate(req, res, 'order.shipment-failed', order, shipmentFailedUpdate, body));
   });
 
   router.post('/carrier/orders/:id/delivered', requireRole('carrier'), async (req, res) => {
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
-    res.json(await runOrderUpdate(deps.temporal, order, confirmDeliveryUpdate, { by: 'carrier' }));
+    res.json(await trail.orderUpdate(req, res, 'order.delivered', order, confirmDeliveryUpdate, { by: 'carrier' }));
   });
 
   return router;

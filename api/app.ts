@@ -18,6 +18,7 @@ import { warehouseRouter } from './warehouse';
 import { opsRouter } from './ops';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
+import { createIdempotencyKeySweeper, perIpLimit, placementLimit } from './limits';
 import { rejectUnsafeInput } from './validation';
 
 export interface ApiDeps {
@@ -34,6 +35,11 @@ export function createApp(deps: ApiDeps): Express {
   const log = deps.log ?? console.error;
   const app = express();
   app.disable('x-powered-by');
+  const limits = deps.settings.limits;
+  if (limits) app.use(perIpLimit(limits));
+  if (deps.settings.idempotencyKeyTtlMs) {
+    createIdempotencyKeySweeper(deps.pool, deps.settings.idempotencyKeyTtlMs).start(Math.min(deps.settings.idempotencyKeyTtlMs / 4, 3_600_000), log);
+  }
   const flashSales = flashSaleRoutes(deps);
   app.use(flashSales.soldOutFastPath);
   // Keep the exact bytes too: webhook signatures are computed over them, not over re-serialised JSON.
@@ -65,6 +71,7 @@ export function createApp(deps: ApiDeps): Express {
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
   app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));
   app.use(['/presales', '/group-buys', '/groups', '/admin/campaigns', '/admin/orders'], authenticate(deps.settings.auth));
+  if (limits) app.post(['/orders', '/presales/:campaignId/orders', '/group-buys/:campaignId/orders'], placementLimit(limits));
   app.use(presalesRouter(deps));
   app.use(groupsRouter(deps));
   app.use(adminCampaignsRouter(deps));

@@ -22,6 +22,7 @@ import { findCampaign } from './admin-campaigns';
 import { createPlacementChecks } from './placement-checks';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
+import { orderIdFor } from './orders';
 import { claimIdempotencyKey, IdempotencyKeyHeader, orderSearchAttributes, readPlacement, type CampaignOrderDeps } from './presales';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import { isError } from './temporal';
@@ -90,6 +91,7 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'GROUP_BUY') throw notFound(`group-buy campaign ${campaignId}`);
     await checks.assertMember(customerId);
+    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
     if (!(await projection.get(orderId))) {

@@ -151,6 +151,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
     // Refusals the workflow would only meet after money moved, before the key or anything else is written.
     await checks.assertMember(customerId);
     await checks.assertSkus(body.lines.map((line) => line.skuId));
+    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
 
     // Same key, different request: refuse rather than silently answering with another order.
     const hash = requestHash(customerId, { ...body, customerId: undefined });

@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
 import { createCatalogService } from '../modules/catalog';
 import { createMemberService } from '../modules/member';
+import { createOrderProjection } from '../modules/orders/projection';
 import { DomainError } from '../modules/shared/errors';
-import { unprocessable } from './problem';
+import { ProblemError, unprocessable } from './problem';
 
 /**
  * What placement checks before anything is written or any workflow starts: refusals a workflow would
@@ -13,6 +14,7 @@ import { unprocessable } from './problem';
 export function createPlacementChecks({ pool }: { pool: Pool }, knownMembersMax = 100_000) {
   const members = createMemberService({ pool });
   const catalog = createCatalogService({ pool });
+  const orders = createOrderProjection({ pool });
   // Members are never deleted: once seen, a member id is not read again (flash-sale buyers retry a lot).
   const knownMembers = new Set<string>();
 
@@ -42,7 +44,22 @@ export function createPlacementChecks({ pool }: { pool: Pool }, knownMembersMax 
     }
   }
 
-  return { assertMember, assertSkus };
+  /**
+   * The customer's unpaid orders stay under the cap (each holds stock, coupon and points until its
+   * payment timeout): 429, nothing reserved. A retry of an order that exists is never refused.
+   */
+  async function assertUnpaidBelowCap(customerId: string, orderId: string, cap: number | undefined): Promise<void> {
+    if (cap === undefined || (await orders.get(orderId))) return;
+    const unpaid = await orders.countByCustomer(customerId, 'PENDING_PAYMENT');
+    if (unpaid >= cap) {
+      throw new ProblemError(429, 'unpaid-orders-cap', 'Too many unpaid orders', `pay or cancel one of your ${unpaid} unpaid orders first (at most ${cap})`, {
+        unpaidOrders: unpaid,
+        cap,
+      });
+    }
+  }
+
+  return { assertMember, assertSkus, assertUnpaidBelowCap };
 }
 
 export type PlacementChecks = ReturnType<typeof createPlacementChecks>;

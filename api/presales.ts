@@ -128,6 +128,7 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'PRESALE') throw notFound(`presale campaign ${campaignId}`);
     await checks.assertMember(customerId);
+    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
     // A retry of a deposit placed in the window finds its order even after the window closed.

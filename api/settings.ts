@@ -1,6 +1,7 @@
 import type { Config } from '../infra/config';
 import type { OrderTimeouts } from '../workflows/order/definitions';
 import { parseApiKeys, type AuthSettings } from './auth';
+import type { AbuseLimits } from './limits';
 
 /** What the API needs besides its connections; built from the config, or directly by tests. */
 export interface ApiSettings {
@@ -12,6 +13,10 @@ export interface ApiSettings {
   flashSale?: FlashSaleSettings;
   /** Payment timeout of a group-buy member's order (ms); unset: 15 minutes. */
   groupBuyPaymentMs?: number;
+  /** Rate limits and the unpaid-orders cap; unset: none (tests that place many orders from one process). */
+  limits?: AbuseLimits;
+  /** Idempotency-Key rows older than this are deleted (ms); unset: kept. */
+  idempotencyKeyTtlMs?: number;
 }
 
 export interface FlashSaleSettings {
@@ -55,5 +60,11 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
     },
     flashSale: { paymentMs: config.FLASH_SALE_PAYMENT_TIMEOUT, sweepIntervalMs: config.FLASH_SALE_SWEEP_INTERVAL },
     groupBuyPaymentMs: config.GROUP_BUY_PAYMENT_TIMEOUT,
+    limits: {
+      requestsPerIpPerMinute: config.RATE_LIMIT_PER_IP,
+      placementsPerPrincipalPerMinute: config.RATE_LIMIT_PLACEMENTS,
+      unpaidOrdersPerCustomer: config.UNPAID_ORDERS_CAP,
+    },
+    idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
   };
 }

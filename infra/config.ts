@@ -86,6 +86,12 @@ export const configSchema = z.object({
       )
       .optional(),
   ),
+  /** Abuse limits: requests per minute per client IP, order placements per minute per principal, unpaid orders per customer. */
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(1200),
+  RATE_LIMIT_PLACEMENTS: z.coerce.number().int().min(1).default(20),
+  UNPAID_ORDERS_CAP: z.coerce.number().int().min(1).default(5),
+  /** Idempotency-Key rows are deleted after this. */
+  IDEMPOTENCY_KEY_TTL: durationSchema.default(parseDuration('24h')),
   /** Shared secret of the payment provider's webhook signatures (HMAC-SHA256). */
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default('sandbox-webhook-secret-change-me'),
 

@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import { createSandboxRouter, type SandboxProvider } from '../modules/finance';
 import { authenticate } from './auth';
-import { supportConsoleRouter } from './console';
+import { consolePage, supportConsoleRouter } from './console';
 import { refundsRouter } from './refunds';
 import { supportRouter } from './support';
 import { flashSaleRoutes } from './flash-sales';
@@ -19,6 +19,7 @@ import { opsRouter } from './ops';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
 import { createIdempotencyKeySweeper, perIpLimit, placementLimit } from './limits';
+import { securityHeaders } from './security-headers';
 import { rejectUnsafeInput } from './validation';
 
 export interface ApiDeps {
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps): Express {
   const log = deps.log ?? console.error;
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders([docsPage, consolePage]));
   const limits = deps.settings.limits;
   if (limits) app.use(perIpLimit(limits));
   if (deps.settings.idempotencyKeyTtlMs) {

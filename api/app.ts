@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import { createSandboxRouter, type SandboxProvider } from '../modules/finance';
 import { authenticate } from './auth';
+import { codecRouter } from './codec';
 import { consolePage, supportConsoleRouter } from './console';
 import { refundsRouter } from './refunds';
 import { supportRouter } from './support';
@@ -85,6 +86,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
+
+  if (deps.settings.codec) app.use(codecRouter(deps.settings.codec, deps.settings.auth));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

@@ -2,6 +2,8 @@ import type { Config } from '../infra/config';
 import type { OrderTimeouts } from '../workflows/order/definitions';
 import { parseApiKeys, type AuthSettings } from './auth';
 import type { AbuseLimits } from './limits';
+import type { CodecSettings } from './codec';
+import { payloadCodecsFor } from '../infra/payload-codec';
 
 /** What the API needs besides its connections; built from the config, or directly by tests. */
 export interface ApiSettings {
@@ -17,6 +19,8 @@ export interface ApiSettings {
   limits?: AbuseLimits;
   /** Idempotency-Key rows older than this are deleted (ms); unset: kept. */
   idempotencyKeyTtlMs?: number;
+  /** The Temporal UI's codec endpoints (/codec/encode, /codec/decode); unset: not served. */
+  codec?: CodecSettings;
 }
 
 export interface FlashSaleSettings {
@@ -66,5 +70,6 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
       unpaidOrdersPerCustomer: config.UNPAID_ORDERS_CAP,
     },
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
+    codec: config.PAYLOAD_CODEC_KEYS ? { codecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS), corsOrigins: config.CODEC_CORS_ORIGINS.split(',') } : undefined,
   };
 }

@@ -86,6 +86,13 @@ export const configSchema = z.object({
       )
       .optional(),
   ),
+  /**
+   * AES-256-GCM keys of the Temporal payload codec, `keyId:base64(32 bytes)` comma separated, the first
+   * encrypts (rotation: add the new key first, keep the old ones). Unset: payloads are not encrypted.
+   */
+  PAYLOAD_CODEC_KEYS: optionalText.pipe(z.string().regex(/^[\w.-]+:[A-Za-z0-9+/]{43}=(,[\w.-]+:[A-Za-z0-9+/]{43}=)*$/, 'expected keyId:base64-of-32-bytes[,...]').optional()),
+  /** Origins allowed to call the codec endpoints (the Temporal UI). */
+  CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   /** Abuse limits: requests per minute per client IP, order placements per minute per principal, unpaid orders per customer. */
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(1200),
   RATE_LIMIT_PLACEMENTS: z.coerce.number().int().min(1).default(20),

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { connectWorkerConnection } from '../infra/temporal-connection';
+import { payloadCodecsFor } from '../infra/payload-codec';
 import { createEngineWorker } from './worker';
 
 /**
@@ -20,7 +21,13 @@ async function main(): Promise<void> {
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
   });
-  const worker = await createEngineWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, pool });
+  const worker = await createEngineWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    pool,
+    payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
+  });
   console.log(`worker polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
   // On SIGINT/SIGTERM stop polling and let in-flight tasks finish; run() resolves once drained.
   process.once('SIGINT', () => worker.shutdown());

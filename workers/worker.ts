@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 
@@ -13,6 +14,8 @@ export interface EngineWorkerOptions {
   taskQueue: string;
   pool: Pool;
   workflowSource?: WorkflowSource;
+  /** Payload codecs (infra/payload-codec.ts): the same as the clients'. */
+  payloadCodecs?: PayloadCodec[];
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -28,6 +31,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool: options.pool }),
+    dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     ...options.overrides,
   });
 }

@@ -122,11 +122,18 @@ export function caseKit(context: () => CaseContext) {
       if (response.status !== 200) throw new Error(`GET /orders/${orderId}: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body as PhasedOrder;
     },
-    waitFor(memberId: string, orderId: string, check: (order: PhasedOrder) => boolean, what: string, timeoutMs = 40_000): Promise<PhasedOrder> {
-      return eventually(async () => {
-        const order = await kit.getOrder(memberId, orderId);
-        return check(order) ? order : undefined;
-      }, timeoutMs, `order ${orderId}: ${what}`);
+    /** Polls the order until `check` holds; on timeout says what the order looked like last. */
+    async waitFor(memberId: string, orderId: string, check: (order: PhasedOrder) => boolean, what: string, timeoutMs = 40_000): Promise<PhasedOrder> {
+      let last: PhasedOrder | undefined;
+      try {
+        return await eventually(async () => {
+          last = await kit.getOrder(memberId, orderId);
+          return check(last) ? last : undefined;
+        }, timeoutMs, `order ${orderId}: ${what}`);
+      } catch (error) {
+        const seen = last && { status: last.status, phase: last.phase, payment: last.payment.status, refundedFen: last.totals.refundedFen, run: await kit.runStatus(orderId).catch(() => '?') };
+        throw new Error(`${(error as Error).message}; last seen ${JSON.stringify(seen)}`);
+      }
     },
     waitForStatus(memberId: string, orderId: string, status: string, timeoutMs = 40_000): Promise<PhasedOrder> {
       return kit.waitFor(memberId, orderId, (order) => order.status === status, `status ${status}`, timeoutMs);

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHandle, log, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
-import { mustComplete } from '../order/activities';
+import { mustComplete } from '../shared/activities';
 import { orderWorkflowId } from '../order/definitions';
-import { afterMs, now } from '../order/state';
+import { afterMs, now } from '../shared/time';
 import {
   approveRefundSignal,
   confirmReturnReceiptUpdate,

@@ -71,10 +71,13 @@ test('once the provider works again, a retry opens the final payment at price �
   await kit.clearBehaviours();
 
   // The buyer tries again (as often as the order asks them to wait).
+  let answer: request.Response | undefined;
   const opened = await eventually(async () => {
-    const response = await kit.finalPayment(memberId, order.orderId, { couponId }, 20_000);
-    return response.status === 200 ? response : undefined;
-  }, 40_000, 'the final payment to open');
+    answer = await kit.finalPayment(memberId, order.orderId, { couponId }, 20_000);
+    return answer.status === 200 ? answer : undefined;
+  }, 40_000, 'the final payment to open').catch((error: Error) => {
+    throw new Error(`${error.message}; last answer ${answer?.status} ${JSON.stringify(answer?.body)}`);
+  });
   // 100 − 50 (the deposit's value) − 10 (coupon) = 40 yuan.
   const final = opened.body.presale.finalPayment;
   expect(final).toMatchObject({ status: 'PENDING', amountFen: 4_000, intentId: expect.any(String) });

@@ -33,7 +33,7 @@ async function cancelWithDeclinedRefund() {
     (error: Error) => error,
   );
   const stuck = await kit.waitForPhase(memberId, order.orderId, 'NEEDS_ATTENTION', 30_000);
-  expect(stuck.attention).toEqual({ reason: expect.stringMatching(/declin/i), step: expect.any(String), since: expect.any(String) });
+  expect(stuck.attention).toMatchObject({ reason: expect.stringMatching(/declin/i), step: expect.any(String), since: expect.any(String) });
   expect(stuck.attention!.step.length).toBeGreaterThan(0);
   expect(Number.isNaN(Date.parse(stuck.attention!.since))).toBe(false);
   expect(await kit.runStatus(order.orderId)).toBe('RUNNING');
@@ -79,7 +79,7 @@ test('a declined cancel refund puts the order in NEEDS_ATTENTION; once the provi
   expect(await kit.coupon(couponId)).toBe('AVAILABLE');
   expect(await kit.points(memberId)).toEqual({ available: 2_000, held: 0, pending: 0 });
 
-  expect(auditedOnTimeline(cancelled, /retry/i)).toBeDefined();
+  expect(auditedOnTimeline(cancelled, /retr(y|ied)/i)).toBeDefined();
   expect(await kit.attentionActions(order.orderId)).toEqual([
     expect.objectContaining({ action: expect.stringMatching(/retry/i), actor: expect.stringContaining('ops_test'), reason: 'provider fixed the refund channel' }),
   ]);

@@ -1,5 +1,5 @@
 import { addFlashCampaign, attempt } from '../flash-sale/support';
-import { caseKit, caseTimeouts, GROUP_PRICE, startCase, stopCase, viewRefundsFen, type CaseContext, type PhasedOrder } from './kit';
+import { caseTimeouts, GROUP_PRICE, viewRefundsFen, type PhasedOrder, useCase } from './kit';
 
 /**
  * Issue 9, case 7: refunds made by cancelling a paid order are part of the order: the view's
@@ -9,13 +9,7 @@ import { caseKit, caseTimeouts, GROUP_PRICE, startCase, stopCase, viewRefundsFen
  */
 jest.setTimeout(90_000);
 
-let context: CaseContext | undefined;
-const kit = caseKit(() => context!);
-
-beforeAll(async () => {
-  context = await startCase(caseTimeouts(), { groupBuyPaymentMs: 10_000, flashSale: { paymentMs: 10_000, sweepIntervalMs: 0 } });
-});
-afterAll(() => stopCase(context));
+const kit = useCase(caseTimeouts(), { groupBuyPaymentMs: 10_000, flashSale: { paymentMs: 10_000, sweepIntervalMs: 0 } });
 
 /** The view, the projection, finance and the provider agree that `paidFen` came back. */
 async function expectRefundVisible(memberId: string, orderId: string, paidFen: number) {
@@ -44,9 +38,9 @@ test('standard: the buyer cancels a paid order; the refund shows on the order an
 });
 
 test('flash-sale: the buyer cancels a paid order; the refund shows on the order and its projection', async () => {
-  const { campaignId, skuId } = await addFlashCampaign(context!.env, kit.next('fs_case'), { stockCap: 3, perUserLimit: 1, flashPriceFen: 9_900 });
+  const { campaignId, skuId } = await addFlashCampaign(kit.env(), kit.next('fs_case'), { stockCap: 3, perUserLimit: 1, flashPriceFen: 9_900 });
   const buyer = await kit.member();
-  const admitted = await attempt(context!.api, campaignId, buyer, { skuId, quantity: 1 });
+  const admitted = await attempt(kit.api(), campaignId, buyer, { skuId, quantity: 1 });
   expect(admitted.status).toBe(201);
   await kit.pay(admitted.body.payment.intentId);
   await kit.waitForStatus(buyer, admitted.body.orderId, 'PAID');

@@ -1,5 +1,5 @@
 import type request from 'supertest';
-import { caseKit, caseTimeouts, GROUP_PRICE, PRESALE, startCase, stopCase, type CaseContext } from './kit';
+import { caseTimeouts, GROUP_PRICE, PRESALE, useCase } from './kit';
 
 /**
  * Issue 9, case 3: a cancel that arrives after the payment callback, while the payment is being
@@ -12,13 +12,7 @@ import { caseKit, caseTimeouts, GROUP_PRICE, PRESALE, startCase, stopCase, type 
  */
 jest.setTimeout(90_000);
 
-let context: CaseContext | undefined;
-const kit = caseKit(() => context!);
-
-beforeAll(async () => {
-  context = await startCase(caseTimeouts(), { groupBuyPaymentMs: 10_000 });
-});
-afterAll(() => stopCase(context));
+const kit = useCase(caseTimeouts(), { groupBuyPaymentMs: 10_000 });
 
 /** Fails the capture of the order's payment three times: 1 + 2 + 4 seconds of retries. */
 async function holdCapture(orderId: string) {

@@ -1,6 +1,6 @@
 import type request from 'supertest';
 import { eventually } from '../support/api-server';
-import { caseKit, caseTimeouts, PRESALE, startCase, stopCase, type CaseContext } from './kit';
+import { PRESALE, useCase } from './kit';
 
 /**
  * Issue 9, case 5: the provider cannot create the presale's final-payment intent. The buyer's
@@ -12,13 +12,7 @@ import { caseKit, caseTimeouts, PRESALE, startCase, stopCase, type CaseContext }
  */
 jest.setTimeout(120_000);
 
-let context: CaseContext | undefined;
-const kit = caseKit(() => context!);
-
-beforeAll(async () => {
-  context = await startCase(caseTimeouts());
-});
-afterAll(() => stopCase(context));
+const kit = useCase();
 afterEach(() => kit.clearBehaviours());
 
 /** The answer of a final-payment request the provider could not serve: a 409 or 5xx problem, in time. */

@@ -69,6 +69,22 @@ export async function stopCase(context: CaseContext | undefined): Promise<void> 
   await context.env.close();
 }
 
+/**
+ * Registers this file's beforeAll/afterAll (its own database, task queue, worker and API, with these
+ * timeouts and settings) and returns the file's kit.
+ */
+export function useCase(timeouts: OrderTimeouts = caseTimeouts(), settings: Partial<ApiSettings> = {}) {
+  let context: CaseContext | undefined;
+  beforeAll(async () => {
+    context = await startCase(timeouts, settings);
+  });
+  afterAll(() => stopCase(context));
+  return caseKit(() => {
+    if (!context) throw new Error('the case has not started (use the kit inside tests)');
+    return context;
+  });
+}
+
 export function caseKit(context: () => CaseContext) {
   let sequence = 0;
   const env = () => context().env;
@@ -76,6 +92,8 @@ export function caseKit(context: () => CaseContext) {
   const finance = () => createFinanceService({ pool: env().pool, provider: context().api.sandbox });
 
   const kit = {
+    env,
+    api: () => context().api,
     next(prefix: string): string {
       sequence += 1;
       return `${prefix}_${sequence}_${env().id}`;
@@ -161,6 +179,14 @@ export function caseKit(context: () => CaseContext) {
     },
     approve(requestId: string, body: object = {}) {
       return request(url()).post(`/support/refunds/${requestId}/approve`).set('X-API-Key', API_KEYS.support).send(body);
+    },
+    /** A refund-only request for `quantity` units of L1, approved by an agent and paid; checks the amount asked. */
+    async refundPaid(memberId: string, orderId: string, quantity: number, expectedFen: number): Promise<RefundRequestView> {
+      const asked = await kit.askRefund(memberId, orderId, { kind: 'REFUND_ONLY', lines: [{ lineId: 'L1', quantity }], reason: 'only need some' });
+      expect(asked.status).toBe(201);
+      expect(asked.body.requestedFen).toBe(expectedFen);
+      expect((await kit.approve(asked.body.requestId)).status).toBe(200);
+      return kit.waitForRequest(asked.body.requestId, 'REFUNDED');
     },
     waitForRequest(requestId: string, status: string, timeoutMs = 40_000): Promise<RefundRequestView> {
       return eventually(async () => {

@@ -1,4 +1,4 @@
-import { caseKit, caseTimeouts, startCase, stopCase, viewRefundsFen, type CaseContext } from './kit';
+import { caseTimeouts, viewRefundsFen, useCase } from './kit';
 
 /**
  * Issue 9, case 4: the payment deadline passed and the timeout's compensation is running (the
@@ -11,13 +11,7 @@ import { caseKit, caseTimeouts, startCase, stopCase, viewRefundsFen, type CaseCo
  */
 jest.setTimeout(90_000);
 
-let context: CaseContext | undefined;
-const kit = caseKit(() => context!);
-
-beforeAll(async () => {
-  context = await startCase(caseTimeouts({ paymentMs: 3_000 }));
-});
-afterAll(() => stopCase(context));
+const kit = useCase(caseTimeouts({ paymentMs: 3_000 }));
 
 test('a payment callback during the payment-timeout compensation becomes a late payment: refunded, shown, the order CANCELLED', async () => {
   const { skuId, memberId, couponId } = await kit.shop();

@@ -1,7 +1,7 @@
 import type request from 'supertest';
 import { API_KEYS } from '../support/api';
 import { eventually } from '../support/api-server';
-import { caseKit, caseTimeouts, startCase, stopCase, type CaseContext, type PhasedOrder } from './kit';
+import { type PhasedOrder, useCase } from './kit';
 
 /**
  * Issue 9, NEEDS_ATTENTION: a compensation the provider refuses (the refund of a buyer cancel is
@@ -12,13 +12,7 @@ import { caseKit, caseTimeouts, startCase, stopCase, type CaseContext, type Phas
  */
 jest.setTimeout(90_000);
 
-let context: CaseContext | undefined;
-const kit = caseKit(() => context!);
-
-beforeAll(async () => {
-  context = await startCase(caseTimeouts());
-});
-afterAll(() => stopCase(context));
+const kit = useCase();
 afterEach(() => kit.clearBehaviours());
 
 /** A paid order (100 yuan − 20 coupon − 4 for 400 points = 76 yuan) whose cancel refund the provider declines. */
@@ -40,7 +34,7 @@ async function cancelWithDeclinedRefund() {
   expect(await kit.providerTotals(order.orderId)).toEqual({ capturedFen: 7_600, refundedFen: 0, refunds: 0 });
   // Ops find it by the search attribute.
   await eventually(async () => {
-    const { count } = await context!.env.temporal.workflow.count(`WorkflowId = "order-${order.orderId}" AND OrderPhase = "NEEDS_ATTENTION"`);
+    const { count } = await kit.env().temporal.workflow.count(`WorkflowId = "order-${order.orderId}" AND OrderPhase = "NEEDS_ATTENTION"`);
     return count === 1 ? true : undefined;
   }, 15_000, 'OrderPhase = NEEDS_ATTENTION in visibility');
   return { skuId, memberId, couponId, order, cancel };

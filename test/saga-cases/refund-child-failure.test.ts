@@ -1,6 +1,6 @@
 import { refundRequestId } from '../../api/refunds';
 import { refundWorkflowId } from '../../workflows/after-sales/definitions';
-import { caseKit, caseTimeouts, startCase, stopCase, type CaseContext, type PhasedOrder } from './kit';
+import { caseTimeouts, type PhasedOrder, useCase } from './kit';
 
 /**
  * Issue 9, case 6: the order watches its refund children. A child `refund-<requestId>` that fails or
@@ -11,15 +11,9 @@ import { caseKit, caseTimeouts, startCase, stopCase, type CaseContext, type Phas
  */
 jest.setTimeout(90_000);
 
-let context: CaseContext | undefined;
-const kit = caseKit(() => context!);
+const kit = useCase(caseTimeouts({ afterSalesWindowMs: 8_000 }));
 
-beforeAll(async () => {
-  context = await startCase(caseTimeouts({ afterSalesWindowMs: 8_000 }));
-});
-afterAll(() => stopCase(context));
-
-const terminate = (workflowId: string) => context!.env.temporal.workflow.getHandle(workflowId).terminate('saga-case test: the refund workflow dies');
+const terminate = (workflowId: string) => kit.env().temporal.workflow.getHandle(workflowId).terminate('saga-case test: the refund workflow dies');
 
 /** The request as its order shows it (status FAILED is the refactor's: `string` until it lands in the type). */
 function requestOn(order: PhasedOrder, requestId: string): { status: string } | undefined {
@@ -81,9 +75,9 @@ test('a refund child that cannot start returns its reservation: a new request fo
   const key = kit.next('blocked-refund');
   const blockedId = refundWorkflowId(refundRequestId(order.orderId, key));
   // Another workflow already holds the id the child would get: its start fails.
-  const blocker = await context!.env.temporal.workflow.start('placeholderWorkflow', {
+  const blocker = await kit.env().temporal.workflow.start('placeholderWorkflow', {
     workflowId: blockedId,
-    taskQueue: `${context!.env.taskQueue}-nobody`,
+    taskQueue: `${kit.env().taskQueue}-nobody`,
     args: [],
   });
   try {

@@ -1,4 +1,4 @@
-import { caseKit, caseTimeouts, startCase, stopCase, type CaseContext } from './kit';
+import { useCase } from './kit';
 
 /**
  * Issue 9, case 8: a Temporal cancellation of an order's workflow (`temporal workflow cancel`, the
@@ -8,13 +8,7 @@ import { caseKit, caseTimeouts, startCase, stopCase, type CaseContext } from './
  */
 jest.setTimeout(90_000);
 
-let context: CaseContext | undefined;
-const kit = caseKit(() => context!);
-
-beforeAll(async () => {
-  context = await startCase(caseTimeouts());
-});
-afterAll(() => stopCase(context));
+const kit = useCase();
 
 const ENDED = ['COMPLETED', 'CANCELED'];
 

@@ -1,20 +1,21 @@
 import request from 'supertest';
 import type { ApiSettings } from '../../api/settings';
-import { createFinanceService } from '../../modules/finance';
-import type { BehaviourInput } from '../../modules/finance/sandbox/behaviours';
 import type { RefundRequestView } from '../../workflows/after-sales/definitions';
-import type { GroupView } from '../../workflows/group/definitions';
 import type { OrderTimeouts, OrderView } from '../../workflows/order/definitions';
 import { API_KEYS, customerAuth, testApiSettings } from '../support/api';
 import { eventually, startTestApi, type TestApi } from '../support/api-server';
-import { addMember, addSku, issueAmountOffCoupon, services } from '../support/fixtures';
+import { addMember, addSku, issueAmountOffCoupon } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
+import { bookReads } from './books';
+import { campaignSteps } from './campaigns';
+
+export { GROUP_PRICE, PRESALE } from './campaigns';
 
 /**
- * What the numbered cases of issue 9 do and read, through the real API on the real Temporal server
- * and PostgreSQL: the order as the API shows it (with the phase the refactor adds), the money at the
- * provider (finance_sandbox.*) and in finance, the journal, stock, coupon, points, the projection and
- * the workflow run itself.
+ * What the numbered cases of issue 9 do, through the real API on the real Temporal server and
+ * PostgreSQL, as buyer, provider page, warehouse, carrier, support agent and ops would; and the order
+ * as the API shows it (with its phase) and its workflow run. What they read elsewhere (money, stock,
+ * coupon, points, projection) is in books.ts; campaigns in campaigns.ts.
  */
 
 /** The order view with the explicit phase of the state model (issue 9), and why it needs ops. */
@@ -29,26 +30,6 @@ export function caseTimeouts(overrides: Partial<OrderTimeouts> = {}): OrderTimeo
 }
 
 export const PRICE = 10_000; // 100 yuan a unit
-
-export interface ProjectedOrder {
-  status: string;
-  refundedFen: number;
-  view: PhasedOrder;
-}
-
-export interface ProviderMovement {
-  kind: 'capture' | 'refund';
-  amountFen: number;
-  intentId: string;
-}
-
-export interface PresaleCampaign {
-  id: string;
-  depositStart: string;
-  depositEnd: string;
-  finalStart: string;
-  finalEnd: string;
-}
 
 export interface CaseContext {
   env: TestEnv;
@@ -89,7 +70,6 @@ export function caseKit(context: () => CaseContext) {
   let sequence = 0;
   const env = () => context().env;
   const url = () => context().api.url;
-  const finance = () => createFinanceService({ pool: env().pool, provider: context().api.sandbox });
 
   const kit = {
     env,
@@ -220,165 +200,9 @@ export function caseKit(context: () => CaseContext) {
         return wanted.includes(status) ? status : undefined;
       }, timeoutMs, `workflow of ${orderId} to be ${wanted.join(' or ')}`);
     },
-
-    // --- the provider (sandbox), finance, the journal ---------------------------------------------
-
-    sandbox: () => context().api.sandbox,
-    intent: (intentId: string) => context().api.sandbox.getIntent(intentId),
-    addBehaviour: (behaviour: BehaviourInput) => context().api.sandbox.addBehaviour(behaviour),
-    clearBehaviours: () => context().api.sandbox.clearBehaviours(),
-    /** Uses left of a scripted behaviour (null: unlimited, while it exists). */
-    async behaviourRemaining(id: number): Promise<number | null> {
-      const rows = await env().pool.query<{ remaining: number | null }>('SELECT remaining FROM finance_sandbox.behaviours WHERE id = $1', [id]);
-      return rows.rows[0]?.remaining ?? null;
-    },
-    /** Waits until the provider met the scripted behaviour `times` times (the call it scripts is under way). */
-    waitForBehaviourUse(id: number, count: number, times = 1, timeoutMs = 30_000): Promise<boolean> {
-      return eventually(async () => ((await kit.behaviourRemaining(id)) ?? count) <= count - times ? true : undefined, timeoutMs, `behaviour ${id} to be used`);
-    },
-    /** Money that moved at the provider for the order: captures and refunds. */
-    async providerTransactions(orderId: string): Promise<ProviderMovement[]> {
-      const rows = await env().pool.query<{ kind: 'capture' | 'refund'; amount_fen: string; intent_id: string }>(
-        `SELECT t.kind, t.amount_fen, t.intent_id FROM finance_sandbox.transactions t JOIN finance_sandbox.intents i ON i.id = t.intent_id
-          WHERE i.order_id = $1 ORDER BY t.created_at, t.id`,
-        [orderId],
-      );
-      return rows.rows.map((row): ProviderMovement => ({ kind: row.kind, amountFen: Number(row.amount_fen), intentId: row.intent_id }));
-    },
-    async providerTotals(orderId: string): Promise<{ capturedFen: number; refundedFen: number; refunds: number }> {
-      const moved = await kit.providerTransactions(orderId);
-      const sum = (kind: string) => moved.filter((row) => row.kind === kind).reduce((total, row) => total + row.amountFen, 0);
-      return { capturedFen: sum('capture'), refundedFen: sum('refund'), refunds: moved.filter((row) => row.kind === 'refund').length };
-    },
-    async providerIntents(orderId: string) {
-      const rows = await env().pool.query<{ id: string; amount_fen: string; status: string }>(
-        'SELECT id, amount_fen, status FROM finance_sandbox.intents WHERE order_id = $1 ORDER BY created_at, id',
-        [orderId],
-      );
-      return rows.rows.map((row) => ({ intentId: row.id, amountFen: Number(row.amount_fen), status: row.status }));
-    },
-    payments: (orderId: string) => finance().paymentsForOrder(orderId),
-    async financeRefunds(orderId: string) {
-      const rows = await env().pool.query<{ amount_fen: string; state: string; reason: string }>(
-        'SELECT amount_fen, state, reason FROM finance.refunds WHERE order_id = $1 ORDER BY id',
-        [orderId],
-      );
-      return rows.rows.map((row) => ({ amountFen: Number(row.amount_fen), state: row.state, reason: row.reason }));
-    },
-    /** The order's journal entries, each checked balanced (debits = credits). */
-    async ledger(orderId: string) {
-      const entries = await finance().entriesForOrder(orderId);
-      for (const entry of entries) {
-        const debits = entry.lines.reduce((sum, line) => sum + line.debitFen, 0);
-        const credits = entry.lines.reduce((sum, line) => sum + line.creditFen, 0);
-        expect(debits).toBe(credits);
-      }
-      return entries.map((entry) => ({ kind: entry.kind, amountFen: entry.lines.reduce((sum, line) => sum + line.debitFen, 0), lines: entry.lines }));
-    },
-
-    // --- the other modules and the projection -------------------------------------------------------
-
-    stock: (skuId: string) => services(env().pool).inventory.getStock(skuId),
-    coupon: async (couponId: string) => (await services(env().pool).marketing.findCoupon(couponId))?.state,
-    points: async (memberId: string) => (await services(env().pool).member.getMember(memberId)).points,
-    async projection(orderId: string): Promise<ProjectedOrder | undefined> {
-      const rows = await env().pool.query<{ status: string; refunded_fen: string; view: PhasedOrder }>(
-        'SELECT status, refunded_fen, view FROM orders.orders WHERE order_id = $1',
-        [orderId],
-      );
-      const row = rows.rows[0];
-      return row && { status: row.status, refundedFen: Number(row.refunded_fen), view: row.view };
-    },
-    /** Waits for the projection to show `status` (it is written by an activity after the change). */
-    waitForProjection(orderId: string, status: string, check: (row: ProjectedOrder) => boolean = () => true, timeoutMs = 20_000): Promise<ProjectedOrder> {
-      return eventually(async () => {
-        const row = await kit.projection(orderId);
-        return row?.status === status && check(row) ? row : undefined;
-      }, timeoutMs, `projection of ${orderId} to be ${status}`);
-    },
-
-    // --- campaigns ---------------------------------------------------------------------------------
-
-    /** A presale (100 yuan, deposit 20 counting as 50) whose deposit window is open now. */
-    async createPresale(skuId: string, options: { finalInMs?: number; finalForMs?: number; depositRefundable?: boolean } = {}): Promise<PresaleCampaign> {
-      const now = Date.now();
-      const finalStart = new Date(now + (options.finalInMs ?? 5_000));
-      const definition = {
-        id: `presale_${skuId}`,
-        kind: 'PRESALE',
-        name: `Presale of ${skuId}`,
-        skuId,
-        presalePriceFen: PRESALE.priceFen,
-        depositFen: PRESALE.depositFen,
-        depositValueFen: PRESALE.depositValueFen,
-        depositStart: new Date(now - 60_000).toISOString(),
-        depositEnd: new Date(finalStart.getTime() - 500).toISOString(),
-        finalStart: finalStart.toISOString(),
-        finalEnd: new Date(finalStart.getTime() + (options.finalForMs ?? 60_000)).toISOString(),
-        depositRefundable: options.depositRefundable ?? false,
-      };
-      const created = await kit.admin('/admin/campaigns', definition);
-      expect(created.status).toBe(201);
-      return definition;
-    },
-    async placeDeposit(memberId: string, campaignId: string, body: object = {}): Promise<PhasedOrder> {
-      const placed = await request(url())
-        .post(`/presales/${campaignId}/orders`)
-        .set('Authorization', customerAuth(memberId))
-        .set('Idempotency-Key', kit.next('key'))
-        .send(body);
-      expect(placed.status).toBe(201);
-      return placed.body as PhasedOrder;
-    },
-    /** POST /orders/{id}/final-payment; `timeoutMs` bounds the answer (a hang fails the test). */
-    finalPayment(memberId: string, orderId: string, body: object = {}, timeoutMs = 20_000): request.Test {
-      return request(url()).post(`/orders/${orderId}/final-payment`).set('Authorization', customerAuth(memberId)).timeout(timeoutMs).send(body);
-    },
-    /** A group-buy campaign (group price 80 yuan) on a fresh SKU. */
-    async createGroupBuy(options: { groupSize: number; endsInMs?: number; stock?: number }): Promise<{ campaignId: string; skuId: string }> {
-      const skuId = kit.next('sku_group');
-      await addSku(env().pool, skuId, PRICE, options.stock ?? 10);
-      const definition = {
-        id: `group_${skuId}`,
-        kind: 'GROUP_BUY',
-        name: `Group-buy of ${skuId}`,
-        skuId,
-        groupPriceFen: GROUP_PRICE,
-        groupSize: options.groupSize,
-        onFullGroup: 'REJECT',
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: new Date(Date.now() + (options.endsInMs ?? 120_000)).toISOString(),
-      };
-      const created = await kit.admin('/admin/campaigns', definition);
-      expect(created.status).toBe(201);
-      return { campaignId: definition.id, skuId };
-    },
-    async joinGroupBuy(memberId: string, campaignId: string, groupId?: string): Promise<PhasedOrder> {
-      const placed = await request(url())
-        .post(`/group-buys/${campaignId}/orders`)
-        .set('Authorization', customerAuth(memberId))
-        .set('Idempotency-Key', kit.next('key'))
-        .send(groupId ? { groupId } : {});
-      expect(placed.status).toBe(201);
-      return placed.body as PhasedOrder;
-    },
-    async group(groupId: string): Promise<GroupView> {
-      const response = await request(url()).get(`/groups/${groupId}`).set('Authorization', customerAuth('anyone'));
-      expect(response.status).toBe(200);
-      return response.body as GroupView;
-    },
-    waitForGroup(groupId: string, status: string, timeoutMs = 30_000): Promise<GroupView> {
-      return eventually(async () => {
-        const current = await kit.group(groupId);
-        return current.status === status ? current : undefined;
-      }, timeoutMs, `group ${groupId} to be ${status}`);
-    },
   };
-  return kit;
+  return { ...kit, ...bookReads(context), ...campaignSteps(context, kit) };
 }
-
-export const PRESALE = { priceFen: 10_000, depositFen: 2_000, depositValueFen: 5_000 };
-export const GROUP_PRICE = 8_000;
 
 /** The sum of the refunds the order's view lists (its payments' refund entries). */
 export function viewRefundsFen(order: PhasedOrder): number {

@@ -1,4 +1,5 @@
 import { mustComplete } from '../shared/activities';
+import { shielded } from '../shared/wait';
 import { type OrderType } from '../shared/kinds';
 import { Compensations } from '../saga';
 import { newRefundBook, type RefundBook } from '../after-sales/refund-book';
@@ -102,7 +103,8 @@ export class OrderContext {
 
   /** Writes the order's state to PostgreSQL for the storefront's lists and reads of closed orders. */
   project(): Promise<void> {
-    return mustComplete.projectOrder.executeWithOptions({ summary: `project order (${this.phase})` }, [this.state.snapshot()]);
+    const view = this.state.snapshot();
+    return shielded(() => mustComplete.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view]));
   }
 
   gate(name: GateName): PaymentGate | undefined {

@@ -2,6 +2,7 @@ import { ApplicationFailure, condition, log, setHandler } from '@temporalio/work
 import { forward, mustComplete } from '../shared/activities';
 import { enforce, refuse, refusalMessage } from '../shared/refusals';
 import { msUntil, now } from '../shared/time';
+import { waitUntil } from '../shared/wait';
 import { mustDo } from './attention';
 import type { OrderContext } from './context';
 import type { PresaleOrderView } from './definitions';
@@ -36,7 +37,7 @@ export class PresaleFinalPayment {
           this.refusal = undefined;
         }
         this.order.typeFacts.finalPaymentRequested = true;
-        await condition(() => this.opened || this.refusal !== undefined || order.phase !== 'AWAITING_FINAL_PAYMENT');
+        await waitUntil(() => this.opened || this.refusal !== undefined || order.phase !== 'AWAITING_FINAL_PAYMENT');
         if (!this.opened && this.refusal) throw ApplicationFailure.create({ type: 'FINAL_PAYMENT_REFUSED', message: this.refusal, nonRetryable: true });
         return order.state.snapshot();
       },

@@ -93,10 +93,14 @@ export function bookReads(context: () => CaseContext) {
     },
     /** Waits for the projection to show `status` (it is written by an activity after the change). */
     waitForProjection(orderId: string, status: string, check: (row: ProjectedOrder) => boolean = () => true, timeoutMs = 20_000): Promise<ProjectedOrder> {
+      let last: ProjectedOrder | undefined;
       return eventually(async () => {
-        const row = await reads.projection(orderId);
-        return row?.status === status && check(row) ? row : undefined;
-      }, timeoutMs, `projection of ${orderId} to be ${status}`);
+        last = await reads.projection(orderId);
+        return last?.status === status && check(last) ? last : undefined;
+      }, timeoutMs, `projection of ${orderId} to be ${status}`).catch((error: Error) => {
+        const seen = last && { status: last.status, refundedFen: last.refundedFen, refunds: last.view.payment.refunds };
+        throw new Error(`${error.message} (and its check); last row ${JSON.stringify(seen)}`);
+      });
     },
   };
   return reads;

@@ -129,7 +129,7 @@ export function caseKit(context: () => CaseContext) {
           return check(last) ? last : undefined;
         }, timeoutMs, `order ${orderId}: ${what}`);
       } catch (error) {
-        const seen = last && { status: last.status, phase: last.phase, payment: last.payment.status, refundedFen: last.totals.refundedFen, run: await kit.runStatus(orderId).catch(() => '?') };
+        const seen = last && { status: last.status, phase: last.phase, payment: last.payment.status, refundedFen: last.totals.refundedFen, attention: last.attention, run: await kit.runStatus(orderId).catch(() => '?') };
         throw new Error(`${(error as Error).message}; last seen ${JSON.stringify(seen)}`);
       }
     },

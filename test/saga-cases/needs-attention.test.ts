@@ -1,6 +1,7 @@
 import type request from 'supertest';
 import { API_KEYS } from '../support/api';
 import { eventually } from '../support/api-server';
+import { recordHistory } from '../support/histories';
 import { type PhasedOrder, useCase } from './kit';
 
 /**
@@ -37,6 +38,7 @@ async function cancelWithDeclinedRefund() {
     const { count } = await kit.env().temporal.workflow.count(`WorkflowId = "order-${order.orderId}" AND OrderPhase = "NEEDS_ATTENTION"`);
     return count === 1 ? true : undefined;
   }, 15_000, 'OrderPhase = NEEDS_ATTENTION in visibility');
+  await recordHistory(kit.env(), order.orderId, 'standard-needs-attention-running', { running: true });
   return { skuId, memberId, couponId, order, cancel };
 }
 
@@ -78,6 +80,7 @@ test('a declined cancel refund puts the order in NEEDS_ATTENTION; once the provi
     expect.objectContaining({ action: expect.stringMatching(/retry/i), actor: expect.stringContaining('ops_test'), reason: 'provider fixed the refund channel' }),
   ]);
   expect(await kit.waitForRunStatus(order.orderId, ['COMPLETED'])).toBe('COMPLETED');
+  await recordHistory(kit.env(), order.orderId, 'standard-needs-attention-retried');
   await cancel;
 });
 

@@ -1,4 +1,5 @@
 import { mustComplete } from '../shared/activities';
+import { shielded } from '../shared/wait';
 import { type OrderType } from '../shared/kinds';
 import { Compensations } from '../saga';
 import { newRefundBook, type RefundBook } from '../after-sales/refund-book';
@@ -67,6 +68,8 @@ export class OrderContext {
   /** Ops' answer to NEEDS_ATTENTION, taken by attention.ts. */
   attentionRequest: ({ action: 'retry' | 'resolve' } & AttentionAction) | undefined;
   attentionCount = 0;
+  /** Refunds of this order's compensation the provider declined: the next one goes under a new key. */
+  declinedRefunds = 0;
   /** Open refund requests and whether every unit is refunded: kept by the after-sales side. */
   refundState = { open: 0, refundedInFull: false };
 
@@ -102,7 +105,8 @@ export class OrderContext {
 
   /** Writes the order's state to PostgreSQL for the storefront's lists and reads of closed orders. */
   project(): Promise<void> {
-    return mustComplete.projectOrder.executeWithOptions({ summary: `project order (${this.phase})` }, [this.state.snapshot()]);
+    const view = this.state.snapshot();
+    return shielded(() => mustComplete.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view]));
   }
 
   gate(name: GateName): PaymentGate | undefined {

@@ -1,4 +1,5 @@
-import { condition, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
+import { waitUntil } from '../shared/wait';
 import { enforce, refuse } from '../shared/refusals';
 import { now } from '../shared/time';
 import type { OrderContext } from './context';
@@ -34,7 +35,7 @@ export function registerOrderHandlers(order: OrderContext): void {
   setHandler(getOrderQuery, () => order.view);
   setHandler(getAttentionQuery, () => order.view.attention ?? null);
   setHandler(placementResultUpdate, async () => {
-    await condition(() => order.placementDecided);
+    await waitUntil(() => order.placementDecided);
     return order.state.snapshot();
   });
 
@@ -52,7 +53,7 @@ export function registerOrderHandlers(order: OrderContext): void {
     cancelOrderUpdate,
     async (request) => {
       requestCancel(order, request);
-      await condition(settled);
+      await waitUntil(settled);
       return order.state.snapshot();
     },
     { validator: (_request: CancelRequest) => enforce(canCancel(order.facts())) },
@@ -61,7 +62,7 @@ export function registerOrderHandlers(order: OrderContext): void {
     shipOrderUpdate,
     async (dispatched) => {
       order.shipment = dispatched;
-      await condition(() => order.phase !== 'PAID');
+      await waitUntil(() => order.phase !== 'PAID');
       return order.state.snapshot();
     },
     { validator: (_dispatched: ShipmentDispatched) => enforce(canShip(order.facts())) },
@@ -71,7 +72,7 @@ export function registerOrderHandlers(order: OrderContext): void {
     async ({ reason }) => {
       order.shipmentFailure = reason;
       order.record('shipment failed', { reason });
-      await condition(settled);
+      await waitUntil(settled);
       return order.state.snapshot();
     },
     { validator: (_failure: ShipmentFailed) => enforce(canReportShipmentFailure(order.facts())) },
@@ -80,7 +81,7 @@ export function registerOrderHandlers(order: OrderContext): void {
     confirmDeliveryUpdate,
     async ({ by }) => {
       order.deliveredBy = by;
-      await condition(() => order.phase !== 'SHIPPED');
+      await waitUntil(() => order.phase !== 'SHIPPED');
       return order.state.snapshot();
     },
     { validator: (_confirmation: DeliveryConfirmed) => enforce(canConfirmDelivery(order.facts())) },
@@ -88,7 +89,7 @@ export function registerOrderHandlers(order: OrderContext): void {
 
   const attend = (action: 'retry' | 'resolve') => async (request: AttentionAction) => {
     order.attentionRequest = { action, by: request.by.trim(), reason: request.reason.trim() };
-    await condition(() => order.attentionRequest === undefined);
+    await waitUntil(() => order.attentionRequest === undefined);
     return order.state.snapshot();
   };
   const attentionValidator = (request: AttentionAction) => {

@@ -2,6 +2,7 @@ import { ApplicationFailure, condition, log, setHandler } from '@temporalio/work
 import { forward, mustComplete } from '../shared/activities';
 import { enforce, refuse, refusalMessage } from '../shared/refusals';
 import { msUntil, now } from '../shared/time';
+import { waitUntil } from '../shared/wait';
 import { mustDo } from './attention';
 import type { OrderContext } from './context';
 import type { PresaleOrderView } from './definitions';
@@ -23,6 +24,8 @@ const openFinalIntent = { ...openPayment, thing: 'final-payment', undoSummary: '
 export class PresaleFinalPayment {
   private request: FinalPaymentRequest | undefined;
   private refusal: string | undefined;
+  /** Refused attempts so far: a later attempt locks the coupon and opens the intent under keys of its own. */
+  private attempts = 0;
 
   constructor(
     private readonly order: OrderContext,
@@ -36,7 +39,7 @@ export class PresaleFinalPayment {
           this.refusal = undefined;
         }
         this.order.typeFacts.finalPaymentRequested = true;
-        await condition(() => this.opened || this.refusal !== undefined || order.phase !== 'AWAITING_FINAL_PAYMENT');
+        await waitUntil(() => this.opened || this.refusal !== undefined || order.phase !== 'AWAITING_FINAL_PAYMENT');
         if (!this.opened && this.refusal) throw ApplicationFailure.create({ type: 'FINAL_PAYMENT_REFUSED', message: this.refusal, nonRetryable: true });
         return order.state.snapshot();
       },
@@ -124,13 +127,14 @@ export class PresaleFinalPayment {
           { memberId: input.customerId, orderId: input.orderId, lines: [{ lineId: 'L1', skuId: this.terms.skuId, quantity: 1, unitPriceFen: beforeCouponFen }], couponId },
         ]);
         couponFen = Math.min(quote.totals.couponDiscountFen, beforeCouponFen);
-        await order.saga.run(lockCoupon, { couponId });
+        await order.saga.run(lockCoupon, { couponId, key: this.couponKey() });
       }
       const amountFen = beforeCouponFen - couponFen;
-      if (amountFen > 0) await order.saga.run(openFinalIntent, { gate: 'final', amountFen, interactive: true });
+      if (amountFen > 0) await order.saga.run(openFinalIntent, { gate: 'final', amountFen, interactive: true, attempt: this.attempts });
     } catch (error) {
       log.info('final payment refused', { couponId, message: refusalMessage(error) });
       if (couponId) await this.unlockCoupon();
+      this.attempts += 1;
       this.refusal = couponId ? `coupon ${couponId} cannot be used, or the payment could not be opened: ${refusalMessage(error)}` : `the final payment could not be opened: ${refusalMessage(error)}`;
       this.request = undefined;
       order.typeFacts.finalPaymentRequested = false;
@@ -157,10 +161,14 @@ export class PresaleFinalPayment {
     view.totals.payableFen -= couponFen;
   }
 
+  private couponKey(): string {
+    return this.attempts === 0 ? 'lock-coupon' : `lock-coupon:${this.attempts}`;
+  }
+
   private async unlockCoupon(): Promise<void> {
     this.order.saga.drop('coupon');
     await mustDo(this.order, 'unlock the refused coupon', () =>
-      mustComplete.unlockCoupon.executeWithOptions({ summary: 'unlock the coupon' }, [{ idempotencyKey: this.order.key('lock-coupon') }]),
+      mustComplete.unlockCoupon.executeWithOptions({ summary: 'unlock the coupon' }, [{ idempotencyKey: this.order.key(this.couponKey()) }]),
     );
   }
 

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, ParentClosePolicy, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import {
   DEFAULT_REFUND_DECISION_MS,
   DEFAULT_RETURN_SHIPMENT_MS,
@@ -19,6 +19,7 @@ import type { refundRequestWorkflow } from '../after-sales/refund-request';
 import * as sa from '../search-attributes';
 import { enforce, refusalMessage, refuse } from '../shared/refusals';
 import { now } from '../shared/time';
+import { shielded, waitUntil } from '../shared/wait';
 import type { OrderContext } from './context';
 import { canRequestRefund } from './policy';
 
@@ -45,7 +46,7 @@ export class OrderRefunds {
   /** The after-sales window closed: no new requests; wait for the open ones. */
   async closeWindow(): Promise<void> {
     this.order.afterSalesClosed = true;
-    await condition(() => this.order.refundState.open === 0);
+    await waitUntil(() => this.order.refundState.open === 0);
   }
 
   private registerHandlers(): void {
@@ -178,7 +179,7 @@ export class OrderRefunds {
     let handle: ChildWorkflowHandle<typeof refundRequestWorkflow>;
     try {
       // ABANDON: a refund that moves money must finish even if its order's run were terminated.
-      handle = await startChild<typeof refundRequestWorkflow>('refundRequestWorkflow', {
+      handle = await shielded(() => startChild<typeof refundRequestWorkflow>('refundRequestWorkflow', {
         workflowId: accepted.workflowId,
         args: [child],
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -189,7 +190,7 @@ export class OrderRefunds {
         ],
         memo: { requestId: accepted.requestId, kind: accepted.kind, amountFen: accepted.amountFen },
         staticSummary: `${accepted.kind} ${accepted.requestId} of order ${input.orderId}: ${accepted.amountFen} fen`,
-      });
+      }));
     } catch (error) {
       await this.free(state, 'FAILED', 'refund request could not start', refusalMessage(error));
       throw ApplicationFailure.create({ type: 'REFUND_START_FAILED', message: `the refund request could not start: ${refusalMessage(error)}`, nonRetryable: true });
@@ -200,7 +201,7 @@ export class OrderRefunds {
   /** A child that ends without telling the order (failed, terminated, timed out) fails its request. */
   private async watch(state: RequestState, handle: ChildWorkflowHandle<typeof refundRequestWorkflow>): Promise<void> {
     try {
-      await handle.result();
+      await shielded(() => handle.result());
     } catch (error) {
       if (state.view.status !== 'OPEN') return;
       if (state.plan) {

@@ -2,6 +2,7 @@ import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, 
 import { mustComplete } from '../shared/activities';
 import { refusalCode, refusalMessage } from '../shared/refusals';
 import { afterMs, now } from '../shared/time';
+import { waitUntil } from '../shared/wait';
 import { mustDo } from './attention';
 import type { OrderContext } from './context';
 import type { OrderPhase, OrderView } from './definitions';
@@ -34,8 +35,11 @@ export async function runOrder(order: OrderContext, process: () => Promise<void>
       }
     });
   }
-  await mustDo(order, 'refund late payments', () => refundLatePayments(order));
-  await condition(allHandlersFinished);
+  if (order.latePayments.length > 0) {
+    await mustDo(order, 'refund late payments', () => refundLatePayments(order));
+    await order.project();
+  }
+  await waitUntil(allHandlersFinished);
   return order.state.snapshot();
 }
 
@@ -47,7 +51,7 @@ async function cancelOnRunCancellation(order: OrderContext): Promise<void> {
     if (!isCancellation(error)) throw error;
   }
   const transient = ['PAYMENT_IN_PROGRESS', 'ORDER_PLACING'];
-  await condition(() => {
+  await waitUntil(() => {
     const decision = canCancelRun(order.facts());
     return decision.allowed || !transient.includes(decision.code);
   });

@@ -16,7 +16,7 @@ import { createRandom, hostileValues, mutateRequest, operationsOf, type FuzzRequ
  * validation into a workflow would hang and fail the test by its timeout.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
-const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 2_400);
+const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 2_000);
 
 let env: TestEnv;
 let server: http.Server;
@@ -100,4 +100,4 @@ test(`${REQUESTS} malformed requests from the OpenAPI document: no 5xx, and no r
   // Most requests must reach validation (400), not just bounce off authentication.
   expect(statuses.get(400) ?? 0).toBeGreaterThan(REQUESTS / 3);
   expect(refused).toBeGreaterThan(REQUESTS * 0.9);
-});
+}, 150_000); // about 15 s on an idle machine; the margin is for a loaded one

@@ -25,7 +25,7 @@ import { problemResponse, registry } from './openapi';
 import { orderIdFor } from './orders';
 import { claimIdempotencyKey, IdempotencyKeyHeader, orderSearchAttributes, readPlacement, type CampaignOrderDeps } from './presales';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
-import { isError } from './temporal';
+import { isError, QUERY_TIMEOUT_MS } from './temporal';
 import { campaignParams, idParams, idSchema, pathId } from './validation';
 
 /** Default payment timeout of a member's order (domain-rules.md); GROUP_BUY_PAYMENT_TIMEOUT overrides it. */
@@ -160,16 +160,20 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
 
   router.get('/groups/:id', requireRole('customer', 'support', 'finance'), async (req, res) => {
     const principal = principalOf(res);
+    const groupId = pathId(req.params);
     try {
-      const group = await deps.temporal.workflow.getHandle(groupWorkflowId(pathId(req.params))).query(getGroupQuery);
+      const group = await deps.temporal.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+        deps.temporal.workflow.getHandle(groupWorkflowId(groupId)).query(getGroupQuery),
+      );
       // Customers see who else is in a group only by a masked member id.
       const members = group.members.map((member) =>
         principal.role === 'customer' && member.customerId !== principal.subject ? { ...member, customerId: `${member.customerId.slice(0, 4)}***` } : member,
       );
       res.json({ ...group, members });
     } catch (error) {
-      if (isError(error, 'WorkflowNotFoundError')) throw notFound(`group ${req.params.id}`);
-      throw error;
+      if (isError(error, 'WorkflowNotFoundError')) throw notFound(`group ${groupId}`);
+      // Groups have no projection yet: a query that does not answer in time is 503, not a hanging read.
+      throw new ProblemError(503, 'unavailable', 'Temporarily unavailable', `group ${groupId} cannot be read right now; retry shortly`);
     }
   });
 

@@ -19,7 +19,7 @@ import { createAuditTrail, type AuditTrail } from './audit';
 import { actorName, principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
-import { isError, orderHandle, readOrder } from './temporal';
+import { isError, orderHandle, readFresh, readOrder } from './temporal';
 import { idParams, idSchema, optionalIdempotencyKey, pathId, safeText } from './validation';
 
 const RefundLineBody = z
@@ -98,16 +98,15 @@ export function refundRequestId(orderId: string, idempotencyKey: string): string
   return `${orderId}-rf-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12)}`;
 }
 
-/** Fresh from the request's workflow while it runs; its projection once it is gone. */
+/** Statuses after which a refund request's workflow has ended: its projection is final. */
+const FINAL_REFUND_STATUSES = new Set<string>(['REFUNDED', 'REJECTED', 'CLOSED']);
+
+/** Fresh from the request's workflow while it runs; its projection once closed, or when the query does not answer in time. */
 export async function readRefundRequest(temporal: Client, pool: Pool, requestId: string): Promise<RefundRequestView> {
-  try {
-    return await temporal.workflow.getHandle(refundWorkflowId(requestId)).query(getRefundRequestQuery);
-  } catch (error) {
-    if (!isError(error, 'WorkflowNotFoundError')) throw error;
-  }
   const stored = await createAfterSalesService({ pool }).getRequest(requestId);
-  if (!stored) throw notFound(`refund request ${requestId}`);
-  return stored;
+  return readFresh(temporal, `refund request ${requestId}`, stored, (view) => FINAL_REFUND_STATUSES.has(view.status), () =>
+    temporal.workflow.getHandle(refundWorkflowId(requestId)).query(getRefundRequestQuery),
+  );
 }
 
 /** The buyer's and the warehouse's after-sales endpoints. */

@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
+import { createConfiguredPayments } from '../infra/payments';
 import { connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from './worker';
 
@@ -20,13 +21,15 @@ async function main(): Promise<void> {
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
   });
-  const worker = await createEngineWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, pool });
+  const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });
+  const worker = await createEngineWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, pool, payments: payments.provider });
   console.log(`worker polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
   // On SIGINT/SIGTERM stop polling and let in-flight tasks finish; run() resolves once drained.
   process.once('SIGINT', () => worker.shutdown());
   process.once('SIGTERM', () => worker.shutdown());
   await worker.run();
   await connection.close();
+  await payments.close();
   await pool.end();
 }
 

@@ -10,3 +10,13 @@ export type { Booking } from './recognition';
 export type { LatePaymentOutcome } from './late-payment';
 export type { ReconciliationDifference, ReconciliationReport } from './reconciliation';
 export * from './sandbox';
+export * from './alipay';
+export {
+  checkoutOf,
+  checkPaymentNotice,
+  listRefusedNotifications,
+  recordRefusedNotification,
+  type GateVerdict,
+  type PaymentNotice,
+  type RefusedNotification,
+} from './notification-gate';

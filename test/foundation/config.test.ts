@@ -35,6 +35,7 @@ test.each([
 
 test('valid external endpoints are accepted', () => {
   const config = loadConfig({
+    NODE_ENV: 'development',
     DATABASE_URL: 'postgres://app:secret@db.internal:5432/orders',
     TEMPORAL_ADDRESS: 'temporal.internal:7233',
     TEMPORAL_TLS: 'true',

@@ -149,6 +149,8 @@ export interface PaymentSucceeded {
   eventId: string;
   intentId: string;
   amountFen: number;
+  /** ISO 4217; the payment gate checked it against the intent (optional: older callers omit it). */
+  currency?: string;
   paidAt: string;
 }
 export interface PaymentFailed {

@@ -7,6 +7,7 @@ import {
   listRefusedNotifications,
   parseAlipayNotification,
   PAID_TRADE_STATES,
+  reconciliationReports,
   recordRefusedNotification,
   SIGNATURE_HEADER,
   verifyWebhookSignature,
@@ -67,6 +68,14 @@ registry.registerPath({
   summary: 'Signed provider notifications the payment gate refused (amount, currency, order or app not matching our intent)',
   security: [{ apiKey: [] }, { bearerAuth: [] }],
   responses: { 200: { description: 'Newest first' }, 403: problemResponse('Not an admin') },
+});
+registry.registerPath({
+  method: 'get',
+  path: '/admin/reconciliation',
+  summary: "Reconciliation reports of a day (provider records against the ledger, to the fen), newest first, with every difference",
+  security: [{ apiKey: [] }, { bearerAuth: [] }],
+  request: { query: z.object({ date: z.iso.date() }) },
+  responses: { 200: { description: 'The reports of that day' }, 400: problemResponse('No valid date'), 403: problemResponse('Not an admin') },
 });
 registry.registerPath({
   method: 'get',
@@ -148,6 +157,12 @@ export function paymentsRouter(deps: PaymentsDeps): Router {
   router.get('/admin/payments/refused-notifications', authenticate(deps.auth), requireRole('admin'), async (req, res) => {
     const { limit } = refusedQuery.parse(req.query);
     res.json({ refused: await listRefusedNotifications(deps.pool, limit) });
+  });
+
+  router.get('/admin/reconciliation', authenticate(deps.auth), requireRole('admin'), async (req, res) => {
+    const { date } = z.object({ date: z.iso.date() }).parse(req.query);
+    const reports = await reconciliationReports(deps.pool, date);
+    res.json({ date, status: reports[0]?.status ?? null, reports });
   });
 
   router.get('/payments/intents/:intentId/checkout', authenticate(deps.auth), async (req, res) => {

@@ -125,6 +125,13 @@ const baseSchema = z.object({
   /** Flash-sale orders: payment timeout, and how often the API starts workflows for admissions left without one. */
   FLASH_SALE_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('5m')),
   FLASH_SALE_SWEEP_INTERVAL: durationSchema.default(parseDuration('5s')),
+  /** Daily reconciliation (a Temporal Schedule): when it runs (cron, UTC) and which day it checks. */
+  RECONCILIATION_CRON: z
+    .string()
+    .trim()
+    .regex(/^\S+( \S+){4}$/, 'expected a cron expression with five fields, e.g. "0 3 * * *"')
+    .default('0 3 * * *'),
+  RECONCILIATION_DAYS_BACK: z.coerce.number().int().min(0).max(30).default(1),
   /** Group-buy: payment timeout of a member's order (the formation window is the campaign's). */
   GROUP_BUY_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('15m')),
 });

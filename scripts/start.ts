@@ -4,6 +4,7 @@ import { apiSettingsFromConfig } from '../api/settings';
 import { listen } from '../api/server';
 import { ConfigError, loadConfig, loadDotEnv } from '../infra/config';
 import { createConfiguredPayments, publicBaseUrl } from '../infra/payments';
+import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { seedDemoShop } from './seed-data';
 import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
@@ -70,6 +71,9 @@ async function main(): Promise<void> {
 
     const temporal = await connectClient(target);
     cleanups.push(() => temporal.connection.close());
+    const scheduleId = reconciliationScheduleId(config.TASK_QUEUE);
+    await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
+    log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);
     const apiUrl = publicBaseUrl(config);
     const app = createApp({ pool, temporal, log, sandbox: payments.sandbox, alipay: payments.alipay, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);

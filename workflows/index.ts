@@ -7,3 +7,4 @@ export * from './order/presale-order';
 export * from './after-sales/refund-request';
 export * from './group/group';
 export * from './group/group-buy-order';
+export * from './reconciliation';

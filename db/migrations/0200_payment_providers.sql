@@ -21,6 +21,10 @@ CREATE TABLE finance.refused_notifications (
 );
 CREATE INDEX refused_notifications_received_idx ON finance.refused_notifications (received_at DESC);
 
+-- One report per reconciliation run (the schedule's workflow and date): a retried activity adds none.
+ALTER TABLE finance.reconciliation_reports ADD COLUMN run_key text UNIQUE;
+
 -- Down Migration
+ALTER TABLE finance.reconciliation_reports DROP COLUMN run_key;
 DROP TABLE finance.refused_notifications;
 ALTER TABLE finance.payments DROP COLUMN checkout;

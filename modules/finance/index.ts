@@ -8,7 +8,7 @@ export type { CapturedPayment, CreatedIntent } from './payments';
 export type { RefundOutcome, SettledRefund } from './refunds';
 export type { Booking } from './recognition';
 export type { LatePaymentOutcome } from './late-payment';
-export type { ReconciliationDifference, ReconciliationReport } from './reconciliation';
+export { reconciliationReports, type ReconciliationDifference, type ReconciliationReport } from './reconciliation';
 export * from './sandbox';
 export * from './alipay';
 export {

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
-import { createSandboxRouter, type AlipayProvider, type SandboxProvider } from '../modules/finance';
+import { createSandboxRouter, type AlipayProvider, type SandboxProvider, type WechatpayProvider } from '../modules/finance';
 import { authenticate, requireRole } from './auth';
 import { supportConsoleRouter } from './console';
 import { refundsRouter } from './refunds';
@@ -26,6 +26,8 @@ export interface ApiDeps {
   sandbox?: SandboxProvider;
   /** The Alipay adapter, when the engine takes payments with Alipay: verifies its notifications. */
   alipay?: AlipayProvider;
+  /** The WeChat Pay adapter, when the engine takes payments with WeChat Pay. */
+  wechatpay?: WechatpayProvider;
   log?: (line: string) => void;
 }
 

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   // The sandbox payment provider (development only) lives with the API: its pay page and webhook
   // sender; every API process sweeps the shared outbox, so events written by workers are delivered too.
   const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
-  const http = await listen(createApp({ pool, temporal, sandbox: payments.sandbox, alipay: payments.alipay, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
+  const http = await listen(createApp({ pool, temporal, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
   console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
   const shutdown = async () => {
     await http.close();

@@ -11,7 +11,9 @@ import {
   recordRefusedNotification,
   SIGNATURE_HEADER,
   verifyWebhookSignature,
+  WECHATPAY_PAID_STATES,
   type AlipayProvider,
+  type WechatpayProvider,
 } from '../modules/finance';
 import { authenticate, principalOf, requireRole, type AuthSettings } from './auth';
 import { problemResponse, registry } from './openapi';
@@ -63,6 +65,12 @@ registry.registerPath({
   responses: { 200: { description: '`success` (handled, duplicate, or refused and recorded)' }, 401: problemResponse('Bad signature'), 404: problemResponse('Alipay is not configured') },
 });
 registry.registerPath({
+  method: 'post',
+  path: '/payments/wechatpay/notify',
+  summary: "WeChat Pay's notification (platform-signed, resource encrypted with AEAD_AES_256_GCM); 204 once persisted",
+  responses: { 204: { description: 'Handled, duplicate, or refused and recorded' }, 401: problemResponse('Bad signature or undecryptable resource'), 404: problemResponse('WeChat Pay is not configured') },
+});
+registry.registerPath({
   method: 'get',
   path: '/admin/payments/refused-notifications',
   summary: 'Signed provider notifications the payment gate refused (amount, currency, order or app not matching our intent)',
@@ -93,6 +101,8 @@ export interface PaymentsDeps {
   auth: AuthSettings;
   /** Set when the engine takes payments with Alipay: its notifications are verified with it. */
   alipay?: AlipayProvider;
+  /** Set when the engine takes payments with WeChat Pay. */
+  wechatpay?: WechatpayProvider;
 }
 
 /** The raw request body, kept by express.json's `verify` hook: the signature covers exact bytes. */
@@ -152,6 +162,35 @@ export function paymentsRouter(deps: PaymentsDeps): Router {
       await acceptProviderEvent(deps, notice);
     }
     res.type('text/plain').send('success');
+  });
+
+  // WeChat Pay retries until it gets 2xx; the signature covers the exact body bytes.
+  router.post('/payments/wechatpay/notify', async (req: RequestWithRawBody, res) => {
+    if (!deps.wechatpay) throw notFound('WeChat Pay notifications (PAYMENT_PROVIDER is not wechatpay)');
+    const opened = deps.wechatpay.openNotification(
+      { timestamp: req.get('Wechatpay-Timestamp'), nonce: req.get('Wechatpay-Nonce'), signature: req.get('Wechatpay-Signature'), serial: req.get('Wechatpay-Serial') },
+      (req.rawBody ?? Buffer.alloc(0)).toString('utf8'),
+    );
+    if (!opened) throw new ProblemError(401, 'invalid-signature', 'Invalid signature', 'not signed by WeChat Pay, stale, or not decryptable');
+    const { transaction } = opened;
+    const paid = opened.eventType === 'TRANSACTION.SUCCESS' && WECHATPAY_PAID_STATES.includes(transaction.trade_state);
+    const notice = {
+      provider: 'wechatpay' as const,
+      eventId: paid ? `wechatpay:${transaction.transaction_id}:paid` : `wechatpay:${opened.eventId}`,
+      type: paid ? ('payment.succeeded' as const) : ('other' as const),
+      kind: `wechatpay.${opened.eventType}`,
+      intentId: String(transaction.out_trade_no ?? ''),
+      amountFen: Number.isSafeInteger(transaction.amount?.total) ? transaction.amount.total : undefined,
+      currency: transaction.amount?.currency ?? 'CNY',
+      paidAt: transaction.success_time ? new Date(transaction.success_time).toISOString() : new Date().toISOString(),
+      received: { id: opened.eventId, event_type: opened.eventType, resource: transaction },
+    };
+    if (transaction.mchid !== deps.wechatpay.mchid || transaction.appid !== deps.wechatpay.appid) {
+      await recordRefusedNotification(deps.pool, notice, 'APP_MISMATCH');
+    } else {
+      await acceptProviderEvent(deps, notice);
+    }
+    res.status(204).end();
   });
 
   router.get('/admin/payments/refused-notifications', authenticate(deps.auth), requireRole('admin'), async (req, res) => {

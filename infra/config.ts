@@ -125,6 +125,19 @@ const baseSchema = z.object({
   /** Flash-sale orders: payment timeout, and how often the API starts workflows for admissions left without one. */
   FLASH_SALE_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('5m')),
   FLASH_SALE_SWEEP_INTERVAL: durationSchema.default(parseDuration('5s')),
+  /** WeChat Pay APIv3 (merchant id, app id, merchant key and its certificate serial, platform key, APIv3 key). */
+  WECHATPAY_MCHID: optionalText,
+  WECHATPAY_APPID: optionalText,
+  WECHATPAY_MERCHANT_SERIAL: optionalText,
+  WECHATPAY_PRIVATE_KEY: optionalText,
+  WECHATPAY_PRIVATE_KEY_FILE: optionalText,
+  WECHATPAY_PLATFORM_SERIAL: optionalText,
+  WECHATPAY_PLATFORM_PUBLIC_KEY: optionalText,
+  WECHATPAY_PLATFORM_PUBLIC_KEY_FILE: optionalText,
+  WECHATPAY_APIV3_KEY: optionalText.pipe(z.string().length(32, 'the APIv3 key has 32 characters').optional()),
+  WECHATPAY_BASE_URL: z.url().default('https://api.mch.weixin.qq.com/'),
+  /** Where WeChat Pay posts notifications; unset = <PUBLIC_BASE_URL>/payments/wechatpay/notify. */
+  WECHATPAY_NOTIFY_URL: optionalText.pipe(z.url().optional()),
   /** Daily reconciliation (a Temporal Schedule): when it runs (cron, UTC) and which day it checks. */
   RECONCILIATION_CRON: z
     .string()
@@ -168,7 +181,16 @@ function crossIssues(config: z.infer<typeof baseSchema>): { variable: string; me
     if (!config.ALIPAY_PUBLIC_KEY && !config.ALIPAY_PUBLIC_KEY_FILE) problem('ALIPAY_PUBLIC_KEY', 'required (or ALIPAY_PUBLIC_KEY_FILE) when PAYMENT_PROVIDER=alipay');
     if (nodeEnv === 'production' && !config.ALIPAY_GATEWAY.startsWith('https://')) problem('ALIPAY_GATEWAY', 'must be https when NODE_ENV=production');
   }
-  if (provider === 'wechatpay') problem('PAYMENT_PROVIDER', 'wechatpay is not available in this version yet (use alipay)');
+  if (provider === 'wechatpay') {
+    for (const variable of ['WECHATPAY_MCHID', 'WECHATPAY_APPID', 'WECHATPAY_MERCHANT_SERIAL', 'WECHATPAY_PLATFORM_SERIAL', 'WECHATPAY_APIV3_KEY'] as const) {
+      if (!config[variable]) problem(variable, 'required when PAYMENT_PROVIDER=wechatpay');
+    }
+    if (!config.WECHATPAY_PRIVATE_KEY && !config.WECHATPAY_PRIVATE_KEY_FILE) problem('WECHATPAY_PRIVATE_KEY', 'required (or WECHATPAY_PRIVATE_KEY_FILE) when PAYMENT_PROVIDER=wechatpay');
+    if (!config.WECHATPAY_PLATFORM_PUBLIC_KEY && !config.WECHATPAY_PLATFORM_PUBLIC_KEY_FILE) {
+      problem('WECHATPAY_PLATFORM_PUBLIC_KEY', 'required (or WECHATPAY_PLATFORM_PUBLIC_KEY_FILE) when PAYMENT_PROVIDER=wechatpay');
+    }
+    if (nodeEnv === 'production' && !config.WECHATPAY_BASE_URL.startsWith('https://')) problem('WECHATPAY_BASE_URL', 'must be https when NODE_ENV=production');
+  }
   return issues;
 }
 

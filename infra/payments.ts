@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
-import { createAlipayProvider, createSandboxProvider, type AlipayProvider, type PaymentProvider, type SandboxProvider } from '../modules/finance';
+import {
+  createAlipayProvider,
+  createSandboxProvider,
+  createWechatpayProvider,
+  type AlipayProvider,
+  type PaymentProvider,
+  type SandboxProvider,
+  type WechatpayProvider,
+} from '../modules/finance';
 import type { Config } from './config';
 
 /** The payment provider the configuration names, for one process (API or worker). */
@@ -9,6 +17,7 @@ export interface ConfiguredPayments {
   /** Only outside production, when PAYMENT_PROVIDER=sandbox (its pay page and webhooks live in the API). */
   sandbox?: SandboxProvider;
   alipay?: AlipayProvider;
+  wechatpay?: WechatpayProvider;
   close(): Promise<void>;
 }
 
@@ -30,6 +39,20 @@ export function createConfiguredPayments(config: Config, pool: Pool, options: { 
       notifyUrl: config.ALIPAY_NOTIFY_URL ?? `${publicBaseUrl(config)}/payments/alipay/notify`,
     });
     return { provider: alipay, alipay, close: async () => undefined };
+  }
+  if (config.PAYMENT_PROVIDER === 'wechatpay') {
+    const wechatpay = createWechatpayProvider({
+      mchid: config.WECHATPAY_MCHID!,
+      appid: config.WECHATPAY_APPID!,
+      merchantSerial: config.WECHATPAY_MERCHANT_SERIAL!,
+      privateKey: secret(config.WECHATPAY_PRIVATE_KEY, config.WECHATPAY_PRIVATE_KEY_FILE, 'WECHATPAY_PRIVATE_KEY'),
+      platformSerial: config.WECHATPAY_PLATFORM_SERIAL!,
+      platformPublicKey: secret(config.WECHATPAY_PLATFORM_PUBLIC_KEY, config.WECHATPAY_PLATFORM_PUBLIC_KEY_FILE, 'WECHATPAY_PLATFORM_PUBLIC_KEY'),
+      apiV3Key: config.WECHATPAY_APIV3_KEY!,
+      baseUrl: config.WECHATPAY_BASE_URL,
+      notifyUrl: config.WECHATPAY_NOTIFY_URL ?? `${publicBaseUrl(config)}/payments/wechatpay/notify`,
+    });
+    return { provider: wechatpay, wechatpay, close: async () => undefined };
   }
   if (config.PAYMENT_PROVIDER !== 'sandbox' || config.NODE_ENV === 'production') {
     // loadConfig refuses these already; this keeps a hand-built Config from reaching the sandbox.

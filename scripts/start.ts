@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
     log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);
     const apiUrl = publicBaseUrl(config);
-    const app = createApp({ pool, temporal, log, sandbox: payments.sandbox, alipay: payments.alipay, settings: apiSettingsFromConfig(config) });
+    const app = createApp({ pool, temporal, log, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);
     cleanups.push(() => http.close());
 

@@ -20,3 +20,4 @@ export {
   type PaymentNotice,
   type RefusedNotification,
 } from './notification-gate';
+export * from './wechatpay';

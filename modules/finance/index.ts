@@ -11,6 +11,7 @@ export type { LatePaymentOutcome } from './late-payment';
 export { reconciliationReports, type ReconciliationDifference, type ReconciliationReport } from './reconciliation';
 export * from './sandbox';
 export * from './alipay';
+export { BEIJING_OFFSET_MS, fenToYuan, fromBeijingTime, toBeijingTime, yuanToFen } from './cny';
 export {
   checkoutOf,
   checkPaymentNotice,

@@ -106,3 +106,21 @@ test('bad signature: 401, nothing changes; wrong amount and unknown trade: refus
   );
   expect(await cashOf(wrong.order.orderId)).toBe(0);
 });
+
+test('reconciliation reads the trade bill: once the refused payments were given back at their deadline, the day is clean to the fen', async () => {
+  const pending = await env.pool.query<{ order_id: string; customer_id: string }>("SELECT order_id, customer_id FROM orders.orders WHERE status = 'PENDING_PAYMENT'");
+  for (const order of pending.rows) await shop.waitForStatus(order.customer_id, order.order_id, 'CANCELLED', 30_000);
+  const paidAtWechat = [...engine.gateway.trades.values()].filter((trade) => trade.successTime);
+  await eventually(async () => {
+    const booked = await env.pool.query("SELECT count(*) AS n FROM finance.journal_entries WHERE kind = 'PAYMENT_CAPTURED'");
+    return Number(booked.rows[0].n) === paidAtWechat.length ? true : undefined;
+  }, 30_000, 'every payment at WeChat Pay booked');
+  await eventually(async () => ((await env.pool.query("SELECT 1 FROM finance.refunds WHERE state = 'PENDING'")).rowCount === 0 ? true : undefined), 20_000, 'refunds settled');
+  const today = new Date().toISOString().slice(0, 10);
+  const report = await finance.reconcile({ date: today });
+  expect(report.differences).toEqual([]);
+  const refunds = paidAtWechat.flatMap((trade) => [...trade.refunds.values()]);
+  expect(report).toMatchObject({ status: 'CLEAN', providerCount: paidAtWechat.length + refunds.length });
+  expect(report.providerNetFen).toBe(paidAtWechat.reduce((sum, trade) => sum + trade.total, 0) - refunds.reduce((sum, refund) => sum + refund.fen, 0));
+  expect(report.ledgerNetFen).toBe(report.providerNetFen);
+});

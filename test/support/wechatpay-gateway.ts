@@ -13,6 +13,7 @@ import express from 'express';
 export interface WechatTrade {
   outTradeNo: string;
   transactionId: string;
+  orderId: string;
   total: number;
   appid: string;
   mchid: string;
@@ -141,10 +142,35 @@ export async function startWechatpayGateway(options: { retryDelayMs?: number; ma
     return { id: randomUUID(), create_time: new Date().toISOString(), resource_type: 'encrypt-resource', event_type: eventType, summary: '支付成功', resource: encrypt(JSON.stringify(resource)) };
   }
 
-  type Answer = { status: number; body?: Record<string, unknown> };
+  type Answer = { status: number; body?: Record<string, unknown>; text?: string };
   const error = (status: number, code: string, message: string): Answer => ({ status, body: { code, message } });
 
-  function handle(method: string, path: string, body: Record<string, unknown>): Answer {
+  /** The trade bill of a Beijing date: header, backtick-prefixed rows, summary (as WeChat Pay writes it). */
+  function tradeBill(date: string): string {
+    const beijing = (at: Date) => new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+    const yuan = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+    const header = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
+    const rows: string[] = [];
+    for (const trade of trades.values()) {
+      if (!trade.successTime) continue;
+      const cells = (state: string, refund?: { refundId: string; fen: number; outRefundNo: string }) =>
+        [beijing(trade.successTime!), trade.appid, trade.mchid, '0', '', trade.transactionId, trade.outTradeNo, 'oUpF8uMuAJO', 'NATIVE', state, 'OTHERS', 'CNY', yuan(trade.total), '0.00', refund?.refundId ?? '0', refund?.outRefundNo ?? '0', yuan(refund?.fen ?? 0), '0.00', refund ? 'ORIGINAL' : '', refund ? 'SUCCESS' : '', `Order ${trade.orderId}`, trade.orderId, '0.00000', '0.60%', yuan(trade.total), yuan(refund?.fen ?? 0), '']
+          .map((cell) => `\`${cell}`)
+          .join(',');
+      rows.push(cells('SUCCESS'));
+      for (const [outRefundNo, refund] of trade.refunds) rows.push(cells('REFUND', { ...refund, outRefundNo }));
+    }
+    const onDate = rows.filter((row) => row.slice(1, 11) === date);
+    return `\uFEFF${[header, ...onDate, '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额', `\`${onDate.length},\`0.00,\`0.00,\`0.00,\`0.00000,\`0.00,\`0.00`].join('\r\n')}\r\n`;
+  }
+
+  function handle(method: string, path: string, body: Record<string, unknown>, query: URLSearchParams): Answer {
+    if (method === 'GET' && path === '/v3/bill/tradebill') {
+      const date = query.get('bill_date') ?? '';
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return error(400, 'PARAM_ERROR', 'bill_date');
+      return { status: 200, body: { hash_type: 'SHA1', hash_value: '0', download_url: `${baseUrl}v3/billdownload/file?token=${date}` } };
+    }
+    if (method === 'GET' && path === '/v3/billdownload/file') return { status: 200, text: tradeBill(query.get('token') ?? '') };
     const tradeMatch = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)(\/close)?$/.exec(path);
     if (method === 'POST' && path === '/v3/pay/transactions/native') {
       const outTradeNo = String(body.out_trade_no ?? '');
@@ -154,7 +180,7 @@ export async function startWechatpayGateway(options: { retryDelayMs?: number; ma
       const known = trades.get(outTradeNo);
       if (known && known.total !== total) return error(400, 'INVALID_REQUEST', '201 商户订单号重复');
       if (!known) {
-        trades.set(outTradeNo, { outTradeNo, transactionId: `42000${Date.now()}${String((sequence += 1)).padStart(4, '0')}`, total, appid, mchid, state: 'NOTPAY', notifyUrl: String(body.notify_url ?? ''), refunds: new Map() });
+        trades.set(outTradeNo, { outTradeNo, orderId: String(body.attach ?? ''), transactionId: `42000${Date.now()}${String((sequence += 1)).padStart(4, '0')}`, total, appid, mchid, state: 'NOTPAY', notifyUrl: String(body.notify_url ?? ''), refunds: new Map() });
       }
       return { status: 200, body: { code_url: `weixin://wxpay/bizpayurl?pr=${trades.get(outTradeNo)!.transactionId.slice(-7)}` } };
     }
@@ -219,9 +245,10 @@ export async function startWechatpayGateway(options: { retryDelayMs?: number; ma
       createVerify('RSA-SHA256').update(message).verify(merchant.publicKey, fields.signature ?? '', 'base64');
     const reply = (answer: Answer) => {
       calls.push({ method: req.method, path: url.pathname, answered: answer.status });
-      const text = answer.body ? JSON.stringify(answer.body) : '';
+      const text = answer.text ?? (answer.body ? JSON.stringify(answer.body) : '');
       res.status(answer.status).set(signedHeaders(text));
-      if (answer.body) res.type('application/json').send(text);
+      if (answer.text !== undefined) res.type('text/csv; charset=utf-8').send(Buffer.from(text, 'utf8'));
+      else if (answer.body) res.type('application/json').send(text);
       else res.end();
     };
     if (takeFailure(url.pathname, 'before')) return reply(error(500, 'SYSTEM_ERROR', '系统错误'));
@@ -232,7 +259,7 @@ export async function startWechatpayGateway(options: { retryDelayMs?: number; ma
     } catch {
       return reply(error(400, 'PARAM_ERROR', 'not JSON'));
     }
-    const answer = handle(req.method, url.pathname, body);
+    const answer = handle(req.method, url.pathname, body, url.searchParams);
     reply(takeFailure(url.pathname, 'after') ? error(500, 'SYSTEM_ERROR', '系统错误') : answer);
   });
 

@@ -1,11 +1,9 @@
 import { unzipSync } from 'fflate';
 import iconv from 'iconv-lite';
 import type { ProviderTransaction } from '../provider';
-import { yuanToFen } from './amount';
+import { BEIJING_OFFSET_MS, fromBeijingTime, yuanToFen } from '../cny';
 
 const DAY_MS = 86_400_000;
-/** Alipay's bills follow Beijing time (UTC+8, no daylight saving). */
-const BEIJING_OFFSET_MS = 8 * 3_600_000;
 
 /** Columns of the trade bill's detail file (账务明细 "业务明细") that reconciliation reads. */
 export const BILL_COLUMNS = {
@@ -69,18 +67,6 @@ export function parseTradeBill(zip: Uint8Array): ProviderTransaction[] {
       occurredAt: fromBeijingTime(cells[at.finishedAt]),
     };
   });
-}
-
-/** "2026-12-01 10:00:00" in Beijing time → ISO UTC. */
-export function fromBeijingTime(text: string): string {
-  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/.exec(text.trim());
-  if (!match) throw new Error(`unreadable bill time "${text}"`);
-  return new Date(Date.parse(`${match[1]}T${match[2]}Z`) - BEIJING_OFFSET_MS).toISOString();
-}
-
-/** ISO UTC → "2026-12-01 10:00:00" in Beijing time (Alipay's notation). */
-export function toBeijingTime(date: Date): string {
-  return new Date(date.getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 function beijingDayStart(date: Date): number {

@@ -1,5 +1,4 @@
-import { yuanToFen } from './amount';
-import { fromBeijingTime } from './bill';
+import { fromBeijingTime, yuanToFen } from '../cny';
 
 /** An Alipay asynchronous notification (notify_type trade_status_sync), after its signature was verified. */
 export interface AlipayNotification {

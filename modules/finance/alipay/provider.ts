@@ -13,7 +13,7 @@ import {
   type RefundRequest,
   type RefundResult,
 } from '../provider';
-import { fenToYuan, yuanToFen } from './amount';
+import { fenToYuan, yuanToFen } from '../cny';
 import { downloadBillTransactions } from './bill';
 import { privateKeyPem, publicKeyPem } from './keys';
 

@@ -13,6 +13,7 @@ import {
   type RefundRequest,
   type RefundResult,
 } from '../provider';
+import { fromBeijingTime, toBeijingTime, yuanToFen } from '../cny';
 
 export interface WechatpayOptions {
   mchid: string;
@@ -164,8 +165,20 @@ export function createWechatpayProvider(options: WechatpayOptions) {
       return { refundId: null, status: 'failed', failureReason: status };
     },
 
-    async listTransactions(): Promise<ProviderTransaction[]> {
-      throw new ProviderUnavailableError('wechatpay: reconciliation by trade bill is not available yet');
+    async listTransactions(range: { from: Date; to: Date }): Promise<ProviderTransaction[]> {
+      const transactions: ProviderTransaction[] = [];
+      for (const billDate of beijingDates(range)) {
+        const bill = await call<{ download_url: string }>('trade bill', () => v3.bill.tradebill.get({ params: { bill_date: billDate, bill_type: 'ALL' } }));
+        if (!bill.ok) {
+          if (bill.code === 'NO_STATEMENT_EXIST') continue;
+          throw new ProviderUnavailableError(`wechatpay trade bill ${billDate}: ${bill.status} ${bill.code} ${bill.message}`);
+        }
+        const token = new URL(bill.data.download_url).searchParams.get('token') ?? '';
+        const file = await call<ArrayBuffer>('bill download', () => v3.billdownload.file.get({ params: { token }, responseType: 'arraybuffer' }));
+        if (!file.ok) throw new ProviderUnavailableError(`wechatpay bill download ${billDate}: ${file.status} ${file.code}`);
+        transactions.push(...parseWechatTradeBill(Buffer.from(file.data)).filter((tx) => Date.parse(tx.occurredAt) >= range.from.getTime() && Date.parse(tx.occurredAt) < range.to.getTime()));
+      }
+      return transactions;
     },
   };
 
@@ -196,6 +209,38 @@ export function createWechatpayProvider(options: WechatpayOptions) {
 }
 
 export type WechatpayProvider = ReturnType<typeof createWechatpayProvider>;
+
+/**
+ * The trade bill (bill_type ALL): a CSV whose cells start with a backtick, amounts in yuan, times in
+ * Beijing time. A SUCCESS row is the payment (微信订单号), a REFUND row a refund (微信退款单号).
+ */
+export function parseWechatTradeBill(csv: Buffer): ProviderTransaction[] {
+  const { rows } = Formatter.castCsvBill(csv) as { rows: Record<string, string>[] };
+  return rows.map((row) => {
+    const refund = row['交易状态'] === 'REFUND';
+    const amountFen = yuanToFen(refund ? row['退款金额'] : row['订单金额']);
+    if (amountFen === undefined) throw new Error(`unreadable WeChat bill amount in ${JSON.stringify(row)}`);
+    return {
+      transactionId: refund ? row['微信退款单号'] : row['微信订单号'],
+      kind: refund ? ('refund' as const) : ('capture' as const),
+      intentId: row['商户订单号'],
+      orderId: row['商户数据包'] ?? '',
+      amountFen: Math.abs(amountFen),
+      currency: row['货币种类'] || 'CNY',
+      occurredAt: fromBeijingTime(row['交易时间']),
+    };
+  });
+}
+
+/** The Beijing calendar dates a UTC range touches (bills are per Beijing day). */
+function beijingDates(range: { from: Date; to: Date }): string[] {
+  const dates: string[] = [];
+  for (let at = range.from.getTime(); at < range.to.getTime() + 86_400_000; at += 86_400_000) {
+    const date = toBeijingTime(new Date(Math.min(at, range.to.getTime() - 1))).slice(0, 10);
+    if (!dates.includes(date)) dates.push(date);
+  }
+  return dates;
+}
 
 /** WeChat's out_trade_no: 6 to 32 of [A-Za-z0-9_-|*]; the same key always names the same order. */
 export function wechatOutTradeNoFor(idempotencyKey: string): string {

@@ -83,3 +83,28 @@ test('alipay needs its app id and both keys, and an https gateway in production'
   expect(loadConfig({ ...alipay, ALIPAY_GATEWAY: 'http://127.0.0.1:9/gateway.do' }).ALIPAY_GATEWAY).toBe('http://127.0.0.1:9/gateway.do');
   expect(refusal({ ...production, ALIPAY_GATEWAY: 'http://127.0.0.1:9/gateway.do' }).map((issue) => issue.variable)).toEqual(['ALIPAY_GATEWAY']);
 });
+
+test('wechatpay needs its merchant, app, keys, serials and a 32-character APIv3 key', () => {
+  const issues = refusal({ PAYMENT_PROVIDER: 'wechatpay' });
+  expect(issues.map((issue) => issue.variable).sort()).toEqual([
+    'WECHATPAY_APIV3_KEY',
+    'WECHATPAY_APPID',
+    'WECHATPAY_MCHID',
+    'WECHATPAY_MERCHANT_SERIAL',
+    'WECHATPAY_PLATFORM_PUBLIC_KEY',
+    'WECHATPAY_PLATFORM_SERIAL',
+    'WECHATPAY_PRIVATE_KEY',
+  ]);
+  const wechatpay = {
+    PAYMENT_PROVIDER: 'wechatpay',
+    WECHATPAY_MCHID: '1900000109',
+    WECHATPAY_APPID: 'wxd678efh567hg6787',
+    WECHATPAY_MERCHANT_SERIAL: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1',
+    WECHATPAY_PRIVATE_KEY_FILE: '/etc/order-engine/apiclient_key.pem',
+    WECHATPAY_PLATFORM_SERIAL: 'PUB_KEY_ID_0114232134912410000000000001',
+    WECHATPAY_PLATFORM_PUBLIC_KEY_FILE: '/etc/order-engine/wechatpay_public_key.pem',
+    WECHATPAY_APIV3_KEY: 'a'.repeat(32),
+  };
+  expect(loadConfig({ ...production, ...wechatpay }).PAYMENT_PROVIDER).toBe('wechatpay');
+  expect(refusal({ ...wechatpay, WECHATPAY_APIV3_KEY: 'short' }).map((issue) => issue.variable)).toEqual(['WECHATPAY_APIV3_KEY']);
+});

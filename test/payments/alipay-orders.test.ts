@@ -58,7 +58,7 @@ test('pay: the buyer gets the QR code, pays, duplicate and out-of-order notifica
   await engine.gateway.pay(intentId, { duplicates: 2, statuses: ['TRADE_FINISHED', 'TRADE_SUCCESS'] });
   const paid = await shop.waitForStatus(memberId, order.orderId, 'PAID');
   await engine.gateway.settle();
-  expect(paid.timeline.filter((entry) => entry.event === 'payment succeeded')).toHaveLength(1);
+  expect(paid.timeline.filter((entry) => entry.event === 'payment received')).toHaveLength(1);
   const delivered = engine.gateway.deliveries.filter((delivery) => delivery.fields.out_trade_no === intentId);
   expect(delivered.length).toBe(6);
   expect(delivered.every((delivery) => delivery.status === 200 && delivery.body === 'success')).toBe(true);
@@ -133,7 +133,7 @@ test('a signed notification with the wrong amount, or for an unknown trade, is r
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const view = await shop.getOrder(memberId, order.orderId);
   expect(view.status).toBe('PENDING_PAYMENT');
-  expect(view.timeline.some((entry) => entry.event === 'payment succeeded')).toBe(false);
+  expect(view.timeline.some((entry) => entry.event === 'payment received')).toBe(false);
   expect(await paymentEvents(order.orderId)).toBe(0);
   expect(await cashOf(order.orderId)).toBe(0);
 

@@ -53,7 +53,7 @@ test('pay: Native code_url for the buyer; duplicate notifications count once; PA
   await engine.gateway.pay(intentId, { duplicates: 2 });
   const paid = await shop.waitForStatus(memberId, order.orderId, 'PAID');
   await engine.gateway.settle();
-  expect(paid.timeline.filter((entry) => entry.event === 'payment succeeded')).toHaveLength(1);
+  expect(paid.timeline.filter((entry) => entry.event === 'payment received')).toHaveLength(1);
   expect(engine.gateway.deliveries.filter((delivery) => (delivery.body.id as string) && delivery.status === 204)).toHaveLength(3);
   expect(await paymentEvents(order.orderId)).toBe(1);
   expect(await cashOf(order.orderId)).toBe(2 * PRICE);

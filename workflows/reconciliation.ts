@@ -1,4 +1,4 @@
-import { proxyActivities, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { metricMeter, proxyActivities, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { FinanceActivities } from '../activities/finance';
 
 const { reconcile } = proxyActivities<FinanceActivities>({
@@ -29,11 +29,14 @@ const DAY_MS = 86_400_000;
 /**
  * One run of the daily reconciliation (started by the Temporal Schedule infra/reconciliation-schedule.ts
  * creates): the provider's transactions of the day against the journal, to the fen; the report and
- * every difference are stored (GET /admin/reconciliation?date=) and the count is in the memo.
+ * every difference are stored (GET /admin/reconciliation?date=); the count is in the memo and the
+ * `reconciliation_differences` gauge.
  */
 export async function reconciliationWorkflow(input: ReconciliationInput = {}): Promise<ReconciliationSummary> {
   const date = input.date ?? new Date(Date.now() - (input.daysBack ?? 1) * DAY_MS).toISOString().slice(0, 10);
   const report = await reconcile({ idempotencyKey: `${workflowInfo().workflowId}:${date}`, date });
   upsertMemo({ reconciliationDate: date, reconciliationStatus: report.status, reconciliationDifferences: report.differences.length });
+  // Exported with the worker's SDK metrics (a replay emits nothing): alert when it is above zero.
+  metricMeter.createGauge('reconciliation_differences', 'int', 'differences found by the last reconciliation run').set(report.differences.length);
   return { date, reportId: report.reportId, status: report.status, differences: report.differences.length };
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createActivities } from '../../activities';
 import { createApp } from '../../api/app';
 import { createAlipayProvider, type AlipayProvider } from '../../modules/finance';
+import type { ApiSettings } from '../../api/settings';
 import type { OrderTimeouts } from '../../workflows/order/definitions';
 import { startAlipayGateway, type AlipayGateway } from './alipay-gateway';
 import { SHORT_TIMEOUTS, testApiSettings } from './api';
@@ -20,7 +21,7 @@ export interface AlipayTestEngine {
  * Alipay's sandbox (ALIPAY_GATEWAY): the real API on a loopback port (notifications come to it) and a
  * worker whose activities use the same adapter. No sandbox provider anywhere.
  */
-export async function startAlipayEngine(env: TestEnv, orderTimeouts: OrderTimeouts = SHORT_TIMEOUTS): Promise<AlipayTestEngine> {
+export async function startAlipayEngine(env: TestEnv, orderTimeouts: OrderTimeouts = SHORT_TIMEOUTS, settings: Partial<ApiSettings> = {}): Promise<AlipayTestEngine> {
   const gateway = await startAlipayGateway({ retryDelayMs: 300, maxAttempts: 8 });
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -32,7 +33,7 @@ export async function startAlipayEngine(env: TestEnv, orderTimeouts: OrderTimeou
     gateway: gateway.gatewayUrl,
     notifyUrl: `${url}/payments/alipay/notify`,
   });
-  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env, orderTimeouts), alipay, log: (line) => console.error(line) }));
+  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings: { ...testApiSettings(env, orderTimeouts), ...settings }, alipay, log: (line) => console.error(line) }));
   await env.startWorker({ activities: createActivities({ pool: env.pool, payments: alipay }) });
   return {
     url,

@@ -1,7 +1,7 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { checkPaymentNotice, recordRefusedNotification, type PaymentNotice } from '../modules/finance';
+import { checkPaymentNotice, paymentByIntent, recordRefusedNotification, type PaymentNotice } from '../modules/finance';
 import { orderWorkflowId, paymentFailedSignal, paymentSucceededSignal } from '../workflows/order/definitions';
 import type { latePaymentRefundWorkflow } from '../workflows/order/late-payment';
 import { isError } from './temporal';
@@ -27,6 +27,7 @@ export async function acceptProviderEvent(deps: GateDeps, event: ProviderEvent):
   const seen = await deps.pool.query('SELECT 1 FROM orders.payment_events WHERE event_id = $1', [event.eventId]);
   if (seen.rowCount) return 'duplicate';
   let orderId = event.orderId ?? '';
+  if (event.type === 'other' && !orderId) orderId = (await paymentByIntent(deps.pool, event.intentId))?.orderId ?? '';
   if (event.type !== 'other') {
     // A failure moves no money: only its intent and order must be ours.
     const verdict = await checkPaymentNotice(deps.pool, event, { money: event.type === 'payment.succeeded' });

@@ -3,7 +3,7 @@ export * from './schemas';
 export * from './provider';
 export { ACCOUNTS, type AccountCode, type EntryKind } from './accounts';
 export type { AccountBalance, JournalEntry, JournalLine } from './journal';
-export type { Payment, PaymentState } from './store';
+export { paymentByIntent, type Payment, type PaymentState } from './store';
 export type { CapturedPayment, CreatedIntent } from './payments';
 export type { RefundOutcome, SettledRefund } from './refunds';
 export type { Booking } from './recognition';

@@ -10,6 +10,8 @@ export interface ApiSettings {
   taskQueue: string;
   auth: AuthSettings;
   webhookSecret: string;
+  /** NODE_ENV=production: development tools (the sandbox provider, test gateways) are refused. */
+  production?: boolean;
   orderTimeouts: OrderTimeouts;
   /** Flash-sale orders (api/flash-sales.ts); unset: 5-minute payment timeout, no background sweeper. */
   flashSale?: FlashSaleSettings;
@@ -55,6 +57,7 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
       apiKeys: parseApiKeys(apiKeys),
     },
     webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
+    production: config.NODE_ENV === 'production',
     orderTimeouts: {
       paymentMs: config.PAYMENT_TIMEOUT,
       autoConfirmDeliveryMs: config.DELIVERY_AUTO_CONFIRM,

@@ -64,6 +64,9 @@ const ROUTES: Route[] = [
   { route: 'POST /admin/orders/ord_none/retry-compensation', body: { reason: 'fixed the provider' }, allowed: { admin: 404 } },
   { route: 'POST /admin/orders/ord_none/resolve', body: { reason: 'refunded by hand' }, allowed: { admin: 404 } },
   { route: 'GET /groups/grp_none', allowed: staffAndBuyers(404) },
+  { route: 'GET /admin/payments/refused-notifications', allowed: { finance: 200, admin: 200 } },
+  { route: 'GET /admin/reconciliation?date=2026-01-01', allowed: { finance: 200, admin: 200 } },
+  { route: 'GET /payments/intents/pi_none/checkout', allowed: Object.fromEntries(ALL.filter((c) => c !== 'anonymous').map((c) => [c, 404])) },
   { route: 'GET /healthz', allowed: {}, others: 200 },
   { route: 'POST /payments/webhook', body: {}, allowed: {}, others: 401 },
 ];

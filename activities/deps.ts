@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { PaymentProvider } from '../modules/finance/provider';
 import type { Clock } from '../modules/shared/db';
+import type { AuthSettings } from '../infra/tokens';
 
 /** What activities need from the outside world; each module's factory takes what it uses. */
 export interface ActivityDeps {
@@ -9,4 +10,6 @@ export interface ActivityDeps {
   clock?: Clock;
   /** The payment provider; defaults to the sandbox provider on the same database. */
   payments?: PaymentProvider;
+  /** How staff tokens are verified (verifyActorToken); without it every actor token is refused. */
+  auth?: AuthSettings;
 }

@@ -21,12 +21,13 @@ export interface VerifiedActor {
  * name the sender typed. A missing, forged or expired token, or a role that may not send the message,
  * is a non-retryable INVALID_ACTOR failure: the workflow refuses the message and notes it.
  */
-export function createSecurityActivities({ auth }: { auth: AuthSettings }) {
-  const verify = createTokenVerifier(auth);
+export function createSecurityActivities({ auth }: { auth?: AuthSettings }) {
+  const verify = auth ? createTokenVerifier(auth) : undefined;
   return {
     async verifyActorToken({ token, roles = ['support', 'admin'] }: VerifyActorTokenInput): Promise<VerifiedActor> {
       const refuse = (why: string) => ApplicationFailure.create({ message: `actor refused: ${why}`, type: 'INVALID_ACTOR', nonRetryable: true });
       if (!token) throw refuse('the message carries no actor token');
+      if (!verify) throw refuse('this worker verifies no staff tokens');
       let principal;
       try {
         principal = await verify(token);

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TASK_QUEUE,
       pool,
+      auth: apiSettingsFromConfig(config).auth,
       payloadCodecs: target.payloadCodecs,
     });
     const workerRun = worker.run();

@@ -5,6 +5,7 @@ import { payloadCodecsFor } from '../infra/payload-codec';
 import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from './worker';
+import { apiSettingsFromConfig } from '../api/settings';
 
 /**
  * Standalone worker process (`npm run worker`, the Docker image's worker service). Needs DATABASE_URL
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     taskQueue: config.TASK_QUEUE,
     pool,
     payments: payments.provider,
+    auth: apiSettingsFromConfig(config).auth,
     payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
   });
   console.log(`worker polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);

@@ -3,6 +3,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import type { PaymentProvider } from '../modules/finance';
+import type { AuthSettings } from '../infra/tokens';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { codePath: string } };
@@ -16,6 +17,8 @@ export interface EngineWorkerOptions {
   pool: Pool;
   /** The configured payment provider (infra/payments.ts): never a silent default. */
   payments: PaymentProvider;
+  /** Staff token verification for actors of ops signals (verifyActorToken). */
+  auth?: AuthSettings;
   workflowSource?: WorkflowSource;
   /** Payload codecs (infra/payload-codec.ts): the same as the clients'. */
   payloadCodecs?: PayloadCodec[];
@@ -33,7 +36,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool, payments: options.payments }),
+    activities: createActivities({ pool: options.pool, payments: options.payments, auth: options.auth }),
     dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     ...options.overrides,
   });

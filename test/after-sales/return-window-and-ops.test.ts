@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { approveRefundSignal, getRefundRequestQuery, refundWorkflowId, rejectRefundSignal } from '../../workflows/after-sales/definitions';
-import { customerAuth } from '../support/api';
+import { customerAuth, staffAuth } from '../support/api';
 import { eventually, startTestApi, type TestApi } from '../support/api-server';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { afterSalesKit, afterSalesTimeouts } from './helpers';
@@ -60,7 +60,9 @@ test('return and refund approved but never shipped back in the window: request C
   expect(await kit.afterSales().decisions({ requestId })).toEqual([expect.objectContaining({ decision: 'APPROVED', channel: 'api' })]);
 });
 
-test('ops approve by a signal sent straight to the refund workflow: honoured, audited like an agent decision, later decisions refused', async () => {
+const tokenOf = (authorization: string) => authorization.replace(/^Bearer /, '');
+
+test('ops approve by a signal sent straight to the refund workflow: honoured as the verified actor, audited like an agent decision, later decisions refused', async () => {
   const { skuId, memberId } = await kit.shop();
   const order = await kit.placePaid(memberId, { lines: [{ skuId, quantity: 1 }] }); // 100 yuan
   const asked = await kit.askRefund(memberId, order.orderId, { kind: 'REFUND_ONLY', lines: [{ lineId: 'L1', quantity: 1 }], reason: 'ordered twice' });
@@ -68,14 +70,26 @@ test('ops approve by a signal sent straight to the refund workflow: honoured, au
   const requestId = asked.body.requestId as string;
 
   const handle = env.temporal.workflow.getHandle(refundWorkflowId(requestId));
-  // A signal without an agent is ignored (and noted), not taken as a decision.
-  await handle.signal(approveRefundSignal, { agentId: ' ' });
-  await eventually(async () => ((await handle.query(getRefundRequestQuery)).timeline.some((entry) => entry.event === 'approveRefund ignored') ? true : undefined));
+  // A signal without an actor token, with a forged one, or with a buyer's token is refused (and noted), never a decision.
+  await handle.signal(approveRefundSignal, { agentId: 'ops_alice' });
+  await handle.signal(approveRefundSignal, { agentId: 'ops_alice', actorToken: `${tokenOf(staffAuth('support', 'ops_alice'))}x` });
+  await handle.signal(approveRefundSignal, { agentId: 'ops_alice', actorToken: tokenOf(customerAuth(memberId)) });
+  const ignored = await eventually(async () => {
+    const timeline = (await handle.query(getRefundRequestQuery)).timeline.filter((entry) => entry.event === 'approveRefund ignored');
+    return timeline.length === 3 ? timeline : undefined;
+  });
+  expect(ignored.map((entry) => String(entry.detail?.why))).toEqual([
+    expect.stringContaining('no actor token'),
+    expect.stringContaining('invalid token'),
+    expect.stringContaining('role customer may not send'),
+  ]);
+  expect(JSON.stringify(ignored)).not.toContain('eyJ'); // tokens never reach the timeline
   expect((await handle.query(getRefundRequestQuery)).status).toBe('PENDING');
 
-  await handle.signal(approveRefundSignal, { agentId: 'ops_alice' });
+  // A support agent's token: honoured, under the actor it proves (the typed agentId is not trusted).
+  await handle.signal(approveRefundSignal, { agentId: 'somebody_else', actorToken: tokenOf(staffAuth('support', 'ops_alice')) });
   const refundedRequest = await kit.waitForRequest(requestId, 'REFUNDED');
-  expect(refundedRequest.decision).toMatchObject({ decision: 'APPROVED', decidedBy: 'ops_alice', channel: 'signal', approvedFen: 10_000 });
+  expect(refundedRequest.decision).toMatchObject({ decision: 'APPROVED', decidedBy: 'support:ops_alice', channel: 'signal', approvedFen: 10_000 });
   expect(refundedRequest.refundedFen).toBe(10_000);
 
   // Decided: the support API answers 409.
@@ -90,7 +104,7 @@ test('ops approve by a signal sent straight to the refund workflow: honoured, au
   const { runId } = await handle.describe();
   const audit = await kit.afterSales().decisions({ requestId });
   expect(audit).toEqual([
-    expect.objectContaining({ decision: 'APPROVED', decidedBy: 'ops_alice', channel: 'signal', approvedFen: 10_000, orderId: order.orderId, workflowId: refundWorkflowId(requestId), runId }),
+    expect.objectContaining({ decision: 'APPROVED', decidedBy: 'support:ops_alice', channel: 'signal', approvedFen: 10_000, orderId: order.orderId, workflowId: refundWorkflowId(requestId), runId }),
   ]);
   expect(audit[0].decidedAt).toEqual(expect.any(String));
   // The workflow has completed; a reject signal to it now is refused by Temporal, and nothing changes.

@@ -5,6 +5,7 @@ import { Client as PgClient, Pool } from 'pg';
 import { connectWorkerConnection } from '../../infra/temporal-connection';
 import { quoteIdentifier } from '../../infra/database';
 import { createActivities } from '../../activities';
+import { TEST_AUTH } from './api';
 
 /**
  * One per test file: its own database (cloned from the migrated template of this run) and its own
@@ -73,7 +74,7 @@ export async function createTestEnv(): Promise<TestEnv> {
         namespace: 'default',
         taskQueue,
         workflowBundle: { codePath: required('TEST_WORKFLOW_BUNDLE') },
-        activities: createActivities({ pool }),
+        activities: createActivities({ pool, auth: TEST_AUTH }),
         shutdownGraceTime: '2s',
         ...overrides,
       });

@@ -194,14 +194,20 @@ export interface RefundRequestView {
   version: number;
 }
 
-/** Agents and ops: approve (optionally a smaller amount) or reject with a reason. */
+/**
+ * Agents and ops: approve (optionally a smaller amount) or reject with a reason. As signals (Temporal
+ * UI or CLI) they carry `actorToken`, the sender's staff JWT; the decision is recorded under the actor
+ * it proves, never under a name typed into `agentId`.
+ */
 export interface ApproveRefund {
   agentId: string;
   amountFen?: number;
+  actorToken?: string;
 }
 export interface RejectRefund {
   agentId: string;
   reason: string;
+  actorToken?: string;
 }
 export const approveRefundSignal = defineSignal<[ApproveRefund]>('approveRefund');
 export const rejectRefundSignal = defineSignal<[RejectRefund]>('rejectRefund');
@@ -217,6 +223,8 @@ export interface ReturnShipped {
 }
 export interface ReturnReceived {
   by: string;
+  /** As a signal: the warehouse's staff JWT (see ApproveRefund). */
+  actorToken?: string;
 }
 export const returnShippedSignal = defineSignal<[ReturnShipped]>('returnShipped');
 export const returnReceivedSignal = defineSignal<[ReturnReceived]>('returnReceived');

@@ -1,5 +1,6 @@
 import { ApplicationFailure, condition, getExternalWorkflowHandle, log, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { executeRefund } from './refund-effects';
+import { OpsSignals, withoutToken } from './ops-signals';
 import { mustComplete } from '../shared/activities';
 import { orderWorkflowId } from '../order/definitions';
 import { afterMs, now } from '../shared/time';
@@ -103,18 +104,25 @@ export async function refundRequestWorkflow(input: RefundRequestInput): Promise<
   };
 
   setHandler(getRefundRequestQuery, () => view);
-  setHandler(approveRefundSignal, (approval) => {
-    if (decision) return ignore('approveRefund', `already ${decision.decision.toLowerCase()} by ${decision.decidedBy}`, approval);
-    const problem = approvalProblem(approval);
-    if (problem) return ignore('approveRefund', problem, approval);
-    decide('APPROVE', approval, 'signal');
-  });
-  setHandler(rejectRefundSignal, (rejection) => {
-    if (decision) return ignore('rejectRefund', `already ${decision.decision.toLowerCase()} by ${decision.decidedBy}`, rejection);
-    const problem = rejectionProblem(rejection);
-    if (problem) return ignore('rejectRefund', problem, rejection);
-    decide('REJECT', rejection, 'signal');
-  });
+  // Ops signals carry the sender's staff token; they are applied as the verified actor, in the process.
+  const ops = new OpsSignals(
+    (signal, { actor }) => {
+      const payload = { ...withoutToken(signal.payload), agentId: actor };
+      if (signal.name === 'returnReceived') {
+        const problem = returnReceived ? 'already received' : receiptProblem();
+        if (problem) return ignore('returnReceived', problem, payload);
+        returnReceived = { by: actor };
+        return;
+      }
+      if (decision) return ignore(signal.name, `already ${decision.decision.toLowerCase()} by ${decision.decidedBy}`, payload);
+      const problem = signal.name === 'approveRefund' ? approvalProblem(payload as ApproveRefund) : rejectionProblem(payload as RejectRefund);
+      if (problem) return ignore(signal.name, problem, payload);
+      decide(signal.name === 'approveRefund' ? 'APPROVE' : 'REJECT', payload as ApproveRefund | RejectRefund, 'signal');
+    },
+    (signal, why) => ignore(signal.name, why, withoutToken(signal.payload)),
+  );
+  setHandler(approveRefundSignal, (approval) => ops.push({ name: 'approveRefund', payload: approval ?? {} }));
+  setHandler(rejectRefundSignal, (rejection) => ops.push({ name: 'rejectRefund', payload: rejection ?? {} }));
   setHandler(
     decideRefundUpdate,
     async (request: DecideRefund) => {
@@ -153,11 +161,7 @@ export async function refundRequestWorkflow(input: RefundRequestInput): Promise<
     if (problem) return ignore('returnShipped', problem, shipment);
     returnShipment = shipment;
   });
-  setHandler(returnReceivedSignal, (receipt) => {
-    const problem = returnReceived ? 'already received' : receiptProblem();
-    if (problem) return ignore('returnReceived', problem, receipt);
-    returnReceived = { by: typeof receipt?.by === 'string' && receipt.by ? receipt.by : 'warehouse' };
-  });
+  setHandler(returnReceivedSignal, (receipt) => ops.push({ name: 'returnReceived', payload: receipt ?? {} }));
   setHandler(
     submitReturnShipmentUpdate,
     async (shipment) => {
@@ -191,14 +195,14 @@ export async function refundRequestWorkflow(input: RefundRequestInput): Promise<
   const close = async (status: 'REJECTED' | 'CLOSED', reason: string) => {
     view.closedReason = reason;
     record(status === 'REJECTED' ? 'rejected' : 'closed', { reason }, status);
-    await project();
     await order.signal(refundClosedSignal, { requestId: input.requestId, status, reason });
+    await project();
     return snapshot(view);
   };
 
   // --- the process -----------------------------------------------------------------------------------
   await project();
-  await condition(() => decision !== undefined, input.timeouts.decisionMs, { summary: 'wait for a support agent (auto-approve at the deadline)' });
+  await ops.waitUntil(() => decision !== undefined, input.timeouts.decisionMs, 'wait for a support agent (auto-approve at the deadline)');
   if (!decision) decision = { decision: 'APPROVED', decidedBy: 'system', channel: 'auto', approvedFen: input.amountFen, reason: 'no decision in time', decidedAt: now() };
   view.decision = decision;
   const { runId } = workflowInfo();
@@ -213,16 +217,14 @@ export async function refundRequestWorkflow(input: RefundRequestInput): Promise<
     view.returnDueAt = afterMs(input.timeouts.returnShipmentMs);
     record('awaiting return', { returnDueAt: view.returnDueAt }, 'AWAITING_RETURN');
     await project();
-    await condition(() => returnShipment !== undefined || returnReceived !== undefined, input.timeouts.returnShipmentMs, {
-      summary: 'wait for the buyer to ship the goods back',
-    });
+    await ops.waitUntil(() => returnShipment !== undefined || returnReceived !== undefined, input.timeouts.returnShipmentMs, 'wait for the buyer to ship the goods back');
     if (!returnShipment && !returnReceived) return close('CLOSED', 'the goods were not shipped back in time');
     if (returnShipment) {
       view.returnShipment = { carrier: returnShipment.carrier.trim(), trackingNumber: returnShipment.trackingNumber.trim(), shippedAt: now() };
       record('return shipped', { carrier: view.returnShipment.carrier, trackingNumber: view.returnShipment.trackingNumber }, 'RETURN_SHIPPED');
       await project();
     }
-    await condition(() => returnReceived !== undefined);
+    await ops.waitUntil(() => returnReceived !== undefined);
     view.returnReceivedAt = now();
     record('return received', { by: returnReceived!.by });
   }
@@ -236,8 +238,9 @@ export async function refundRequestWorkflow(input: RefundRequestInput): Promise<
 
   view.refundedFen = plan.amountFen;
   record('refunded', { amountFen: plan.amountFen }, 'REFUNDED');
-  await project();
+  // The order first, then the projection: whoever reads REFUNDED finds the order knowing it too.
   await order.signal(refundCompletedSignal, { requestId: input.requestId, amountFen: plan.amountFen });
+  await project();
   return snapshot(view);
 }
 

@@ -1,5 +1,6 @@
-import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
+import { createPool } from '../infra/database';
+import { orderlyShutdown } from '../infra/shutdown';
 import { connectClient } from '../infra/temporal-connection';
 import { createSandboxProvider } from '../modules/finance';
 import { createApp } from './app';
@@ -7,19 +8,25 @@ import { apiSettingsFromConfig } from './settings';
 import { listen } from './server';
 
 /** Standalone API process (`npm run api`, the Docker image's api service). Stateless: run as many as needed. */
+const log = (line: string) => console.log(`[api] ${line}`);
+
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
     throw new Error('The standalone API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides both itself).');
   }
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX });
+  // On SIGINT/SIGTERM: stop accepting requests, then close the connections (last started, first stopped).
+  const shutdown = orderlyShutdown(log);
+  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX, log });
+  shutdown.add('database pool', () => pool.end());
   const temporal = await connectClient({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
   });
+  shutdown.add('Temporal client', () => temporal.connection.close());
   // The sandbox payment provider lives with the API (its pay page and webhook sender); every API
   // process sweeps the shared outbox, so events written by workers are delivered too.
   const apiUrl = config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;
@@ -28,20 +35,13 @@ async function main(): Promise<void> {
     webhook: { url: `${apiUrl}/payments/webhook`, secret: config.PAYMENT_WEBHOOK_SECRET },
     pollIntervalMs: 1_000,
   });
-  const http = await listen(createApp({ pool, temporal, sandbox, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
-  console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
-  const shutdown = async () => {
-    await http.close();
-    await sandbox.close();
-    await temporal.connection.close();
-    await pool.end();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  shutdown.add('sandbox provider', () => sandbox.close());
+  const http = await listen(createApp({ pool, temporal, sandbox, log, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
+  shutdown.add('HTTP listener', () => http.close());
+  log(`listening on http://${config.API_HOST}:${config.API_PORT}`);
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(`[api] start failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
-import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
+import { createPool } from '../infra/database';
+import { orderlyShutdown } from '../infra/shutdown';
 import { connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from './worker';
 
@@ -7,30 +8,49 @@ import { createEngineWorker } from './worker';
  * Standalone worker process (`npm run worker`, the Docker image's worker service). Needs DATABASE_URL
  * and TEMPORAL_ADDRESS; scale it out by running more of them.
  */
+const log = (line: string) => console.log(`[worker] ${line}`);
+
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
     throw new Error('The standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides both itself).');
   }
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX });
+  // On SIGINT/SIGTERM: stop polling and let in-flight tasks finish, then close the connections.
+  const shutdown = orderlyShutdown(log);
+  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX, log });
+  shutdown.add('database pool', () => pool.end());
   const connection = await connectWorkerConnection({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
   });
-  const worker = await createEngineWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, pool });
-  console.log(`worker polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
-  // On SIGINT/SIGTERM stop polling and let in-flight tasks finish; run() resolves once drained.
-  process.once('SIGINT', () => worker.shutdown());
-  process.once('SIGTERM', () => worker.shutdown());
-  await worker.run();
-  await connection.close();
-  await pool.end();
+  shutdown.add('Temporal connection', () => connection.close());
+  const worker = await createEngineWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    pool,
+    workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
+  });
+  const running = worker.run();
+  shutdown.add('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  log(`polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+  try {
+    await running;
+  } catch (error) {
+    log(`worker failed: ${error instanceof Error ? error.message : error}`);
+    await shutdown.stop('worker failure');
+    process.exit(1);
+  }
+  await shutdown.stop('worker stopped');
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(`[worker] start failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });

@@ -28,6 +28,8 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool: options.pool }),
+    // On shutdown, activities in flight get this long to finish before they are cancelled (and retried elsewhere).
+    shutdownGraceTime: '10s',
     ...options.overrides,
   });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { smokeTestWorkflow } from '../../workflows';
 import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from '../support/api';
-import { PROJECT_ROOT, startEngineProcess, type EngineProcess } from '../support/engine-process';
+import { lastLine, PROJECT_ROOT, startEngineProcess, type EngineProcess } from '../support/engine-process';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { freePort } from '../../infra/temporal';
 
@@ -65,6 +65,6 @@ test('node dist/...: migrations, then the API answers /healthz and the worker ru
 
   const [apiCode, workerCode] = await Promise.all([api.stop(), worker.stop()]);
   expect({ apiCode, workerCode }).toEqual({ apiCode: 0, workerCode: 0 });
-  expect(api.output()).toMatch(/\[api\] stopped\n$/);
-  expect(worker.output()).toMatch(/\[worker\] stopped\n$/);
+  expect(lastLine(api.output())).toMatch(/\bstopped\b/);
+  expect(lastLine(worker.output())).toMatch(/\bstopped\b/);
 }, 120_000);

@@ -70,3 +70,21 @@ export function startEngineProcess(entry: string, env: Record<string, string>, e
     },
   };
 }
+
+/**
+ * Output checks that hold whatever the log format (plain lines, or pino's JSON with the message in
+ * `msg`): a stack trace shows as `at …` after a newline, raw or escaped inside a JSON string.
+ */
+export function hasStackTrace(output: string): boolean {
+  return /(\n|\\n)\s+at \S/.test(output);
+}
+
+/** The non-empty lines that mention `word` as a word. */
+export function linesWith(output: string, word: RegExp): string[] {
+  return output.split('\n').filter((line) => line.trim() && word.test(line));
+}
+
+/** The last non-empty line. */
+export function lastLine(output: string): string {
+  return output.trimEnd().split('\n').pop() ?? '';
+}

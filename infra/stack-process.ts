@@ -19,13 +19,12 @@ const send = (message: StackMessage) => process.stdout.write(JSON.stringify(mess
 async function main(): Promise<void> {
   const [kind, scratchDir] = process.argv.slice(2);
   const log = (line: string) => send({ log: line });
-  let stack: Stack;
-  if (kind === 'dev') stack = await startDevStack(loadConfig(), log);
-  else if (kind === 'test' && scratchDir) stack = await startTestStack(process.env, scratchDir, () => undefined);
-  else throw new Error('usage: stack-process dev | test <scratch-dir>');
-
+  let stack: Stack | undefined;
+  let stopRequested = false;
   let stopping = false;
+  // Asked to stop while still starting (a Ctrl-C during the Temporal CLI build): stop once started.
   const stop = async () => {
+    if (!stack) return void (stopRequested = true);
     if (stopping) return;
     stopping = true;
     await stack.stop().catch((error) => log(`stopping the servers failed: ${error}`));
@@ -33,11 +32,18 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.on('SIGTERM', stop);
+  // The engine may be gone (that is why we stop): a log line into its closed pipe must not end us mid-stop.
+  process.stdout.on('error', () => undefined);
   // The terminal's Ctrl-C is for the engine, which stops us when its own work is done.
   process.on('SIGINT', () => undefined);
   process.stdin.on('end', stop);
   process.stdin.on('error', stop);
   process.stdin.resume();
+
+  if (kind === 'dev') stack = await startDevStack(loadConfig(), log);
+  else if (kind === 'test' && scratchDir) stack = await startTestStack(process.env, scratchDir, () => undefined);
+  else throw new Error('usage: stack-process dev | test <scratch-dir>');
+  if (stopRequested) return stop();
   const { databaseUrl, adminDatabaseUrl, temporalAddress, temporalUiUrl } = stack;
   send({ ready: { databaseUrl, adminDatabaseUrl, temporalAddress, temporalUiUrl } });
 }

@@ -2,7 +2,7 @@ import { loadConfig, loadDotEnv } from '../infra/config';
 import { createPool } from '../infra/database';
 import { orderlyShutdown } from '../infra/shutdown';
 import { connectClient } from '../infra/temporal-connection';
-import { createSandboxProvider } from '../modules/finance';
+import { createConfiguredPayments } from '../infra/payments';
 import { createApp } from './app';
 import { apiSettingsFromConfig } from './settings';
 import { listen } from './server';
@@ -27,16 +27,12 @@ async function main(): Promise<void> {
     tls: config.TEMPORAL_TLS,
   });
   shutdown.add('Temporal client', () => temporal.connection.close());
-  // The sandbox payment provider lives with the API (its pay page and webhook sender); every API
-  // process sweeps the shared outbox, so events written by workers are delivered too.
-  const apiUrl = config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;
-  const sandbox = createSandboxProvider({
-    pool,
-    webhook: { url: `${apiUrl}/payments/webhook`, secret: config.PAYMENT_WEBHOOK_SECRET },
-    pollIntervalMs: 1_000,
-  });
-  shutdown.add('sandbox provider', () => sandbox.close());
-  const http = await listen(createApp({ pool, temporal, sandbox, log, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
+  // The sandbox payment provider (development only) lives with the API: its pay page and webhook
+  // sender; every API process sweeps the shared outbox, so events written by workers are delivered too.
+  const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
+  shutdown.add('payment providers', () => payments.close());
+  const app = createApp({ pool, temporal, log, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
+  const http = await listen(app, config.API_PORT, config.API_HOST);
   shutdown.add('HTTP listener', () => http.close());
   log(`listening on http://${config.API_HOST}:${config.API_PORT}`);
 }

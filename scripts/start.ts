@@ -3,9 +3,10 @@ import { apiSettingsFromConfig } from '../api/settings';
 import { listen } from '../api/server';
 import { ConfigError, loadConfig, loadDotEnv } from '../infra/config';
 import { createPool } from '../infra/database';
+import { createConfiguredPayments, publicBaseUrl } from '../infra/payments';
+import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { orderlyShutdown } from '../infra/shutdown';
 import { startStackChild } from '../infra/stack-child';
-import { createSandboxProvider } from '../modules/finance';
 import { seedDemoShop } from './seed-data';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
@@ -41,7 +42,11 @@ async function main(): Promise<void> {
     log('Bundling workflows and starting the worker');
     const workerConnection = await connectWorkerConnection(target);
     shutdown.add('worker connection', () => workerConnection.close());
+    // One provider for worker and API in this process; the API side sends the sandbox's webhooks.
+    const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
+    shutdown.add('payment providers', () => payments.close());
     const worker = await createEngineWorker({
+      payments: payments.provider,
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TASK_QUEUE,
@@ -59,15 +64,11 @@ async function main(): Promise<void> {
 
     const temporal = await connectClient(target);
     shutdown.add('Temporal client', () => temporal.connection.close());
-    // The built-in sandbox payment provider: its webhooks come back to this API, signed.
-    const apiUrl = config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;
-    const sandbox = createSandboxProvider({
-      pool,
-      webhook: { url: `${apiUrl}/payments/webhook`, secret: config.PAYMENT_WEBHOOK_SECRET },
-      pollIntervalMs: 1_000,
-    });
-    shutdown.add('sandbox provider', () => sandbox.close());
-    const app = createApp({ pool, temporal, log, sandbox, settings: apiSettingsFromConfig(config) });
+    const scheduleId = reconciliationScheduleId(config.TASK_QUEUE);
+    await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
+    log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);
+    const apiUrl = publicBaseUrl(config);
+    const app = createApp({ pool, temporal, log, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);
     shutdown.add('API', () => http.close());
 
@@ -78,7 +79,9 @@ async function main(): Promise<void> {
         'Order engine is running:',
         `  API            ${api}   (health: ${api}/healthz)`,
         `  API docs       ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
-        `  Payments       sandbox provider at ${api}/sandbox (webhooks to ${apiUrl}/payments/webhook)`,
+        payments.sandbox
+          ? `  Payments       sandbox provider at ${api}/sandbox (webhooks to ${apiUrl}/payments/webhook)`
+          : `  Payments       ${config.PAYMENT_PROVIDER} (notifications to ${apiUrl}/payments/${config.PAYMENT_PROVIDER}/notify)`,
         `  Temporal       ${stack.temporalAddress}  namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TASK_QUEUE}"`,
         `  Temporal UI    ${stack.temporalUiUrl ?? '(external cluster: use its own UI)'}`,
         `  PostgreSQL     ${redact(stack.databaseUrl)}`,

@@ -1,7 +1,9 @@
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { createPool } from '../infra/database';
+import { createConfiguredPayments } from '../infra/payments';
+import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { orderlyShutdown } from '../infra/shutdown';
-import { connectWorkerConnection } from '../infra/temporal-connection';
+import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from './worker';
 
 /**
@@ -20,18 +22,26 @@ async function main(): Promise<void> {
   const shutdown = orderlyShutdown(log);
   const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX, log });
   shutdown.add('database pool', () => pool.end());
-  const connection = await connectWorkerConnection({
-    address: config.TEMPORAL_ADDRESS,
-    namespace: config.TEMPORAL_NAMESPACE,
-    apiKey: config.TEMPORAL_API_KEY,
-    tls: config.TEMPORAL_TLS,
-  });
+  const target = { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, apiKey: config.TEMPORAL_API_KEY, tls: config.TEMPORAL_TLS };
+  const connection = await connectWorkerConnection(target);
   shutdown.add('Temporal connection', () => connection.close());
+  // Every worker makes sure the daily reconciliation schedule exists (idempotent).
+  const client = await connectClient(target);
+  await ensureReconciliationSchedule(client, {
+    scheduleId: reconciliationScheduleId(config.TASK_QUEUE),
+    taskQueue: config.TASK_QUEUE,
+    cron: config.RECONCILIATION_CRON,
+    daysBack: config.RECONCILIATION_DAYS_BACK,
+  });
+  await client.connection.close();
+  const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });
+  shutdown.add('payment providers', () => payments.close());
   const worker = await createEngineWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     pool,
+    payments: payments.provider,
     workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
   });
   const running = worker.run();

@@ -19,6 +19,7 @@ const fixture = (name: string) => path.join(__dirname, 'docker-compose', 'fixtur
 /** What an operator provides (compose refuses to start without these), and nothing from this shell. */
 const OPERATOR_ENV: Record<string, string> = Object.fromEntries(REQUIRED_SECRETS.map((name) => [name, `${name.toLowerCase()}-from-operator-0123456789`]));
 OPERATOR_ENV.API_KEYS = 'wh-key=warehouse:wh_1,support-key=support:agent_1,admin-key=admin:ops_1';
+OPERATOR_ENV.PAYMENT_PROVIDER = 'alipay';
 
 const load = (...overrides: string[]) => loadCompose([COMPOSE_FILE, ...overrides.map(fixture)], OPERATOR_ENV);
 
@@ -82,8 +83,8 @@ describe('docker-compose.yml', () => {
     expect(schemaErrors(load('unpinned-image.yml'))).toEqual([]);
   });
 
-  test('refuses to start without each secret, as compose does', () => {
-    for (const name of REQUIRED_SECRETS) {
+  test('refuses to start without each secret or a payment provider, as compose does', () => {
+    for (const name of [...REQUIRED_SECRETS, 'PAYMENT_PROVIDER']) {
       const { [name]: _missing, ...rest } = OPERATOR_ENV;
       expect(() => loadCompose([COMPOSE_FILE], rest)).toThrow(new RegExp(`required variable ${name} is missing`));
     }
@@ -111,7 +112,7 @@ describe('docker-compose.yml', () => {
       const env = environmentOf(services[name]);
       expect(env).toMatchObject({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'default', TASK_QUEUE: 'orders' });
       expect(env.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@app-db:5432\/order_engine$/);
-      expect(env.JWT_SECRET).toBe(OPERATOR_ENV.JWT_SECRET);
+      expect(env).toMatchObject({ JWT_SECRET: OPERATOR_ENV.JWT_SECRET, PAYMENT_PROVIDER: 'alipay' });
     }
     expect(environmentOf(services.api)).toMatchObject({ API_HOST: '0.0.0.0', API_PORT: '3000' });
     expect(environmentOf(services['temporal-ui']).TEMPORAL_ADDRESS).toBe('temporal:7233');

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,6 +47,8 @@ test('node dist/...: migrations, then the API answers /healthz and the worker ru
     JWT_SECRET: TEST_JWT_SECRET,
     PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     API_KEYS: 'smoke-key=admin:ops_smoke',
+    // Production refuses the sandbox: a real provider's configuration (nothing is paid in this test).
+    ...alipayConfiguration(),
   };
   const migrate = await run(process.execPath, [path.join(scratch, 'dist/scripts/migrate.js')], { cwd: scratch, env: { PATH: process.env.PATH, ...engineEnv } });
   expect(migrate.stdout).toMatch(/database is up to date/);
@@ -68,3 +71,13 @@ test('node dist/...: migrations, then the API answers /healthz and the worker ru
   expect(lastLine(api.output())).toMatch(/\bstopped\b/);
   expect(lastLine(worker.output())).toMatch(/\bstopped\b/);
 }, 120_000);
+
+function alipayConfiguration(): Record<string, string> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    PAYMENT_PROVIDER: 'alipay',
+    ALIPAY_APP_ID: '2021000000000001',
+    ALIPAY_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    ALIPAY_PUBLIC_KEY: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  };
+}

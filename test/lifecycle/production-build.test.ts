@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { smokeTestWorkflow } from '../../workflows';
-import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from '../support/api';
 import { lastLine, PROJECT_ROOT, startEngineProcess, type EngineProcess } from '../support/engine-process';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { freePort } from '../../infra/temporal';
@@ -44,8 +43,9 @@ test('node dist/...: migrations, then the API answers /healthz and the worker ru
     DATABASE_URL: env.databaseUrl,
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
     TASK_QUEUE: env.taskQueue,
-    JWT_SECRET: TEST_JWT_SECRET,
-    PAYMENT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    // Production refuses the published test secrets: fresh ones.
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     API_KEYS: 'smoke-key=admin:ops_smoke',
     // Production refuses the sandbox: a real provider's configuration (nothing is paid in this test).
     ...alipayConfiguration(),

@@ -1,5 +1,6 @@
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { createPool } from '../infra/database';
+import { payloadCodecsFor } from '../infra/payload-codec';
 import { orderlyShutdown } from '../infra/shutdown';
 import { connectClient } from '../infra/temporal-connection';
 import { createConfiguredPayments } from '../infra/payments';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
+    payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
   });
   shutdown.add('Temporal client', () => temporal.connection.close());
   // The sandbox payment provider (development only) lives with the API: its pay page and webhook

@@ -10,6 +10,7 @@ import { startStackChild } from '../infra/stack-child';
 import { seedDemoShop } from './seed-data';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
+import { payloadCodecsFor } from '../infra/payload-codec';
 
 /**
  * `npm start`: the whole engine on this machine. PostgreSQL (embedded unless DATABASE_URL) with
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       apiKey: config.TEMPORAL_API_KEY,
       tls: config.TEMPORAL_TLS,
+      payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
     };
 
     const pool = createPool({ connectionString: stack.databaseUrl, max: config.DB_POOL_MAX, log });
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TASK_QUEUE,
       pool,
+      payloadCodecs: target.payloadCodecs,
     });
     const workerRun = worker.run();
     workerRun.catch((error) => {

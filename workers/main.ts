@@ -1,6 +1,7 @@
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { createPool } from '../infra/database';
 import { createConfiguredPayments } from '../infra/payments';
+import { payloadCodecsFor } from '../infra/payload-codec';
 import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { orderlyShutdown } from '../infra/shutdown';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     taskQueue: config.TASK_QUEUE,
     pool,
     payments: payments.provider,
+    payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
     workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
   });
   const running = worker.run();

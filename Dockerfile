@@ -4,23 +4,31 @@
 #   worker      node dist/workers/main.js   (default)
 #   API         node dist/api/main.js
 #   migrations  node dist/scripts/migrate.js
-# Configuration comes from the environment only (see infra/config.ts).
+# Configuration comes from the environment only (see infra/config.ts). The image holds compiled code,
+# the SQL migrations and production dependencies only: no TypeScript, tsx, embedded PostgreSQL or tests.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS, an exact release. npm 11 (it honours package.json's `allowScripts`), an exact release too.
+ARG NODE_IMAGE=node:24.18.0-bookworm-slim
+ARG NPM_VERSION=11.19.1
 
 FROM ${NODE_IMAGE} AS base
-# package.json's `allowScripts` (which install scripts may run) is honoured by npm 11; the base image
-# ships npm 10, which would ignore it.
-ARG NPM_VERSION=11
+ARG NPM_VERSION
 RUN npm install -g npm@${NPM_VERSION} && npm cache clean --force
 WORKDIR /app
 
-# --- build: all dependencies, compile TypeScript to dist/ ---
+# --- build: all dependencies, compile TypeScript to dist/, bundle the workflow code once ---
 FROM base AS build
 COPY package.json package-lock.json ./
-RUN npm ci
-COPY . .
-RUN npm run build
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY activities ./activities
+COPY api ./api
+COPY infra ./infra
+COPY modules ./modules
+COPY scripts ./scripts
+COPY workers ./workers
+COPY workflows ./workflows
+RUN npm run build && node dist/scripts/bundle-workflows.js dist/workflow-bundle.js
 
 # --- runtime: production dependencies, compiled code, SQL migrations ---
 FROM base AS runtime
@@ -30,9 +38,11 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # infra/migrate.ts finds them from dist/infra/ as ../../db/migrations.
 COPY db/migrations ./db/migrations
+# The worker starts from the bundle built above, not from webpack at every start.
+ENV WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 USER node
 CMD ["node", "dist/workers/main.js"]

@@ -220,6 +220,8 @@ export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashS
   /** Runs the sweeper every `intervalMs` in the background (unref'd: it never keeps the process alive). */
   function startSweeper(intervalMs: number): () => void {
     const timer = setInterval(() => {
+      // The process is shutting down (its pool has ended): nothing left to sweep with.
+      if (deps.pool.ending) return clearInterval(timer);
       if (sweeping) return;
       sweeping = true;
       sweepOnce()

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../infra/database';
 
 /**
  * Errors as RFC 9457 problem details (`application/problem+json`). Handlers throw `ProblemError`
@@ -89,6 +90,18 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
         title: 'Bad request',
         status,
         detail: (error as Error).message,
+        instance: req.originalUrl,
+      });
+    }
+    // PostgreSQL restarting or away: the request may succeed in a moment, and the process stays up.
+    if (isDatabaseUnavailable(error)) {
+      log(`database unavailable on ${req.method} ${req.originalUrl}: ${(error as Error).message}`);
+      res.set('Retry-After', '5');
+      return sendProblem(res, {
+        type: TYPE_BASE + 'service-unavailable',
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The database is unreachable right now; retry shortly.',
         instance: req.originalUrl,
       });
     }

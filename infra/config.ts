@@ -83,6 +83,8 @@ const baseSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_BINARY: optionalText,
   TASK_QUEUE: z.string().min(1).default('orders'),
+  /** A prebuilt workflow bundle (bundleWorkflowCode's output) for the worker; unset: bundled at start. */
+  WORKFLOW_BUNDLE: optionalText,
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),

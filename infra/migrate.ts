@@ -35,13 +35,17 @@ async function runMigrations(dbClient: Client, log: (line: string) => void): Pro
     checkOrder: true,
     singleTransaction: true,
     log: () => undefined,
-    // "Can't determine timestamp" is node-pg-migrate noting our readable 0001_ prefixes; order is still by name.
-    logger: { debug: () => undefined, info: () => undefined, warn: (line) => quietTimestampNotice(line, log), error: log },
+    logger: { debug: () => undefined, info: () => undefined, warn: log, error: (line) => withoutTimestampNotice(line, log) },
   });
   for (const migration of applied) log(`migrated: ${migration.name}`);
   return applied.map((migration) => migration.name);
 }
 
-function quietTimestampNotice(line: string, log: (line: string) => void): void {
+/**
+ * node-pg-migrate reports (as an error, once per comparison while sorting) that a readable prefix such
+ * as `0060_` is not a timestamp, then orders those files by name, which is what we want. The file names
+ * are recorded in every existing database's `pgmigrations`, so they stay; only this notice is dropped.
+ */
+function withoutTimestampNotice(line: string, log: (line: string) => void): void {
   if (!line.startsWith("Can't determine timestamp")) log(line);
 }

@@ -38,10 +38,10 @@ export async function ensureTemporalBinary(): Promise<string> {
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('error', reject);
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       const binary = out.trim().split('\n').pop();
       if (code === 0 && binary) resolve(binary);
-      else reject(new Error('No temporal binary available (see the messages above).'));
+      else reject(new Error(`No temporal binary available (scripts/ensure-temporal.sh ended with ${signal ?? `code ${code}`}; see the messages above).`));
     });
   });
 }

@@ -1,5 +1,5 @@
-import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
+import { createPool } from '../infra/database';
 import { seedDemoShop } from './seed-data';
 
 /** `npm run seed`: loads the demo shop into DATABASE_URL (`npm start` seeds its own database itself). */
@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set; `npm start` seeds the embedded database itself.');
-  const pool = new Pool({ connectionString: config.DATABASE_URL });
+  const pool = createPool({ connectionString: config.DATABASE_URL });
   try {
     const { aliceCouponId } = await seedDemoShop(pool);
     console.log(`demo shop seeded (alice's coupon: ${aliceCouponId})`);

@@ -1,12 +1,13 @@
-import { Pool } from 'pg';
 import { createApp } from '../api/app';
 import { apiSettingsFromConfig } from '../api/settings';
 import { listen } from '../api/server';
 import { ConfigError, loadConfig, loadDotEnv } from '../infra/config';
+import { createPool } from '../infra/database';
 import { createConfiguredPayments, publicBaseUrl } from '../infra/payments';
 import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
+import { orderlyShutdown } from '../infra/shutdown';
+import { startStackChild } from '../infra/stack-child';
 import { seedDemoShop } from './seed-data';
-import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
 import { payloadCodecsFor } from '../infra/payload-codec';
@@ -14,27 +15,19 @@ import { payloadCodecsFor } from '../infra/payload-codec';
 /**
  * `npm start`: the whole engine on this machine. PostgreSQL (embedded unless DATABASE_URL) with
  * migrations, Temporal (dev server with UI unless TEMPORAL_ADDRESS), the worker and the API.
- * Ctrl-C stops all of it, servers included.
+ * Ctrl-C stops all of it in order: the API stops accepting, the worker drains, the pools end, then the
+ * servers stop (they run in a process group of their own, so the terminal's Ctrl-C reaches only us).
  */
 const log = (line: string) => console.log(`[engine] ${line}`);
 
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
-  const cleanups: (() => Promise<unknown>)[] = [];
-  let stopping: Promise<void> | undefined;
-  const stop = (reason: string) =>
-    (stopping ??= (async () => {
-      log(`${reason}: shutting down`);
-      for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log(`cleanup failed: ${error}`));
-      log('stopped');
-    })());
-  process.once('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
-  process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
+  const shutdown = orderlyShutdown(log);
 
   try {
-    const stack = await startDevStack(config, log);
-    cleanups.push(() => stack.stop());
+    const stack = await startStackChild({ kind: 'dev', log });
+    shutdown.add('PostgreSQL and Temporal', () => stack.stop());
     const target = {
       address: stack.temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -43,17 +36,17 @@ async function main(): Promise<void> {
       payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
     };
 
-    const pool = new Pool({ connectionString: stack.databaseUrl, max: config.DB_POOL_MAX });
-    cleanups.push(() => pool.end());
+    const pool = createPool({ connectionString: stack.databaseUrl, max: config.DB_POOL_MAX, log });
+    shutdown.add('database pool', () => pool.end());
     // The demo shop of the README's examples (idempotent); not in production.
     const demo = config.NODE_ENV === 'production' ? undefined : await seedDemoShop(pool);
 
     log('Bundling workflows and starting the worker');
     const workerConnection = await connectWorkerConnection(target);
-    cleanups.push(() => workerConnection.close());
+    shutdown.add('worker connection', () => workerConnection.close());
     // One provider for worker and API in this process; the API side sends the sandbox's webhooks.
     const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
-    cleanups.push(() => payments.close());
+    shutdown.add('payment providers', () => payments.close());
     const worker = await createEngineWorker({
       payments: payments.provider,
       connection: workerConnection,
@@ -65,23 +58,23 @@ async function main(): Promise<void> {
     });
     const workerRun = worker.run();
     workerRun.catch((error) => {
-      log(`worker failed: ${error}`);
-      void stop('worker failure').then(() => process.exit(1));
+      log(`worker failed: ${error instanceof Error ? error.message : error}`);
+      void shutdown.stop('worker failure').then(() => process.exit(1));
     });
-    cleanups.push(async () => {
+    shutdown.add('worker', async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun.catch(() => undefined);
     });
 
     const temporal = await connectClient(target);
-    cleanups.push(() => temporal.connection.close());
+    shutdown.add('Temporal client', () => temporal.connection.close());
     const scheduleId = reconciliationScheduleId(config.TASK_QUEUE);
     await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
     log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);
     const apiUrl = publicBaseUrl(config);
     const app = createApp({ pool, temporal, log, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);
-    cleanups.push(() => http.close());
+    shutdown.add('API', () => http.close());
 
     const api = `http://${config.API_HOST}:${config.API_PORT}`;
     console.log(
@@ -108,7 +101,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } catch (error) {
-    await stop('start failed');
+    await shutdown.stop('start failed');
     throw error;
   }
 }
@@ -120,6 +113,6 @@ function redact(url: string): string {
 }
 
 main().catch((error) => {
-  console.error(error instanceof ConfigError ? error.message : `Start failed: ${error instanceof Error ? error.stack : error}`);
+  console.error(error instanceof ConfigError ? error.message : `Start failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });

@@ -2,110 +2,127 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { customSearchAttributes } from '../workflows/search-attributes';
+import { loadCompose, schemaErrors, type ComposeFile, type ComposeService } from './docker-compose/compose-file';
+import { deploymentProblems, publishedPorts, REQUIRED_SECRETS, secretProblems } from './docker-compose/deployment-policy';
 
 /**
- * Validates docker-compose.yml with the real `docker-compose config` (no Docker engine needed) and
- * checks the wiring the deployment depends on. CI installs docker-compose; without it this fails.
+ * docker-compose.yml, checked without the compose binary: Compose's JSON schema (compose-spec), the
+ * project's deployment rules (test/docker-compose/deployment-policy.ts) and the wiring the engine
+ * depends on. Each rule is shown to catch its mistake with an override fixture. Where `docker-compose`
+ * is installed, its own `config` must accept the file too.
  */
 
 const ROOT = path.resolve(__dirname, '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
+const fixture = (name: string) => path.join(__dirname, 'docker-compose', 'fixtures', name);
 
-interface PortMapping {
-  published?: string | number;
-  target?: string | number;
-}
-interface Service {
-  image?: string;
-  build?: unknown;
-  command?: string[] | string;
-  ports?: (PortMapping | string)[];
-  environment?: Record<string, string | number | null> | string[];
-  depends_on?: Record<string, { condition?: string }> | string[];
-  container_name?: string;
-}
+/** What an operator provides (compose refuses to start without these), and nothing from this shell. */
+const OPERATOR_ENV: Record<string, string> = Object.fromEntries(REQUIRED_SECRETS.map((name) => [name, `${name.toLowerCase()}-from-operator-0123456789`]));
+OPERATOR_ENV.API_KEYS = 'wh-key=warehouse:wh_1,support-key=support:agent_1,admin-key=admin:ops_1';
+OPERATOR_ENV.PAYMENT_PROVIDER = 'alipay';
 
-function dockerComposeConfig(): string {
-  try {
-    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(
-        '`docker-compose` is not on PATH: install it to validate docker-compose.yml (Debian: apt-get install -y docker-compose).',
-      );
-    }
-    throw new Error(`\`docker-compose version\` failed: ${(error as Error).message}`);
-  }
-  // A clean environment for interpolation: only PATH/HOME, so a developer's LOG_LEVEL or passwords do not leak in.
-  return execFileSync('docker-compose', ['-f', COMPOSE_FILE, 'config'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
+const load = (...overrides: string[]) => loadCompose([COMPOSE_FILE, ...overrides.map(fixture)], OPERATOR_ENV);
 
-function environmentOf(service: Service): Record<string, string> {
+function environmentOf(service: ComposeService): Record<string, string> {
   const env = service.environment ?? {};
-  if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((line) => [line.split('=')[0], line.slice(line.indexOf('=') + 1)]));
-  }
+  if (Array.isArray(env)) return Object.fromEntries(env.map((line) => [line.split('=')[0], line.slice(line.indexOf('=') + 1)]));
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value ?? '')]));
 }
 
-/** `host:container` pairs, whatever form (short string or long mapping) the compose version prints. */
-function portsOf(service: Service): string[] {
-  return (service.ports ?? []).map((port) => {
-    if (typeof port === 'string') {
-      const parts = port.split(':');
-      return `${parts[parts.length - 2]}:${parts[parts.length - 1].split('/')[0]}`;
-    }
-    return `${port.published}:${port.target}`;
-  });
-}
-
-function dependencies(service: Service): Record<string, string | undefined> {
+function dependencies(service: ComposeService): Record<string, string | undefined> {
   const deps = service.depends_on ?? {};
   if (Array.isArray(deps)) return Object.fromEntries(deps.map((name) => [name, undefined]));
   return Object.fromEntries(Object.entries(deps).map(([name, dep]) => [name, dep?.condition]));
 }
 
-describe('docker-compose.yml', () => {
-  let services: Record<string, Service>;
+function composeBinary(): string | undefined {
+  try {
+    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+    return 'docker-compose';
+  } catch {
+    return undefined;
+  }
+}
 
+describe('docker-compose.yml', () => {
+  let config: ComposeFile;
+  let services: ComposeFile['services'];
   beforeAll(() => {
-    const config = parse(dockerComposeConfig()) as { services?: Record<string, Service> };
-    services = config.services ?? {};
+    config = load();
+    services = config.services;
   });
 
-  test('declares the whole stack', () => {
-    for (const name of ['temporal-db', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'app-db', 'migrate', 'worker', 'api']) {
-      expect(services).toHaveProperty([name]);
+  test('is valid Compose (the compose-spec JSON schema; `docker-compose config` too where installed)', () => {
+    expect(schemaErrors(config)).toEqual([]);
+    // and the schema does refuse what Compose would: a misspelt key.
+    const misspelt = { ...config, services: { ...services, api: { ...services.api, helthcheck: services.api.healthcheck } } };
+    expect(schemaErrors(misspelt)).toEqual([expect.stringMatching(/^\/services\/api: must NOT have additional properties.*helthcheck/)]);
+    const binary = composeBinary();
+    if (binary) {
+      const printed = execFileSync(binary, ['-f', COMPOSE_FILE, 'config'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...OPERATOR_ENV },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      expect(Object.keys((parse(printed) as ComposeFile).services).sort()).toEqual(Object.keys(services).sort());
     }
   });
 
-  test('publishes the Temporal UI on 8233, the API on 3000 and Temporal on 7233', () => {
-    expect(portsOf(services['temporal-ui'])).toContain('8233:8080');
-    expect(portsOf(services.api)).toContain('3000:3000');
-    expect(portsOf(services.temporal)).toContain('7233:7233');
+  test('follows the deployment rules: pinned images, healthchecks, no published Temporal ports, required secrets', () => {
+    expect(deploymentProblems(config)).toEqual([]);
+    expect(secretProblems([COMPOSE_FILE])).toEqual([]);
+  });
+
+  test('the rules catch a published Temporal port, an unpinned image and a secret with a default', () => {
+    expect(deploymentProblems(load('published-temporal-port.yml'))).toEqual([expect.stringMatching(/^temporal: publishes Temporal port 7233/)]);
+    expect(deploymentProblems(load('unpinned-image.yml'))).toEqual(['app-db: image "postgres:latest" is not pinned to an exact version or digest']);
+    expect(secretProblems([COMPOSE_FILE, fixture('secret-with-default.yml')])).toEqual([expect.stringMatching(/^JWT_SECRET: \$\{JWT_SECRET:-compose-demo/)]);
+    // The fixtures are valid Compose: only the project's rules refuse them.
+    expect(schemaErrors(load('published-temporal-port.yml'))).toEqual([]);
+    expect(schemaErrors(load('unpinned-image.yml'))).toEqual([]);
+  });
+
+  test('refuses to start without each secret or a payment provider, as compose does', () => {
+    for (const name of [...REQUIRED_SECRETS, 'PAYMENT_PROVIDER']) {
+      const { [name]: _missing, ...rest } = OPERATOR_ENV;
+      expect(() => loadCompose([COMPOSE_FILE], rest)).toThrow(new RegExp(`required variable ${name} is missing`));
+    }
+  });
+
+  test('declares the whole stack, with Temporal from temporalio/server and its schema set up by admin-tools', () => {
+    for (const name of ['temporal-db', 'temporal-schema', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'app-db', 'migrate', 'worker', 'api']) {
+      expect(services).toHaveProperty([name]);
+    }
+    expect(services.temporal.image).toMatch(/^temporalio\/server:/);
+    expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:/);
+    expect(String(services['temporal-schema'].command)).toMatch(/temporal-sql-tool[\s\S]*update-schema/);
+    expect(dependencies(services.temporal)).toMatchObject({ 'temporal-schema': 'service_completed_successfully' });
+  });
+
+  test('publishes the API on 3000 and the Temporal UI on loopback only; nothing else', () => {
+    const published = Object.fromEntries(Object.entries(services).map(([name, service]) => [name, publishedPorts(service)]));
+    expect(published.api).toEqual([{ published: '3000', target: 3000 }]);
+    expect(published['temporal-ui']).toEqual([{ hostIp: '127.0.0.1', published: '8233', target: 8080 }]);
+    for (const name of Object.keys(services).filter((name) => name !== 'api' && name !== 'temporal-ui')) expect(published[name]).toEqual([]);
   });
 
   test('points the worker, the API and migrations at the compose services', () => {
     for (const name of ['worker', 'api', 'migrate']) {
       const env = environmentOf(services[name]);
-      expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
-      expect(env.TEMPORAL_NAMESPACE).toBe('default');
-      expect(env.TASK_QUEUE).toBe('orders');
+      expect(env).toMatchObject({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'default', TASK_QUEUE: 'orders' });
       expect(env.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@app-db:5432\/order_engine$/);
+      expect(env).toMatchObject({ JWT_SECRET: OPERATOR_ENV.JWT_SECRET, PAYMENT_PROVIDER: 'alipay' });
     }
     expect(environmentOf(services.api)).toMatchObject({ API_HOST: '0.0.0.0', API_PORT: '3000' });
     expect(environmentOf(services['temporal-ui']).TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
-  test('builds the app services from the Dockerfile and runs the compiled entrypoints', () => {
+  test('builds the app services from the Dockerfile and runs the compiled entrypoints with node', () => {
     expect(services.migrate.command).toEqual(['node', 'dist/scripts/migrate.js']);
     expect(services.worker.command).toEqual(['node', 'dist/workers/main.js']);
     expect(services.api.command).toEqual(['node', 'dist/api/main.js']);
+    expect(services.worker.healthcheck?.test).toEqual(['CMD', 'node', 'dist/scripts/worker-health.js']);
     for (const name of ['migrate', 'worker', 'api']) expect(services[name].build).toBeDefined();
   });
 
@@ -125,7 +142,7 @@ describe('docker-compose.yml', () => {
     expect(services.worker.ports ?? []).toHaveLength(0);
   });
 
-  test('registers every custom search attribute the workflows use (workflows/search-attributes.ts)', () => {
+  test('registers the namespace and every custom search attribute the workflows use (workflows/search-attributes.ts)', () => {
     const command = services['temporal-admin-tools'].command;
     const script = Array.isArray(command) ? command.join(' ') : String(command);
     const cliType: Record<string, string> = {
@@ -137,6 +154,7 @@ describe('docker-compose.yml', () => {
       DATETIME: 'Datetime',
       KEYWORD_LIST: 'KeywordList',
     };
+    expect(script).toMatch(/temporal operator namespace create/);
     expect(customSearchAttributes.length).toBeGreaterThan(0);
     for (const key of customSearchAttributes) {
       // Registered as NAME:TYPE and checked by NAME afterwards.

@@ -38,6 +38,8 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool: options.pool, payments: options.payments, auth: options.auth }),
     dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
+    // On shutdown, activities in flight get this long to finish before they are cancelled (and retried elsewhere).
+    shutdownGraceTime: '10s',
     ...options.overrides,
   });
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Pool } from 'pg';
 import { issueToken } from '../../api/auth';
+import { createPool } from '../../infra/database';
 import { createMemberService } from '../../modules/member';
 import { migrate } from '../../infra/migrate';
 import { startEmbeddedPostgres } from '../../infra/postgres';
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     stopPostgres = () => postgres.stop();
   }
   await migrate(databaseUrl);
-  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  const pool = createPool({ connectionString: databaseUrl, max: 4 });
   const run = Date.now().toString(36);
   const flashSale = createFlashSaleService({ pool });
   const campaign = (name: string) => ({

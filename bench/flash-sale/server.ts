@@ -1,9 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import express from 'express';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { createApp } from '../../api/app';
 import { cachedAuthenticate } from '../../api/flash-sales';
 import { errorHandler } from '../../api/problem';
+import { createPool } from '../../infra/database';
 import { BENCH_JWT_SECRET } from './shared';
 
 /**
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
       res.status(409).type('application/problem+json').json({ type: 'about:blank', title: 'Sold out', status: 409, reason: 'SOLD_OUT' });
     });
   } else if (mode === 'naive') {
-    pool = new Pool({ connectionString: databaseUrl, max: 10 });
+    pool = createPool({ connectionString: databaseUrl, max: 10 });
     const db = pool;
     app = express();
     app.use(express.json());
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     });
     app.use(errorHandler(console.error));
   } else if (mode === 'flash') {
-    pool = new Pool({ connectionString: databaseUrl, max: 10 });
+    pool = createPool({ connectionString: databaseUrl, max: 10 });
     // No Temporal in the admission benchmark: a lazy connection that is never used.
     const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
     app = createApp({

@@ -3,6 +3,11 @@ import type { Pool, PoolClient } from 'pg';
 /** Runs `work` in one transaction on one connection; rolls back on any error. */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection that breaks between two statements (PostgreSQL restarting) reports it on the client,
+  // not on a query; unheard, that error would end the process. The next statement fails instead, and
+  // the pool discards the broken client on release.
+  const ignoreBrokenConnection = () => undefined;
+  client.on('error', ignoreBrokenConnection);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -12,6 +17,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    client.removeListener('error', ignoreBrokenConnection);
     client.release();
   }
 }

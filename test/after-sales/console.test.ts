@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { API_KEYS } from '../support/api';
 import { startTestApi, type TestApi } from '../support/api-server';
+import { launchChromium } from '../support/browser';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { afterSalesKit, afterSalesTimeouts } from './helpers';
 
-/** The support console in headless Chromium (Debian's chromium), clicked as an agent would. */
+/** The support console in headless Chromium (test/support/browser.ts), clicked as an agent would. */
 let env: TestEnv;
 let api: TestApi;
 let kit: ReturnType<typeof afterSalesKit>;
@@ -21,19 +22,7 @@ beforeAll(async () => {
   api = await startTestApi(env, afterSalesTimeouts());
   profile = mkdtempSync(path.join(tmpdir(), 'console-chromium-'));
   // A fresh profile per run (the persistent context is how playwright takes a user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium(profile);
 });
 afterAll(async () => {
   await browser?.close();

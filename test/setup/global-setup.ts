@@ -1,33 +1,35 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client } from 'pg';
 import { migrate } from '../../infra/migrate';
 import { quoteIdentifier } from '../../infra/database';
+import type { Stack } from '../../infra/stack';
+import { startStackChild } from '../../infra/stack-child';
+import { ensureTemporalBinary } from '../../infra/temporal';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 
 export interface TestRunState {
-  stack: ChildProcess;
+  stack: Stack;
   scratchDir: string;
   adminDatabaseUrl: string;
   templateDatabase: string;
 }
 
 /**
- * Once per `npm test`: start the servers, migrate a template database, bundle the workflow code.
+ * Once per `npm test`: start the servers (in a process of their own, infra/stack-process.ts), migrate
+ * a template database, bundle the workflow code.
  * What the test files need is passed through environment variables (jest workers inherit them).
  */
 export default async function globalSetup(): Promise<void> {
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'order-engine-test-'));
-  const stack = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'stack-process.ts'), scratchDir], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: process.env,
-  });
-  const ready = await firstLine(stack);
-  const { adminDatabaseUrl, temporalAddress } = JSON.parse(ready) as { adminDatabaseUrl: string; temporalAddress: string };
+  // The Temporal CLI: found, cached, or built now from source with progress (what `npm start` does),
+  // so `npm ci && npm test` is enough on a machine with Go. An external cluster needs none.
+  const env = { ...process.env };
+  if (!env.TEMPORAL_ADDRESS) env.TEMPORAL_BINARY = await ensureTemporalBinary();
+  const stack = await startStackChild({ kind: 'test', scratchDir, env });
+  const { adminDatabaseUrl, temporalAddress } = stack;
 
   // A name per run, so two runs against one external server (DATABASE_URL) do not collide.
   const templateDatabase = `oe_template_${process.pid}_${Date.now().toString(36)}`;
@@ -53,21 +55,6 @@ export default async function globalSetup(): Promise<void> {
     adminDatabaseUrl,
     templateDatabase,
   };
-}
-
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error('test servers did not start within 5 minutes')), 300_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`test servers failed to start (exit code ${code}); see the messages above`));
-    });
-  });
 }
 
 const quietLogger = {

@@ -17,10 +17,6 @@ export default async function globalTeardown(): Promise<void> {
     for (const { datname } of leftovers.rows) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(datname)} WITH (FORCE)`);
     await admin.end();
   }
-  await new Promise<void>((resolve) => {
-    if (run.stack.exitCode !== null) return resolve();
-    run.stack.once('exit', () => resolve());
-    run.stack.kill('SIGTERM');
-  });
+  await run.stack.stop();
   rmSync(run.scratchDir, { recursive: true, force: true });
 }

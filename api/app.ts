@@ -17,6 +17,9 @@ import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
+import { metricsRouter } from './metrics';
+import { requestLogging, requestMetrics } from './request-observability';
+import { rootLogger, type Logger } from '../infra/logger';
 
 export interface ApiDeps {
   pool: Pool;
@@ -24,15 +27,19 @@ export interface ApiDeps {
   settings: ApiSettings;
   /** The built-in sandbox payment provider, served under /sandbox when the engine uses it. */
   sandbox?: SandboxProvider;
-  log?: (line: string) => void;
+  /** Where request and error lines go; the process's logger by default (infra/logger.ts). */
+  logger?: Logger;
 }
 
 /** The HTTP API as an express app (no listening): `api/main.ts` serves it, tests call it with supertest. */
 export function createApp(deps: ApiDeps): Express {
-  const log = deps.log ?? console.error;
+  const logger = deps.logger ?? rootLogger();
   const app = express();
   app.disable('x-powered-by');
-  const flashSales = flashSaleRoutes(deps);
+  // First: even the sold-out fast path gets a request id, a log line and a latency sample.
+  app.use(requestLogging(logger));
+  app.use(requestMetrics);
+  const flashSales = flashSaleRoutes({ ...deps, logger });
   app.use(flashSales.soldOutFastPath);
   // Keep the exact bytes too: webhook signatures are computed over them, not over re-serialised JSON.
   app.use(
@@ -47,6 +54,7 @@ export function createApp(deps: ApiDeps): Express {
   // Flash sales authenticate in their router; mounted early, as the hottest endpoint.
   app.use(flashSales.router);
   app.use(healthRouter(deps));
+  app.use(metricsRouter({ ...deps, metricsToken: deps.settings.metricsToken }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
@@ -73,6 +81,6 @@ export function createApp(deps: ApiDeps): Express {
   app.use(supportRouter(deps));
 
   app.use(notFoundHandler);
-  app.use(errorHandler(log));
+  app.use(errorHandler(logger));
   return app;
 }

@@ -1,15 +1,22 @@
+import '../infra/tracing-preload';
 import { Pool } from 'pg';
-import { loadConfig, loadDotEnv } from '../infra/config';
+import { loadConfig } from '../infra/config';
+import { loggerFor, setRootLogger } from '../infra/logger';
+import { activeTracing } from '../infra/tracing';
 import { connectClient } from '../infra/temporal-connection';
 import { createSandboxProvider } from '../modules/finance';
 import { createApp } from './app';
 import { apiSettingsFromConfig } from './settings';
 import { listen } from './server';
 
+/** Until the config is read (a config error is reported through it). */
+const bootLogger = loggerFor({ LOG_LEVEL: 'info', NODE_ENV: process.env.NODE_ENV ?? 'development' }, 'api');
+
 /** Standalone API process (`npm run api`, the Docker image's api service). Stateless: run as many as needed. */
 async function main(): Promise<void> {
-  loadDotEnv();
   const config = loadConfig();
+  const logger = loggerFor(config, 'api');
+  setRootLogger(logger);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
     throw new Error('The standalone API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides both itself).');
   }
@@ -28,13 +35,15 @@ async function main(): Promise<void> {
     webhook: { url: `${apiUrl}/payments/webhook`, secret: config.PAYMENT_WEBHOOK_SECRET },
     pollIntervalMs: 1_000,
   });
-  const http = await listen(createApp({ pool, temporal, sandbox, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
-  console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
+  const app = createApp({ pool, temporal, sandbox, logger, settings: apiSettingsFromConfig(config) });
+  const http = await listen(app, config.API_PORT, config.API_HOST);
+  logger.info({ tracing: Boolean(activeTracing()) }, `API listening on http://${config.API_HOST}:${config.API_PORT}`);
   const shutdown = async () => {
     await http.close();
     await sandbox.close();
     await temporal.connection.close();
     await pool.end();
+    await activeTracing()?.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', shutdown);
@@ -42,6 +51,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  bootLogger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

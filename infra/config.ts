@@ -35,7 +35,9 @@ const booleanFlag = z
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Log lines as JSON (default in production) or pretty for a terminal (default otherwise). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   DATA_DIR: z.string().default('.data'),
 
   DATABASE_URL: z
@@ -57,6 +59,8 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_BINARY: optionalText,
   TASK_QUEUE: z.string().min(1).default('orders'),
+  /** A prebuilt workflow bundle (bundleWorkflowCode) for the worker; unset: bundled from source at start. */
+  WORKFLOW_BUNDLE: optionalText,
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
@@ -90,10 +94,24 @@ export const configSchema = z.object({
   FLASH_SALE_SWEEP_INTERVAL: durationSchema.default(parseDuration('5s')),
   /** Group-buy: payment timeout of a member's order (the formation window is the campaign's). */
   GROUP_BUY_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('15m')),
+
+  /** Bearer token Prometheus sends to the API's GET /metrics. Required in production. */
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'use at least 16 characters').optional()),
+  /** A worker's endpoints: the SDK's Prometheus metrics, and its own health + business metrics (0 = off). */
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  /** Traces are exported by OTLP/HTTP when this is set (e.g. http://otel-collector:4318). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url().optional()),
+  OTEL_SERVICE_NAME: optionalText,
 })
   .refine((config) => config.NODE_ENV !== 'production' || config.JWT_SECRET, {
     path: ['JWT_SECRET'],
     message: 'required when NODE_ENV=production',
+  })
+  .refine((config) => config.NODE_ENV !== 'production' || config.METRICS_TOKEN, {
+    path: ['METRICS_TOKEN'],
+    message: 'required when NODE_ENV=production (GET /metrics is not public)',
   })
   .refine((config) => config.NODE_ENV !== 'production' || config.PAYMENT_WEBHOOK_SECRET !== 'sandbox-webhook-secret-change-me', {
     path: ['PAYMENT_WEBHOOK_SECRET'],

@@ -1,5 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import { rootLogger, type Logger } from './logger';
+import { temporalLogger } from './temporal-logger';
+import { tracingClientInterceptors } from './temporal-tracing';
 
 /** How to reach Temporal: the dev server, a self-hosted cluster, or Temporal Cloud (API key + TLS). */
 export interface TemporalTarget {
@@ -20,27 +23,49 @@ function connectionOptions(target: TemporalTarget) {
 
 export async function connectClient(target: TemporalTarget): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(target));
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, interceptors: tracingClientInterceptors() });
 }
 
 let runtimeInstalled = false;
 
+export interface WorkerRuntimeOptions {
+  logger?: Logger;
+  /** host:port of the SDK's Prometheus endpoint (`/metrics`); unset: no SDK metrics. */
+  metricsBindAddress?: string;
+}
+
 /**
- * Installs the worker SDK's runtime once per process, before any worker connection: its logger quieted
- * below warnings (the engine logs its own actions), and no signal handlers of its own, because each
- * entry point decides how it shuts down (drain the worker, then close connections and servers).
+ * Installs the worker SDK's runtime once per process, before any worker connection (the first call
+ * wins): its logs (workflow `log`, activity `log`, the SDK's and Core's warnings) go to pino with their
+ * workflow/activity context; its metrics, when asked for, are served for Prometheus with `_total`
+ * counters and `_seconds` durations. No signal handlers of its own: each entry point decides how it
+ * shuts down (drain the worker, then close connections and servers).
  */
-export function installWorkerRuntime(): void {
+export function installWorkerRuntime(options: WorkerRuntimeOptions = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const logger = (options.logger ?? rootLogger()).child({ component: 'temporal' });
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    Runtime.install({
+      logger: temporalLogger(logger),
+      shutdownSignals: [],
+      telemetryOptions: {
+        logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+        ...(options.metricsBindAddress
+          ? {
+              metrics: {
+                prometheus: { bindAddress: options.metricsBindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true },
+              },
+            }
+          : {}),
+      },
+    });
   } catch {
     // The runtime is per process and already exists (e.g. an earlier test file in the same jest worker).
   }
 }
 
-export function connectWorkerConnection(target: TemporalTarget): Promise<NativeConnection> {
-  installWorkerRuntime();
+export function connectWorkerConnection(target: TemporalTarget, runtime?: WorkerRuntimeOptions): Promise<NativeConnection> {
+  installWorkerRuntime(runtime);
   return NativeConnection.connect(connectionOptions(target));
 }

@@ -1,3 +1,4 @@
+import '../infra/tracing-preload';
 import { Pool } from 'pg';
 import { createApp } from '../api/app';
 import { apiSettingsFromConfig } from '../api/settings';
@@ -8,17 +9,21 @@ import { seedDemoShop } from './seed-data';
 import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
+import { loggerFor, setRootLogger, type Logger } from '../infra/logger';
 
 /**
  * `npm start`: the whole engine on this machine. PostgreSQL (embedded unless DATABASE_URL) with
  * migrations, Temporal (dev server with UI unless TEMPORAL_ADDRESS), the worker and the API.
  * Ctrl-C stops all of it, servers included.
  */
-const log = (line: string) => console.log(`[engine] ${line}`);
+let logger: Logger = loggerFor({ LOG_LEVEL: 'info', NODE_ENV: process.env.NODE_ENV ?? 'development' }, 'engine');
+const log = (line: string) => logger.info(line);
 
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
+  logger = loggerFor(config, 'engine');
+  setRootLogger(logger);
   const cleanups: (() => Promise<unknown>)[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) =>
@@ -46,7 +51,8 @@ async function main(): Promise<void> {
     const demo = config.NODE_ENV === 'production' ? undefined : await seedDemoShop(pool);
 
     log('Bundling workflows and starting the worker');
-    const workerConnection = await connectWorkerConnection(target);
+    const metricsBindAddress = config.WORKER_METRICS_PORT ? `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}` : undefined;
+    const workerConnection = await connectWorkerConnection(target, { logger, metricsBindAddress });
     cleanups.push(() => workerConnection.close());
     const worker = await createEngineWorker({
       connection: workerConnection,
@@ -56,7 +62,7 @@ async function main(): Promise<void> {
     });
     const workerRun = worker.run();
     workerRun.catch((error) => {
-      log(`worker failed: ${error}`);
+      logger.error({ err: error }, 'worker failed');
       void stop('worker failure').then(() => process.exit(1));
     });
     cleanups.push(async () => {
@@ -74,20 +80,20 @@ async function main(): Promise<void> {
       pollIntervalMs: 1_000,
     });
     cleanups.push(() => sandbox.close());
-    const app = createApp({ pool, temporal, log, sandbox, settings: apiSettingsFromConfig(config) });
+    const app = createApp({ pool, temporal, logger, sandbox, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);
     cleanups.push(() => http.close());
 
     const api = `http://${config.API_HOST}:${config.API_PORT}`;
-    console.log(
+    logger.info(
       [
-        '',
         'Order engine is running:',
-        `  API            ${api}   (health: ${api}/healthz)`,
+        `  API            ${api}   (health: ${api}/healthz, readiness: ${api}/readyz, metrics: ${api}/metrics)`,
         `  API docs       ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
         `  Payments       sandbox provider at ${api}/sandbox (webhooks to ${apiUrl}/payments/webhook)`,
         `  Temporal       ${stack.temporalAddress}  namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TASK_QUEUE}"`,
         `  Temporal UI    ${stack.temporalUiUrl ?? '(external cluster: use its own UI)'}`,
+        `  SDK metrics    ${metricsBindAddress ? `http://${metricsBindAddress}/metrics` : '(off: WORKER_METRICS_PORT=0)'}`,
         `  PostgreSQL     ${redact(stack.databaseUrl)}`,
         `  Data folder    ${config.DATABASE_URL && config.TEMPORAL_ADDRESS ? '(not used: external servers)' : config.DATA_DIR}`,
         ...(demo
@@ -97,7 +103,6 @@ async function main(): Promise<void> {
             ]
           : []),
         'Press Ctrl-C to stop everything.',
-        '',
       ].join('\n'),
     );
   } catch (error) {
@@ -113,6 +118,7 @@ function redact(url: string): string {
 }
 
 main().catch((error) => {
-  console.error(error instanceof ConfigError ? error.message : `Start failed: ${error instanceof Error ? error.stack : error}`);
+  if (error instanceof ConfigError) logger.fatal(error.message);
+  else logger.fatal({ err: error }, 'Start failed');
   process.exit(1);
 });

@@ -1,36 +1,63 @@
+import '../infra/tracing-preload';
 import { Pool } from 'pg';
-import { loadConfig, loadDotEnv } from '../infra/config';
+import { loadConfig } from '../infra/config';
+import { loggerFor, setRootLogger } from '../infra/logger';
+import { activeTracing } from '../infra/tracing';
 import { connectWorkerConnection } from '../infra/temporal-connection';
+import { startWorkerHealthServer } from './health-server';
 import { createEngineWorker } from './worker';
 
 /**
  * Standalone worker process (`npm run worker`, the Docker image's worker service). Needs DATABASE_URL
- * and TEMPORAL_ADDRESS; scale it out by running more of them.
+ * and TEMPORAL_ADDRESS; scale it out by running more of them. Serves the SDK's Prometheus metrics on
+ * WORKER_METRICS_PORT and its health + business metrics on WORKER_HEALTH_PORT (0 turns either off).
  */
+/** Until the config is read (a config error is reported through it). */
+const bootLogger = loggerFor({ LOG_LEVEL: 'info', NODE_ENV: process.env.NODE_ENV ?? 'development' }, 'worker');
+
 async function main(): Promise<void> {
-  loadDotEnv();
   const config = loadConfig();
+  const logger = loggerFor(config, 'worker');
+  setRootLogger(logger);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
     throw new Error('The standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides both itself).');
   }
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX });
-  const connection = await connectWorkerConnection({
-    address: config.TEMPORAL_ADDRESS,
+  const metricsBindAddress = config.WORKER_METRICS_PORT ? `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}` : undefined;
+  const connection = await connectWorkerConnection(
+    { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, apiKey: config.TEMPORAL_API_KEY, tls: config.TEMPORAL_TLS },
+    { logger, metricsBindAddress },
+  );
+  const worker = await createEngineWorker({
+    connection,
     namespace: config.TEMPORAL_NAMESPACE,
-    apiKey: config.TEMPORAL_API_KEY,
-    tls: config.TEMPORAL_TLS,
+    taskQueue: config.TASK_QUEUE,
+    pool,
+    workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
   });
-  const worker = await createEngineWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, pool });
-  console.log(`worker polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+  const health = config.WORKER_HEALTH_PORT ? await startWorkerHealthServer(worker, config.WORKER_METRICS_HOST, config.WORKER_HEALTH_PORT) : undefined;
+  logger.info(
+    {
+      taskQueue: config.TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      sdkMetrics: metricsBindAddress ? `http://${metricsBindAddress}/metrics` : null,
+      health: health ? `${health.url}/healthz` : null,
+      tracing: Boolean(activeTracing()),
+    },
+    `worker polling task queue "${config.TASK_QUEUE}"`,
+  );
   // On SIGINT/SIGTERM stop polling and let in-flight tasks finish; run() resolves once drained.
   process.once('SIGINT', () => worker.shutdown());
   process.once('SIGTERM', () => worker.shutdown());
   await worker.run();
+  logger.info('worker drained and stopped');
+  await health?.close();
   await connection.close();
   await pool.end();
+  await activeTracing()?.shutdown();
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  bootLogger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

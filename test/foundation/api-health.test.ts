@@ -33,7 +33,7 @@ test('GET /healthz answers 503 naming PostgreSQL when it is unreachable', async 
 });
 
 test('unknown routes and malformed JSON are problem+json, not 500', async () => {
-  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), log: () => undefined });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env) });
   const missing = await request(app).get('/no-such-thing');
   expect(missing.status).toBe(404);
   expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -5,6 +5,7 @@ import { Client as PgClient, Pool } from 'pg';
 import { connectWorkerConnection } from '../../infra/temporal-connection';
 import { quoteIdentifier } from '../../infra/database';
 import { createActivities } from '../../activities';
+import { engineWorkerObservability } from '../../workers/worker';
 
 /**
  * One per test file: its own database (cloned from the migrated template of this run) and its own
@@ -74,6 +75,8 @@ export async function createTestEnv(): Promise<TestEnv> {
         taskQueue,
         workflowBundle: { codePath: required('TEST_WORKFLOW_BUNDLE') },
         activities: createActivities({ pool }),
+        // The engine's activity counters (workers/activity-metrics.ts), as production workers have them.
+        ...engineWorkerObservability(),
         shutdownGraceTime: '2s',
         ...overrides,
       });

@@ -1,0 +1,52 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { Router } from 'express';
+import type { Pool } from 'pg';
+import { registry, scrapedGauge } from '../infra/metrics';
+import { latestReconciliation } from '../modules/finance/reconciliation-status';
+import { ProblemError } from './problem';
+
+/** Orders a person must look at (workflows/search-attributes.ts `OrderPhase`). */
+export const NEEDS_ATTENTION_QUERY = 'OrderPhase = "NEEDS_ATTENTION"';
+
+/**
+ * `GET /metrics` in Prometheus text format. It tells business volumes, so it is not public: the
+ * scraper sends `Authorization: Bearer <METRICS_TOKEN>` (required in production, see infra/config.ts);
+ * with no token configured (development, tests) it is open.
+ */
+export function metricsRouter(deps: { pool: Pool; temporal: Client; metricsToken?: string }): Router {
+  // Visibility and the last reconciliation report are read when Prometheus scrapes, not per request.
+  scrapedGauge(
+    'order_engine_orders_needs_attention',
+    'Running orders in phase NEEDS_ATTENTION (a Temporal visibility count; absent while the OrderPhase search attribute is not registered)',
+    async () => (await deps.temporal.workflow.count(NEEDS_ATTENTION_QUERY)).count,
+  );
+  scrapedGauge(
+    'order_engine_reconciliation_differences',
+    'Differences between the payment provider and the ledger in the latest reconciliation report',
+    async () => (await latestReconciliation(deps.pool))?.differences,
+  );
+  scrapedGauge(
+    'order_engine_reconciliation_last_report_timestamp_seconds',
+    'When the latest reconciliation report was written (unix seconds)',
+    async () => {
+      const latest = await latestReconciliation(deps.pool);
+      return latest ? latest.createdAt.getTime() / 1000 : undefined;
+    },
+  );
+
+  const router = Router();
+  router.get('/metrics', async (req, res) => {
+    if (deps.metricsToken && !bearerMatches(req.get('authorization'), deps.metricsToken)) {
+      throw new ProblemError(401, 'unauthorized', 'Unauthorized', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+    }
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  return router;
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

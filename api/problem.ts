@@ -101,7 +101,9 @@ export function errorHandler(logger: Logger = rootLogger()): ErrorRequestHandler
         instance: req.originalUrl,
       });
     }
-    (req.log ?? logger).error({ err: error }, `unhandled error on ${req.method} ${req.originalUrl}`);
+    // pino-http logs the request's one line with this error and its stack; without it, log it here.
+    if (req.log) res.err = error as Error;
+    else logger.error({ err: error }, `unhandled error on ${req.method} ${req.originalUrl}`);
     sendProblem(res, {
       type: TYPE_BASE + 'internal',
       title: 'Internal error',

@@ -33,6 +33,8 @@ export function requestLogging(logger: Logger): RequestHandler {
   return pinoHttp({
     logger,
     customAttributeKeys: { reqId: 'requestId' },
+    // req.log carries only the id; the request itself is logged once, on the line that ends it.
+    quietReqLogger: true,
     genReqId(req: IncomingMessage, res: ServerResponse) {
       const given = req.headers['x-request-id'];
       const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -18,20 +18,26 @@ export function metricsRouter(deps: { pool: Pool; temporal: Client; metricsToken
   // Visibility and the last reconciliation report are read when Prometheus scrapes, not per request.
   scrapedGauge(
     'order_engine_orders_needs_attention',
-    'Running orders in phase NEEDS_ATTENTION (a Temporal visibility count; absent while the OrderPhase search attribute is not registered)',
-    async () => (await deps.temporal.workflow.count(NEEDS_ATTENTION_QUERY)).count,
+    'Orders in phase NEEDS_ATTENTION (a Temporal visibility count; absent while the OrderPhase search attribute is not registered)',
+    ['phase'],
+    async () => ({ labels: { phase: 'NEEDS_ATTENTION' }, value: (await deps.temporal.workflow.count(NEEDS_ATTENTION_QUERY)).count }),
   );
   scrapedGauge(
     'order_engine_reconciliation_differences',
-    'Differences between the payment provider and the ledger in the latest reconciliation report',
-    async () => (await latestReconciliation(deps.pool))?.differences,
+    'Differences between the payment provider and the ledger in the latest reconciliation report (absent before the first report)',
+    ['report_date'],
+    async () => {
+      const latest = await latestReconciliation(deps.pool);
+      return latest && { labels: { report_date: latest.date }, value: latest.differences };
+    },
   );
   scrapedGauge(
     'order_engine_reconciliation_last_report_timestamp_seconds',
     'When the latest reconciliation report was written (unix seconds)',
+    ['report_date'],
     async () => {
       const latest = await latestReconciliation(deps.pool);
-      return latest ? latest.createdAt.getTime() / 1000 : undefined;
+      return latest && { labels: { report_date: latest.date }, value: latest.createdAt.getTime() / 1000 };
     },
   );
 

@@ -91,25 +91,32 @@ export const httpRequestDuration = new Histogram({
   registers: [registry],
 });
 
-const scrapeReaders = new Map<string, () => Promise<number | undefined>>();
+export interface ScrapedValue {
+  labels: Record<string, string>;
+  value: number;
+}
+
+const scrapeReaders = new Map<string, () => Promise<ScrapedValue | undefined>>();
 
 /**
- * A gauge computed when Prometheus scrapes (a count query, the last report): a failing probe leaves
- * the series out rather than reporting a stale or made-up value. Registering the same name again
- * (another app in the same process, as tests do) replaces its reader.
+ * A gauge computed when Prometheus scrapes (a count query, the last report). A failing or empty probe
+ * leaves the series out rather than reporting a made-up value; that needs a label, because prom-client
+ * always reports 0 for a gauge without labels. Registering the same name again (another app in the same
+ * process, as tests do) replaces its reader.
  */
-export function scrapedGauge(name: string, help: string, read: () => Promise<number | undefined>): void {
+export function scrapedGauge(name: string, help: string, labelNames: [string, ...string[]], read: () => Promise<ScrapedValue | undefined>): void {
   const known = scrapeReaders.has(name);
   scrapeReaders.set(name, read);
   if (known) return;
   new Gauge({
     name,
     help,
+    labelNames,
     registers: [registry],
     async collect() {
       this.reset();
-      const value = await scrapeReaders.get(name)!().catch(() => undefined);
-      if (value !== undefined) this.set(value);
+      const scraped = await scrapeReaders.get(name)!().catch(() => undefined);
+      if (scraped) this.set(scraped.labels, scraped.value);
     },
   });
 }

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { rootLogger, type Logger } from './logger';
 import { temporalLogger } from './temporal-logger';
 import { tracingClientInterceptors } from './temporal-tracing';
@@ -36,9 +36,10 @@ export interface WorkerRuntimeOptions {
 
 /**
  * Installs the worker SDK's runtime once per process, before any worker connection (the first call
- * wins): its logs (workflow `log`, activity `log`, the SDK's and Core's warnings) go to pino with their
- * workflow/activity context; its metrics, when asked for, are served for Prometheus with `_total`
- * counters and `_seconds` durations. No signal handlers of its own: each entry point decides how it
+ * wins): its logs (workflow `log`, activity `log`, the SDK's own lines) go to pino with their
+ * workflow/activity context. Core's native warnings stay on stderr: forwarding them (`logging.forward`)
+ * held every TS-side line back in 1.24 (seen in test/observability/worker-process.test.ts). Its
+ * metrics, when asked for, are served for Prometheus with `_total` counters and `_seconds` durations. No signal handlers of its own: each entry point decides how it
  * shuts down (drain the worker, then close connections and servers).
  */
 export function installWorkerRuntime(options: WorkerRuntimeOptions = {}): void {
@@ -50,7 +51,6 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions = {}): void {
       logger: temporalLogger(logger),
       shutdownSignals: [],
       telemetryOptions: {
-        logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
         ...(options.metricsBindAddress
           ? {
               metrics: {

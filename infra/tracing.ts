@@ -14,6 +14,11 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
  * form one trace. Off unless an exporter is given: OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT in
  * production, an in-memory exporter in tests.
  *
+ * Versions: the OTel SDK is the 1.x line that @temporalio/interceptors-opentelemetry 1.24 is built on
+ * (its workflow span sink hands 1.x-shaped spans to our span processor). The express instrumentation
+ * is the first release that patches express 5 (0.52); it creates spans through the global API and
+ * finds the HTTP span's route slot by the same context key, so it works with the 1.x SDK.
+ *
  * Instrumentation patches modules as they are loaded, so an entry point starts tracing before it
  * imports express or pg (infra/tracing-preload.ts is its first import).
  */

@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { metricsRouter } from '../../api/metrics';
-import { registry } from '../../infra/metrics';
+import { analysePromQL as analyse, knownMetricNames } from './support';
 
 /**
  * deploy/prometheus/alerts.yml: well-formed rules whose expressions parse as PromQL and name only
@@ -12,27 +11,7 @@ import { registry } from '../../infra/metrics';
  * test/observability/worker-process.test.ts); checked by promtool as well when it is installed
  * (Debian: `apt-get install prometheus`), including one rule's behaviour on made-up series.
  */
-/** The grammar ships as ESM with a CommonJS build; this file is CommonJS, so it is required. */
-interface SyntaxNodeRef {
-  name: string;
-  from: number;
-  to: number;
-  type: { isError: boolean };
-  node: { parent: { name: string } | null };
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { parser } = require('@prometheus-io/lezer-promql') as { parser: { parse(text: string): { iterate(spec: { enter(node: SyntaxNodeRef): void }): void } } };
-
 const RULES_FILE = path.resolve(__dirname, '../../deploy/prometheus/alerts.yml');
-
-/** SDK metrics the rules use (Runtime metrics with countersTotalSuffix, unitSuffix, seconds). */
-const SDK_METRICS = [
-  'temporal_num_pollers',
-  'temporal_workflow_task_execution_failed_total',
-  'temporal_activity_execution_failed_total',
-  'temporal_activity_schedule_to_start_latency_seconds_bucket',
-  'temporal_workflow_task_schedule_to_start_latency_seconds_bucket',
-];
 
 interface Rule {
   alert?: string;
@@ -44,31 +23,6 @@ interface Rule {
 
 const document = parseYaml(readFileSync(RULES_FILE, 'utf8')) as { groups: { name: string; rules: Rule[] }[] };
 const rules = document.groups.flatMap((group) => group.rules);
-
-async function knownMetricNames(): Promise<Set<string>> {
-  // The API's scrape-time gauges exist once its router is made; with no connections they stay empty.
-  metricsRouter({ pool: undefined, temporal: undefined } as unknown as Parameters<typeof metricsRouter>[0]);
-  const names = new Set(SDK_METRICS);
-  for (const metric of await registry.getMetricsAsJSON()) {
-    names.add(metric.name);
-    if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
-  }
-  return names;
-}
-
-/** Syntax errors and the metric names an expression selects, from the Prometheus project's own grammar. */
-function analyse(expr: string): { errors: string[]; metrics: string[] } {
-  const tree = parser.parse(expr);
-  const errors: string[] = [];
-  const metrics: string[] = [];
-  tree.iterate({
-    enter(node) {
-      if (node.type.isError) errors.push(`at ${node.from}: ${expr.slice(node.from, node.to + 10)}`);
-      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') metrics.push(expr.slice(node.from, node.to));
-    },
-  });
-  return { errors, metrics };
-}
 
 test('every rule is complete: unique alert name, expression, severity and summary', () => {
   expect(rules.length).toBeGreaterThanOrEqual(10);

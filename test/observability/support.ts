@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
+import { metricsRouter } from '../../api/metrics';
 import { createLogger, type Logger } from '../../infra/logger';
+import { registry } from '../../infra/metrics';
 
 /** A JSON logger whose lines a test reads back. */
 export function capturedLogger(level: 'info' | 'debug' = 'info'): {
@@ -43,3 +45,50 @@ export function parseMetrics(text: string): Map<string, number> {
   }
   return values;
 }
+
+/** SDK metrics the rules and the dashboard use, named as the worker serves them (countersTotalSuffix, unitSuffix, seconds; see worker-process.test.ts). */
+const SDK_METRICS = [
+  'temporal_num_pollers',
+  'temporal_workflow_task_execution_failed_total',
+  'temporal_activity_execution_failed_total',
+  'temporal_activity_schedule_to_start_latency_seconds_bucket',
+  'temporal_workflow_task_schedule_to_start_latency_seconds_bucket',
+];
+
+/** The grammar ships as ESM with a CommonJS build; this file is CommonJS, so it is required. */
+interface SyntaxNodeRef {
+  name: string;
+  from: number;
+  to: number;
+  type: { isError: boolean };
+  node: { parent: { name: string } | null };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parser } = require('@prometheus-io/lezer-promql') as { parser: { parse(text: string): { iterate(spec: { enter(node: SyntaxNodeRef): void }): void } } };
+
+/** Metric names that exist: ours (with histogram series) and the SDK's that rules and dashboards use. */
+export async function knownMetricNames(): Promise<Set<string>> {
+  // The API's scrape-time gauges exist once its router is made; with no connections they stay empty.
+  metricsRouter({ pool: undefined, temporal: undefined } as unknown as Parameters<typeof metricsRouter>[0]);
+  const names = new Set(SDK_METRICS);
+  for (const metric of await registry.getMetricsAsJSON()) {
+    names.add(metric.name);
+    if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
+  }
+  return names;
+}
+
+/** Syntax errors and the metric names an expression selects, from the Prometheus project's own grammar. */
+export function analysePromQL(expr: string): { errors: string[]; metrics: string[] } {
+  const tree = parser.parse(expr);
+  const errors: string[] = [];
+  const metrics: string[] = [];
+  tree.iterate({
+    enter(node) {
+      if (node.type.isError) errors.push(`at ${node.from}: ${expr.slice(node.from, node.to + 10)}`);
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') metrics.push(expr.slice(node.from, node.to));
+    },
+  });
+  return { errors, metrics };
+}
+

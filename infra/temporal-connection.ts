@@ -60,8 +60,10 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions = {}): void {
           : {}),
       },
     });
-  } catch {
-    // The runtime is per process and already exists (e.g. an earlier test file in the same jest worker).
+  } catch (error) {
+    // The runtime is per process and may already exist (e.g. an earlier test file in the same jest
+    // worker); anything else (the metrics port taken) is worth a line.
+    if (!/already been instantiated|already installed/i.test((error as Error).message)) logger.warn({ err: error }, 'Temporal runtime not installed as configured');
   }
 }
 

@@ -17,7 +17,10 @@ const LEVELS: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'er
  */
 export function temporalLogger(logger: Logger): TemporalLogger {
   const write = (level: TemporalLogLevel, message: string, meta?: LogMetadata) => {
-    const method = LEVELS[level] ?? 'info';
+    // The SDK's own info lines (bundler output, state changes) are debug for us: the entry points
+    // say when a worker starts and stops; workflow and activity lines keep their level.
+    const internal = meta?.sdkComponent === 'worker' || meta?.sdkComponent === 'core';
+    const method = internal && level === 'INFO' ? 'debug' : (LEVELS[level] ?? 'info');
     if (!logger.isLevelEnabled(method)) return;
     logger[method]({ ...meta }, message);
   };

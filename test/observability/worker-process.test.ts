@@ -85,6 +85,9 @@ test('the worker serves SDK metrics and health, logs JSON with workflow context,
   expect(lines).toContainEqual(
     expect.objectContaining({ msg: 'Activity completed', activityType: 'recordSmokeTest', attempt: 1, workflowId: `smoke-obs-${env.id}`, taskQueue: env.taskQueue }),
   );
+  expect(lines).toContainEqual(
+    expect.objectContaining({ msg: 'Workflow completed', workflowType: 'smokeTestWorkflow', workflowId: `smoke-obs-${env.id}`, runId: expect.any(String) }),
+  );
 
   const ready = await eventually(async () => {
     const response = await request(app).get('/readyz');

@@ -1,9 +1,9 @@
-import pino from 'pino';
-import { createLogger, loggerSettingsFromEnv } from '../infra/logger';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createLogger, loggerSettingsFromEnv } from '../infra/logger';
 import { WORKFLOWS_PATH } from '../workers/worker';
 
 /**

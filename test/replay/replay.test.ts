@@ -33,9 +33,11 @@ test('the recorded scenarios are all there', () => {
       'group-succeeded.json',
       'group-failed.json',
       'group-buy-order-group-failed.json',
+      'standard-needs-attention-retried.json',
       // stopped mid-flight: a worker picking up a running order replays exactly this
       'standard-awaiting-payment-running.json',
       'group-buy-order-shipped-running.json',
+      'standard-needs-attention-running.json',
     ]),
   );
 });

@@ -68,6 +68,8 @@ export class OrderContext {
   /** Ops' answer to NEEDS_ATTENTION, taken by attention.ts. */
   attentionRequest: ({ action: 'retry' | 'resolve' } & AttentionAction) | undefined;
   attentionCount = 0;
+  /** Refunds of this order's compensation the provider declined: the next one goes under a new key. */
+  declinedRefunds = 0;
   /** Open refund requests and whether every unit is refunded: kept by the after-sales side. */
   refundState = { open: 0, refundedInFull: false };
 

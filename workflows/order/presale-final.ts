@@ -24,6 +24,8 @@ const openFinalIntent = { ...openPayment, thing: 'final-payment', undoSummary: '
 export class PresaleFinalPayment {
   private request: FinalPaymentRequest | undefined;
   private refusal: string | undefined;
+  /** Refused attempts so far: a later attempt locks the coupon and opens the intent under keys of its own. */
+  private attempts = 0;
 
   constructor(
     private readonly order: OrderContext,
@@ -125,13 +127,14 @@ export class PresaleFinalPayment {
           { memberId: input.customerId, orderId: input.orderId, lines: [{ lineId: 'L1', skuId: this.terms.skuId, quantity: 1, unitPriceFen: beforeCouponFen }], couponId },
         ]);
         couponFen = Math.min(quote.totals.couponDiscountFen, beforeCouponFen);
-        await order.saga.run(lockCoupon, { couponId });
+        await order.saga.run(lockCoupon, { couponId, key: this.couponKey() });
       }
       const amountFen = beforeCouponFen - couponFen;
-      if (amountFen > 0) await order.saga.run(openFinalIntent, { gate: 'final', amountFen, interactive: true });
+      if (amountFen > 0) await order.saga.run(openFinalIntent, { gate: 'final', amountFen, interactive: true, attempt: this.attempts });
     } catch (error) {
       log.info('final payment refused', { couponId, message: refusalMessage(error) });
       if (couponId) await this.unlockCoupon();
+      this.attempts += 1;
       this.refusal = couponId ? `coupon ${couponId} cannot be used, or the payment could not be opened: ${refusalMessage(error)}` : `the final payment could not be opened: ${refusalMessage(error)}`;
       this.request = undefined;
       order.typeFacts.finalPaymentRequested = false;
@@ -158,10 +161,14 @@ export class PresaleFinalPayment {
     view.totals.payableFen -= couponFen;
   }
 
+  private couponKey(): string {
+    return this.attempts === 0 ? 'lock-coupon' : `lock-coupon:${this.attempts}`;
+  }
+
   private async unlockCoupon(): Promise<void> {
     this.order.saga.drop('coupon');
     await mustDo(this.order, 'unlock the refused coupon', () =>
-      mustComplete.unlockCoupon.executeWithOptions({ summary: 'unlock the coupon' }, [{ idempotencyKey: this.order.key('lock-coupon') }]),
+      mustComplete.unlockCoupon.executeWithOptions({ summary: 'unlock the coupon' }, [{ idempotencyKey: this.order.key(this.couponKey()) }]),
     );
   }
 

@@ -35,7 +35,10 @@ export async function runOrder(order: OrderContext, process: () => Promise<void>
       }
     });
   }
-  await mustDo(order, 'refund late payments', () => refundLatePayments(order));
+  if (order.latePayments.length > 0) {
+    await mustDo(order, 'refund late payments', () => refundLatePayments(order));
+    await order.project();
+  }
   await waitUntil(allHandlersFinished);
   return order.state.snapshot();
 }

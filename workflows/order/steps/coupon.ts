@@ -4,17 +4,17 @@ import { noteCouponReturned } from '../../after-sales/refund-book';
 import type { OrderContext } from '../context';
 
 /** Placement: the coupon is locked to the order (AVAILABLE → LOCKED); undo unlocks it. */
-export const lockCoupon: Step<OrderContext, { couponId: string }, void> = {
+export const lockCoupon: Step<OrderContext, { couponId: string; key?: string }, void> = {
   thing: 'coupon',
   summary: 'lock coupon',
   undoSummary: 'unlock coupon',
-  async run(order, { couponId }) {
+  async run(order, { couponId, key = 'lock-coupon' }) {
     await forward.lockCoupon.executeWithOptions({ summary: 'lock coupon' }, [
-      { idempotencyKey: order.key('lock-coupon'), couponId, memberId: order.input.customerId, orderId: order.orderId },
+      { idempotencyKey: order.key(key), couponId, memberId: order.input.customerId, orderId: order.orderId },
     ]);
   },
-  async undo(order) {
-    await mustComplete.unlockCoupon.executeWithOptions({ summary: 'compensate: unlock coupon' }, [{ idempotencyKey: order.key('lock-coupon') }]);
+  async undo(order, { key = 'lock-coupon' }) {
+    await mustComplete.unlockCoupon.executeWithOptions({ summary: 'compensate: unlock coupon' }, [{ idempotencyKey: order.key(key) }]);
   },
 };
 

@@ -12,30 +12,35 @@ const keys: Record<GateName, { intent: string; record: string; capture: string }
   final: { intent: 'final-payment-intent', record: 'record-final-payment', capture: 'capture-final' },
 };
 
+function intentKey(name: GateName, attempt?: number): string {
+  return attempt ? `${keys[name].intent}:${attempt}` : keys[name].intent;
+}
+
 /**
  * A payment intent at the provider, with its gate OPEN. Undo: the gate closes and the intent is
  * cancelled; a provider that captured on payment refuses that, and the money is then given back as
  * a late payment (once: finance refunds at most what the intent still holds).
  */
-export const openPayment: Step<OrderContext, { gate: GateName; amountFen: number; interactive?: boolean }, PaymentGate> = {
+/** `attempt`: a later try after a refused one (the presale's final payment) gets keys of its own. */
+export const openPayment: Step<OrderContext, { gate: GateName; amountFen: number; interactive?: boolean; attempt?: number }, PaymentGate> = {
   thing: 'payment',
   summary: 'create payment intent',
   undoSummary: 'cancel payment intent',
-  async run(order, { gate: name, amountFen, interactive: waited }) {
+  async run(order, { gate: name, amountFen, interactive: waited, attempt }) {
     const intent = await (waited ? interactive : forward).createPaymentIntent.executeWithOptions({ summary: `create the ${name} intent` }, [
-      { idempotencyKey: order.key(keys[name].intent), orderId: order.orderId, amountFen, currency: order.input.currency },
+      { idempotencyKey: order.key(intentKey(name, attempt)), orderId: order.orderId, amountFen, currency: order.input.currency },
     ]);
     const gate: PaymentGate = { name, intentId: intent.intentId, amountFen, currency: order.input.currency, state: 'OPEN' };
     order.gates.push(gate);
     return gate;
   },
-  async undo(order, { gate: name }, opened) {
+  async undo(order, { gate: name, attempt }, opened) {
     const gate = opened ?? order.gate(name);
     closeIfOpen(gate);
     if (!gate || gate.state === 'RECEIVED' || gate.state === 'CAPTURED') return; // the capture's undo refunds it
     try {
       await mustComplete.cancelPaymentIntent.executeWithOptions({ summary: `compensate: cancel the ${name} intent` }, [
-        { idempotencyKey: order.key(keys[name].intent), intentId: gate.intentId },
+        { idempotencyKey: order.key(intentKey(name, attempt)), intentId: gate.intentId },
       ]);
     } catch (error) {
       if (applicationCause(error)?.type !== 'PROVIDER_INTENT_ALREADY_CAPTURED') throw error;
@@ -69,15 +74,30 @@ export const capturePayment: Step<OrderContext, { gate: PaymentGate }, void> = {
 export async function refundRemainder(order: OrderContext, reason: string): Promise<number> {
   const amountFen = unrefundedFen(order.book, order.view.totals.paidFen);
   if (amountFen === 0) return 0;
-  const refundKey = order.key('refund-on-cancel');
-  await mustComplete.refundPayment.executeWithOptions({ summary: `compensate: refund ${amountFen} fen` }, [
-    { idempotencyKey: refundKey, orderId: order.orderId, amountFen, reason },
-  ]);
+  // A provider's explicit decline moved nothing (or only part): what is left is asked again under a new key.
+  const refundKey = order.key(order.declinedRefunds === 0 ? 'refund-on-cancel' : `refund-on-cancel:retry-${order.declinedRefunds}`);
+  try {
+    await mustComplete.refundPayment.executeWithOptions({ summary: `compensate: refund ${amountFen} fen` }, [
+      { idempotencyKey: refundKey, orderId: order.orderId, amountFen, reason },
+    ]);
+  } catch (error) {
+    const cause = applicationCause(error);
+    if (cause?.type === 'REFUND_DECLINED') {
+      order.declinedRefunds += 1;
+      const refundedFen = (cause.details?.[0] as { refundedFen?: number } | undefined)?.refundedFen ?? 0;
+      if (refundedFen > 0) noteRefunded(order, refundKey, refundedFen, reason);
+    }
+    throw error;
+  }
+  noteRefunded(order, refundKey, amountFen, reason);
+  return amountFen;
+}
+
+function noteRefunded(order: OrderContext, refundKey: string, amountFen: number, reason: string): void {
   noteCompensatedFen(order.book, amountFen);
   order.view.totals.refundedFen += amountFen;
   order.view.payment.refunds.push({ refundKey, amountFen, reason, at: now() });
   order.record('refunded', { amountFen, reason });
-  return amountFen;
 }
 
 /** A payment that reached the order when its gate was closed: refunded, never kept and never lost. */

@@ -26,7 +26,7 @@ const COMPENSATIONS = new Set([
 export function refundKind(activityType: string, idempotencyKey: unknown): string {
   if (activityType === 'refundLatePayment') return 'late_payment';
   const key = typeof idempotencyKey === 'string' ? idempotencyKey : '';
-  if (key.endsWith(':refund-on-cancel')) return 'cancellation';
+  if (/:refund-on-cancel(:retry-\d+)?$/.test(key)) return 'cancellation';
   if (key.endsWith(':refund-deposit')) return 'deposit';
   if (/:refund(:retry-\d+)?$/.test(key)) return 'after_sales';
   return 'other';

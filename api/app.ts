@@ -55,7 +55,7 @@ export function createApp(deps: ApiDeps): Express {
   // Flash sales authenticate in their router; mounted early, as the hottest endpoint.
   app.use(flashSales.router);
   app.use(healthRouter(deps));
-  app.use(metricsRouter({ ...deps, metricsToken: deps.settings.metricsToken }));
+  app.use(metricsRouter({ ...deps, taskQueue: deps.settings.taskQueue, metricsToken: deps.settings.metricsToken }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });

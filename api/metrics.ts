@@ -6,21 +6,23 @@ import { registry, scrapedGauge } from '../infra/metrics';
 import { latestReconciliation } from '../modules/finance/reconciliation-status';
 import { ProblemError } from './problem';
 
-/** Orders a person must look at (workflows/search-attributes.ts `OrderPhase`). */
-export const NEEDS_ATTENTION_QUERY = 'OrderPhase = "NEEDS_ATTENTION"';
+/** Orders of this engine (its task queue) that a person must look at (workflows/search-attributes.ts `OrderPhase`). */
+export function needsAttentionQuery(taskQueue: string): string {
+  return `OrderPhase = "NEEDS_ATTENTION" AND TaskQueue = ${JSON.stringify(taskQueue)}`;
+}
 
 /**
  * `GET /metrics` in Prometheus text format. It tells business volumes, so it is not public: the
  * scraper sends `Authorization: Bearer <METRICS_TOKEN>` (required in production, see infra/config.ts);
  * with no token configured (development, tests) it is open.
  */
-export function metricsRouter(deps: { pool: Pool; temporal: Client; metricsToken?: string }): Router {
+export function metricsRouter(deps: { pool: Pool; temporal: Client; taskQueue: string; metricsToken?: string }): Router {
   // Visibility and the last reconciliation report are read when Prometheus scrapes, not per request.
   scrapedGauge(
     'order_engine_orders_needs_attention',
     'Orders in phase NEEDS_ATTENTION (a Temporal visibility count; absent while the OrderPhase search attribute is not registered)',
     ['phase'],
-    async () => ({ labels: { phase: 'NEEDS_ATTENTION' }, value: (await deps.temporal.workflow.count(NEEDS_ATTENTION_QUERY)).count }),
+    async () => ({ labels: { phase: 'NEEDS_ATTENTION' }, value: (await deps.temporal.workflow.count(needsAttentionQuery(deps.taskQueue))).count }),
   );
   scrapedGauge(
     'order_engine_reconciliation_differences',

@@ -26,6 +26,8 @@ const SECRET_KEYS = [
   'privateKey',
   'databaseUrl',
   'connectionString',
+  // An activity's task token completes it from outside (the SDK puts it on activity log lines).
+  'taskToken',
   'phone',
   'mobile',
   'email',

@@ -83,12 +83,12 @@ test('workflow and activity log lines reach pino with their Temporal context', a
   const { logger, lines } = capturedLogger('debug');
   const adapter = temporalLogger(logger);
   adapter.info('compensating', { sdkComponent: 'workflow', workflowId: 'order-ord_1', runId: 'run-1', workflowType: 'standardOrderWorkflow', step: 'release stock' });
-  adapter.warn('Activity failed', { sdkComponent: 'activity', activityType: 'reserveStock', attempt: 3, workflowId: 'order-ord_1' });
+  adapter.warn('Activity failed', { sdkComponent: 'activity', activityType: 'reserveStock', attempt: 3, workflowId: 'order-ord_1', taskToken: 'CiQwMWEy' });
   adapter.info('Workflow bundle created', { sdkComponent: 'worker', taskQueue: 'orders' });
   adapter.trace('below the level', {});
   expect(lines()).toEqual([
     expect.objectContaining({ level: 30, msg: 'compensating', workflowId: 'order-ord_1', runId: 'run-1', step: 'release stock' }),
-    expect.objectContaining({ level: 40, msg: 'Activity failed', activityType: 'reserveStock', attempt: 3 }),
+    expect.objectContaining({ level: 40, msg: 'Activity failed', activityType: 'reserveStock', attempt: 3, taskToken: '[redacted]' }),
     // The SDK's own chatter is debug.
     expect.objectContaining({ level: 20, msg: 'Workflow bundle created' }),
   ]);

@@ -98,7 +98,7 @@ test('every business metric is exposed with its help text, and gauges that canno
   }
   // No reconciliation report in this database yet: no made-up zero.
   expect([...parseMetrics(response.text).keys()].some((series) => series.startsWith('order_engine_reconciliation_differences'))).toBe(false);
-  // A visibility count (the dev server registers OrderPhase, infra/search-attributes.ts): none here.
+  // A visibility count of this engine's task queue (other test files share the namespace): none here.
   expect(parseMetrics(response.text).get('order_engine_orders_needs_attention{phase="NEEDS_ATTENTION"}')).toBe(0);
 });
 

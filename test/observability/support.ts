@@ -69,7 +69,7 @@ const { parser } = require('@prometheus-io/lezer-promql') as { parser: { parse(t
 /** Metric names that exist: ours (with histogram series) and the SDK's that rules and dashboards use. */
 export async function knownMetricNames(): Promise<Set<string>> {
   // The API's scrape-time gauges exist once its router is made; with no connections they stay empty.
-  metricsRouter({ pool: undefined, temporal: undefined } as unknown as Parameters<typeof metricsRouter>[0]);
+  metricsRouter({ pool: undefined, temporal: undefined, taskQueue: 'none' } as unknown as Parameters<typeof metricsRouter>[0]);
   const names = new Set(SDK_METRICS);
   for (const metric of await registry.getMetricsAsJSON()) {
     names.add(metric.name);

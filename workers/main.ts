@@ -2,8 +2,10 @@ import '../infra/tracing-preload';
 import { Pool } from 'pg';
 import { loadConfig } from '../infra/config';
 import { loggerFor, setRootLogger } from '../infra/logger';
+import { createConfiguredPayments } from '../infra/payments';
+import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { activeTracing } from '../infra/tracing';
-import { connectWorkerConnection } from '../infra/temporal-connection';
+import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { startWorkerHealthServer } from './health-server';
 import { createEngineWorker } from './worker';
 
@@ -12,6 +14,7 @@ import { createEngineWorker } from './worker';
  * and TEMPORAL_ADDRESS; scale it out by running more of them. Serves the SDK's Prometheus metrics on
  * WORKER_METRICS_PORT and its health + business metrics on WORKER_HEALTH_PORT (0 turns either off).
  */
+
 /** Until the config is read (a config error is reported through it). */
 const bootLogger = loggerFor({ LOG_LEVEL: 'info', NODE_ENV: process.env.NODE_ENV ?? 'development' }, 'worker');
 
@@ -23,16 +26,25 @@ async function main(): Promise<void> {
     throw new Error('The standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides both itself).');
   }
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX });
+  const target = { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, apiKey: config.TEMPORAL_API_KEY, tls: config.TEMPORAL_TLS };
   const metricsBindAddress = config.WORKER_METRICS_PORT ? `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}` : undefined;
-  const connection = await connectWorkerConnection(
-    { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, apiKey: config.TEMPORAL_API_KEY, tls: config.TEMPORAL_TLS },
-    { logger, metricsBindAddress },
-  );
+  const connection = await connectWorkerConnection(target, { logger, metricsBindAddress });
+  // Every worker makes sure the daily reconciliation schedule exists (idempotent).
+  const client = await connectClient(target);
+  await ensureReconciliationSchedule(client, {
+    scheduleId: reconciliationScheduleId(config.TASK_QUEUE),
+    taskQueue: config.TASK_QUEUE,
+    cron: config.RECONCILIATION_CRON,
+    daysBack: config.RECONCILIATION_DAYS_BACK,
+  });
+  await client.connection.close();
+  const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });
   const worker = await createEngineWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     pool,
+    payments: payments.provider,
     workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
   });
   const health = config.WORKER_HEALTH_PORT ? await startWorkerHealthServer(worker, config.WORKER_METRICS_HOST, config.WORKER_HEALTH_PORT) : undefined;
@@ -53,6 +65,7 @@ async function main(): Promise<void> {
   logger.info('worker drained and stopped');
   await health?.close();
   await connection.close();
+  await payments.close();
   await pool.end();
   await activeTracing()?.shutdown();
 }

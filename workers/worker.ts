@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { tracingWorkerOptions } from '../infra/temporal-tracing';
+import type { PaymentProvider } from '../modules/finance';
 import { activityMetricsInterceptor } from './activity-metrics';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
@@ -14,6 +15,8 @@ export interface EngineWorkerOptions {
   namespace: string;
   taskQueue: string;
   pool: Pool;
+  /** The configured payment provider (infra/payments.ts): never a silent default. */
+  payments: PaymentProvider;
   workflowSource?: WorkflowSource;
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
@@ -29,7 +32,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool }),
+    activities: createActivities({ pool: options.pool, payments: options.payments }),
     ...engineWorkerObservability(),
     ...options.overrides,
   });

@@ -21,15 +21,15 @@ async function main(): Promise<void> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
   const temporal = await connectClient({ address, namespace: 'default' });
-  const connection = await connectWorkerConnection({ address, namespace: 'default' });
-  // Bundled from source here: the workflow bundle must contain the tracing interceptors.
-  const worker = await createEngineWorker({ connection, namespace: 'default', taskQueue, pool });
-  const running = worker.run();
-
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const sandbox = createSandboxProvider({ pool, webhook: { url: `${apiUrl}/payments/webhook`, secret: TEST_WEBHOOK_SECRET }, pollIntervalMs: 250 });
+
+  const connection = await connectWorkerConnection({ address, namespace: 'default' });
+  // Bundled from source here: the workflow bundle must contain the tracing interceptors.
+  const worker = await createEngineWorker({ connection, namespace: 'default', taskQueue, pool, payments: sandbox });
+  const running = worker.run();
   server.on('request', createApp({ pool, temporal, sandbox, settings: testApiSettings({ taskQueue } as Parameters<typeof testApiSettings>[0]) }));
   process.stdout.write(`${JSON.stringify({ apiUrl })}\n`);
 

@@ -30,7 +30,9 @@ function startWorkerProcess(ports: { metrics: number; health: number }): ChildPr
   const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../workers/main.ts')], {
     env: {
       PATH: process.env.PATH,
-      NODE_ENV: 'production',
+      // test, not production: production refuses the sandbox payment provider this worker uses.
+      NODE_ENV: 'test',
+      LOG_FORMAT: 'json',
       LOG_LEVEL: 'debug',
       DATABASE_URL: env.databaseUrl,
       TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
@@ -64,7 +66,10 @@ test('the worker serves SDK metrics and health, logs JSON with workflow context,
   const ports = { metrics: await freePort(), health: await freePort() };
   worker = startWorkerProcess(ports);
   const health = `http://127.0.0.1:${ports.health}`;
-  await eventually(async () => ((await fetch(`${health}/healthz`)).status === 200 ? true : undefined), 90_000, 'the worker to be healthy');
+  await eventually(async () => {
+    if (worker!.exitCode !== null) throw new Error(`the worker exited (${worker!.exitCode}): ${JSON.stringify(lines.slice(-3))}`);
+    return (await fetch(`${health}/healthz`)).status === 200 ? true : undefined;
+  }, 90_000, 'the worker to be healthy');
 
   const result = await env.temporal.workflow.execute(smokeTestWorkflow, { taskQueue: env.taskQueue, workflowId: `smoke-obs-${env.id}`, args: ['metrics'] });
   expect(result.workflowId).toBe(`smoke-obs-${env.id}`);
@@ -79,7 +84,7 @@ test('the worker serves SDK metrics and health, logs JSON with workflow context,
   // The worker's business metrics are on its health port.
   expect(await (await fetch(`${health}/metrics`)).text()).toContain('# HELP order_engine_compensations_total');
 
-  // Production logs are JSON; the activity's lines carry the workflow and activity context.
+  // JSON lines (LOG_FORMAT=json, the production default); the activity's lines carry the workflow and activity context.
   expect(lines.filter((line) => 'notJson' in line)).toEqual([]);
   expect(lines).toContainEqual(expect.objectContaining({ service: 'worker', msg: `worker polling task queue "${env.taskQueue}"` }));
   expect(lines).toContainEqual(

@@ -3,6 +3,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { rootLogger, type Logger } from '../infra/logger';
 import { registry } from './openapi';
 
 /**
@@ -40,17 +41,26 @@ type Check = { ok: boolean; latencyMs?: number; error?: string };
 /** A poller seen this recently counts as polling (a long poll lasts up to a minute). */
 const POLLER_FRESH_MS = 120_000;
 
-export async function timed(probe: () => Promise<unknown>, timeoutMs = 3_000): Promise<Check> {
+class TimeoutError extends Error {}
+class NoPollerError extends Error {}
+
+/**
+ * A failed probe says only "unreachable", "timeout" or "no worker polling": the backend's own error
+ * text (hosts, users, versions) is for the log, never for an unauthenticated endpoint.
+ */
+async function timed(what: string, probe: () => Promise<unknown>, logger: Logger, timeoutMs = 3_000): Promise<Check> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       probe(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs))),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`no answer in ${timeoutMs} ms`)), timeoutMs))),
     ]);
     return { ok: true, latencyMs: Math.round(performance.now() - started) };
   } catch (error) {
-    return { ok: false, error: (error as Error).message };
+    logger.warn({ err: error, check: what }, `health: ${what} check failed`);
+    const said = error instanceof TimeoutError ? 'timeout' : error instanceof NoPollerError ? 'no worker polling' : 'unreachable';
+    return { ok: false, error: said };
   } finally {
     clearTimeout(timer);
   }
@@ -70,7 +80,8 @@ export async function recentPollers(temporal: Client, taskQueue: string): Promis
   }).length;
 }
 
-export function healthRouter(deps: { pool: Pool; temporal: Client; settings: { taskQueue: string } }): Router {
+export function healthRouter(deps: { pool: Pool; temporal: Client; settings: { taskQueue: string }; logger?: Logger }): Router {
+  const logger = deps.logger ?? rootLogger();
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -78,12 +89,12 @@ export function healthRouter(deps: { pool: Pool; temporal: Client; settings: { t
   router.get('/readyz', async (_req, res) => {
     let pollers: number | undefined;
     const [postgres, temporal, workers] = await Promise.all([
-      timed(() => deps.pool.query('SELECT 1')),
-      timed(() => deps.temporal.workflowService.getSystemInfo({})),
-      timed(async () => {
+      timed('postgres', () => deps.pool.query('SELECT 1'), logger),
+      timed('temporal', () => deps.temporal.workflowService.getSystemInfo({}), logger),
+      timed('workers', async () => {
         pollers = await recentPollers(deps.temporal, deps.settings.taskQueue);
-        if (pollers === 0) throw new Error(`no worker polls task queue "${deps.settings.taskQueue}"`);
-      }),
+        if (pollers === 0) throw new NoPollerError(`no worker polls task queue "${deps.settings.taskQueue}"`);
+      }, logger),
     ]);
     const ok = postgres.ok && temporal.ok && workers.ok;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: { postgres, temporal, workers: { ...workers, pollers } } });

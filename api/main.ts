@@ -2,6 +2,7 @@ import '../infra/tracing-preload';
 import { Pool } from 'pg';
 import { loadConfig } from '../infra/config';
 import { loggerFor, setRootLogger } from '../infra/logger';
+import { payloadCodecsFor } from '../infra/payload-codec';
 import { activeTracing } from '../infra/tracing';
 import { connectClient } from '../infra/temporal-connection';
 import { createConfiguredPayments } from '../infra/payments';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
+    payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
   });
   // The sandbox payment provider (development only) lives with the API: its pay page and webhook
   // sender; every API process sweeps the shared outbox, so events written by workers are delivered too.

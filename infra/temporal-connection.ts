@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { rootLogger, type Logger } from './logger';
 import { temporalLogger } from './temporal-logger';
@@ -10,6 +11,8 @@ export interface TemporalTarget {
   namespace: string;
   apiKey?: string;
   tls?: boolean;
+  /** Payload codecs of clients (infra/payload-codec.ts); the worker takes the same in its options. */
+  payloadCodecs?: PayloadCodec[];
 }
 
 function connectionOptions(target: TemporalTarget) {
@@ -23,7 +26,12 @@ function connectionOptions(target: TemporalTarget) {
 
 export async function connectClient(target: TemporalTarget): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(target));
-  return new Client({ connection, namespace: target.namespace, interceptors: tracingClientInterceptors() });
+  return new Client({
+    connection,
+    namespace: target.namespace,
+    dataConverter: { payloadCodecs: target.payloadCodecs ?? [] },
+    interceptors: tracingClientInterceptors(),
+  });
 }
 
 let runtimeInstalled = false;

@@ -11,6 +11,7 @@ import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
 import { loggerFor, setRootLogger, type Logger } from '../infra/logger';
+import { payloadCodecsFor } from '../infra/payload-codec';
 
 /**
  * `npm start`: the whole engine on this machine. PostgreSQL (embedded unless DATABASE_URL) with
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       apiKey: config.TEMPORAL_API_KEY,
       tls: config.TEMPORAL_TLS,
+      payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
     };
 
     const pool = new Pool({ connectionString: stack.databaseUrl, max: config.DB_POOL_MAX });
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TASK_QUEUE,
       pool,
+      payloadCodecs: target.payloadCodecs,
     });
     const workerRun = worker.run();
     workerRun.catch((error) => {

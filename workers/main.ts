@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { loadConfig } from '../infra/config';
 import { loggerFor, setRootLogger } from '../infra/logger';
 import { createConfiguredPayments } from '../infra/payments';
+import { payloadCodecsFor } from '../infra/payload-codec';
 import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { activeTracing } from '../infra/tracing';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     pool,
     payments: payments.provider,
     workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
+    payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
   });
   const health = config.WORKER_HEALTH_PORT ? await startWorkerHealthServer(worker, config.WORKER_METRICS_HOST, config.WORKER_HEALTH_PORT) : undefined;
   logger.info(

@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { tracingWorkerOptions } from '../infra/temporal-tracing';
@@ -18,6 +19,8 @@ export interface EngineWorkerOptions {
   /** The configured payment provider (infra/payments.ts): never a silent default. */
   payments: PaymentProvider;
   workflowSource?: WorkflowSource;
+  /** Payload codecs (infra/payload-codec.ts): the same as the clients'. */
+  payloadCodecs?: PayloadCodec[];
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -33,6 +36,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool: options.pool, payments: options.payments }),
+    dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     ...engineWorkerObservability(),
     ...options.overrides,
   });

@@ -20,8 +20,11 @@ import { opsRouter } from './ops';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
 import { createIdempotencyKeySweeper, perIpLimit, placementLimit } from './limits';
+import { metricsRouter } from './metrics';
+import { requestLogging, requestMetrics } from './request-observability';
 import { securityHeaders } from './security-headers';
 import { rejectUnsafeInput } from './validation';
+import { rootLogger, type Logger } from '../infra/logger';
 
 export interface ApiDeps {
   pool: Pool;
@@ -33,24 +36,28 @@ export interface ApiDeps {
   alipay?: AlipayProvider;
   /** The WeChat Pay adapter, when the engine takes payments with WeChat Pay. */
   wechatpay?: WechatpayProvider;
-  log?: (line: string) => void;
+  /** Where request and error lines go; the process's logger by default (infra/logger.ts). */
+  logger?: Logger;
 }
 
 /** The HTTP API as an express app (no listening): `api/main.ts` serves it, tests call it with supertest. */
 export function createApp(deps: ApiDeps): Express {
-  const log = deps.log ?? console.error;
+  const logger = deps.logger ?? rootLogger();
   if (deps.sandbox && deps.settings.production) {
     throw new Error('The sandbox payment provider is never served in production: configure PAYMENT_PROVIDER=alipay or wechatpay');
   }
   const app = express();
   app.disable('x-powered-by');
+  // First: even the sold-out fast path gets a request id, a log line and a latency sample.
+  app.use(requestLogging(logger));
+  app.use(requestMetrics);
   app.use(securityHeaders([docsPage, consolePage]));
   const limits = deps.settings.limits;
   if (limits) app.use(perIpLimit(limits));
   if (deps.settings.idempotencyKeyTtlMs) {
-    createIdempotencyKeySweeper(deps.pool, deps.settings.idempotencyKeyTtlMs).start(Math.min(deps.settings.idempotencyKeyTtlMs / 4, 3_600_000), log);
+    createIdempotencyKeySweeper(deps.pool, deps.settings.idempotencyKeyTtlMs).start(Math.min(deps.settings.idempotencyKeyTtlMs / 4, 3_600_000), (line) => logger.warn(line));
   }
-  const flashSales = flashSaleRoutes(deps);
+  const flashSales = flashSaleRoutes({ ...deps, logger });
   app.use(flashSales.soldOutFastPath);
   // Keep the exact bytes too: webhook signatures are computed over them, not over re-serialised JSON.
   app.use(
@@ -66,7 +73,8 @@ export function createApp(deps: ApiDeps): Express {
 
   // Flash sales authenticate in their router; mounted early, as the hottest endpoint.
   app.use(flashSales.router);
-  app.use(healthRouter(deps));
+  app.use(healthRouter({ ...deps, logger }));
+  app.use(metricsRouter({ ...deps, taskQueue: deps.settings.taskQueue, metricsToken: deps.settings.metricsToken }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
@@ -98,6 +106,6 @@ export function createApp(deps: ApiDeps): Express {
   if (deps.settings.codec) app.use(codecRouter(deps.settings.codec, deps.settings.auth));
 
   app.use(notFoundHandler);
-  app.use(errorHandler(log));
+  app.use(errorHandler(logger));
   return app;
 }

@@ -1,3 +1,4 @@
+import { rootLogger, type Logger } from '../infra/logger';
 import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
@@ -115,7 +116,7 @@ export interface FlashSaleDeps {
   pool: Pool;
   temporal: Client;
   settings: ApiSettings;
-  log?: (line: string) => void;
+  logger?: Logger;
 }
 
 /**
@@ -123,7 +124,7 @@ export interface FlashSaleDeps {
  * opening a campaign, starting an admission's order and the sweeper that retries failed starts.
  */
 export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashSaleService }) {
-  const log = deps.log ?? console.error;
+  const logger = deps.logger ?? rootLogger();
   const flashSale = deps.flashSale ?? createFlashSaleService({ pool: deps.pool });
   const marketing = createMarketingService({ pool: deps.pool });
   const inventory = createInventoryService({ pool: deps.pool });
@@ -210,7 +211,7 @@ export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashS
         await startOrder(admission);
         started += 1;
       } catch (error) {
-        log(`flash sale: starting order ${admission.orderId} of admission ${admission.admissionId} failed, retried later: ${(error as Error).message}`);
+        logger.warn({ err: error, orderId: admission.orderId, admissionId: admission.admissionId }, 'flash sale: starting an order failed, retried later');
       }
     }
     return started;
@@ -225,7 +226,7 @@ export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashS
       if (sweeping) return;
       sweeping = true;
       sweepOnce()
-        .catch((error) => log(`flash sale: sweep failed: ${(error as Error).message}`))
+        .catch((error) => logger.error({ err: error }, 'flash sale: sweep failed'))
         .finally(() => {
           sweeping = false;
         });
@@ -351,7 +352,7 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
       await orders.startOrder(admission);
     } catch (error) {
       // The buyer keeps the unit: the sweeper starts the order. Tell them where it will be.
-      (deps.log ?? console.error)(`flash sale: start of order ${admission.orderId} failed, left to the sweeper: ${(error as Error).message}`);
+      req.log.warn({ err: error, orderId: admission.orderId }, 'flash sale: start of the order failed, left to the sweeper');
       return accepted();
     }
     const order = await readPlacement(deps.temporal, projection, admission.orderId);

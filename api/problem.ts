@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../infra/database';
+import { rootLogger, type Logger } from '../infra/logger';
+import { requestIdOf } from './request-observability';
 
 /**
  * Errors as RFC 9457 problem details (`application/problem+json`). Handlers throw `ProblemError`
@@ -43,8 +45,14 @@ export const conflict = (detail: string, extensions?: Record<string, unknown>) =
 export const unprocessable = (slug: string, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(422, slug, 'Request cannot be processed', detail, extensions);
 
+/**
+ * Sends a problem; the request's id (X-Request-Id) is added as `requestId`, so a client quoting it
+ * leads ops to the request's log lines.
+ */
 export function sendProblem(res: Response, problem: Problem): void {
-  res.status(problem.status).type('application/problem+json').json(problem);
+  const requestId = requestIdOf(res.req);
+  if (problem.type.startsWith(TYPE_BASE)) res.locals.problemSlug = problem.type.slice(TYPE_BASE.length);
+  res.status(problem.status).type('application/problem+json').json(requestId ? { ...problem, requestId } : problem);
 }
 
 export function validationProblem(error: z.ZodError, instance?: string): Problem {
@@ -68,7 +76,8 @@ export const notFoundHandler: RequestHandler = (req, res) => {
   });
 };
 
-export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
+/** Unhandled errors are logged with their stack on the request's logger (which carries its id). */
+export function errorHandler(logger: Logger = rootLogger()): ErrorRequestHandler {
   return (error, req, res, _next) => {
     if (res.headersSent) return;
     if (error instanceof ProblemError) {
@@ -95,7 +104,7 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
     }
     // PostgreSQL restarting or away: the request may succeed in a moment, and the process stays up.
     if (isDatabaseUnavailable(error)) {
-      log(`database unavailable on ${req.method} ${req.originalUrl}: ${(error as Error).message}`);
+      logger.warn(`database unavailable on ${req.method} ${req.originalUrl}: ${(error as Error).message}`);
       res.set('Retry-After', '5');
       return sendProblem(res, {
         type: TYPE_BASE + 'service-unavailable',
@@ -105,7 +114,9 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
         instance: req.originalUrl,
       });
     }
-    log(`unhandled error on ${req.method} ${req.originalUrl}: ${(error as Error)?.stack ?? error}`);
+    // pino-http logs the request's one line with this error and its stack; without it, log it here.
+    if (req.log) res.err = error as Error;
+    else logger.error({ err: error }, `unhandled error on ${req.method} ${req.originalUrl}`);
     sendProblem(res, {
       type: TYPE_BASE + 'internal',
       title: 'Internal error',

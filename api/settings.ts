@@ -23,6 +23,8 @@ export interface ApiSettings {
   idempotencyKeyTtlMs?: number;
   /** The Temporal UI's codec endpoints (/codec/encode, /codec/decode); unset: not served. */
   codec?: CodecSettings;
+  /** Bearer token Prometheus sends to GET /metrics; unset: /metrics is open (development, tests). */
+  metricsToken?: string;
 }
 
 export interface FlashSaleSettings {
@@ -74,5 +76,6 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
     },
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
     codec: config.PAYLOAD_CODEC_KEYS ? { codecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS), corsOrigins: config.CODEC_CORS_ORIGINS.split(',') } : undefined,
+    metricsToken: config.METRICS_TOKEN,
   };
 }

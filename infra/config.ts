@@ -61,7 +61,9 @@ export const DEMO_SECRET_VALUES: readonly string[] = [
 const baseSchema = z.object({
   /** Unset means development, unless DATABASE_URL or TEMPORAL_ADDRESS point at real servers (see resolveNodeEnv). */
   NODE_ENV: z.enum(NODE_ENVS).optional(),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Log lines as JSON (default in production) or pretty for a terminal (default otherwise). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   DATA_DIR: z.string().default('.data'),
 
   DATABASE_URL: z
@@ -173,6 +175,16 @@ const baseSchema = z.object({
   RECONCILIATION_DAYS_BACK: z.coerce.number().int().min(0).max(30).default(1),
   /** Group-buy: payment timeout of a member's order (the formation window is the campaign's). */
   GROUP_BUY_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('15m')),
+
+  /** Bearer token Prometheus sends to the API's GET /metrics. Required in production. */
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'use at least 16 characters').optional()),
+  /** A worker's endpoints: the SDK's Prometheus metrics, and its own health + business metrics (0 = off). */
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  /** Traces are exported by OTLP/HTTP when this is set (e.g. http://otel-collector:4318). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url().optional()),
+  OTEL_SERVICE_NAME: optionalText,
 });
 
 export const configSchema = baseSchema;
@@ -195,6 +207,7 @@ function crossIssues(config: z.infer<typeof baseSchema>): { variable: string; me
   }
   if (nodeEnv === 'production') {
     if (!config.JWT_SECRET) problem('JWT_SECRET', 'required when NODE_ENV=production');
+    if (!config.METRICS_TOKEN) problem('METRICS_TOKEN', 'required when NODE_ENV=production (GET /metrics is not public)');
     if (!provider) problem('PAYMENT_PROVIDER', 'required when NODE_ENV=production (alipay or wechatpay)');
     if (provider === 'sandbox') {
       problem('PAYMENT_PROVIDER', 'the sandbox takes no money and lets anyone mark orders paid: it never runs with NODE_ENV=production');

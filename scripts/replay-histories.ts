@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createLogger, loggerSettingsFromEnv } from '../infra/logger';
 import { WORKFLOWS_PATH } from '../workers/worker';
 
 /**
@@ -27,12 +29,13 @@ async function main(): Promise<void> {
   let failed = 0;
   for await (const result of Worker.runReplayHistories(options, histories())) {
     if (result.error) failed += 1;
-    console.log(JSON.stringify({ workflowId: result.workflowId, error: result.error ? String(result.error) : null }));
+    process.stdout.write(`${JSON.stringify({ workflowId: result.workflowId, error: result.error ? String(result.error) : null })}\n`);
   }
   process.exitCode = failed ? 1 : 0;
 }
 
 main().catch((error) => {
-  console.error(error);
+  // stdout carries the results: messages go to stderr.
+  createLogger({ ...loggerSettingsFromEnv(), destination: pino.destination(2) }).fatal({ err: error }, 'replay failed');
   process.exit(2);
 });

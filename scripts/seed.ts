@@ -1,5 +1,6 @@
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { createPool } from '../infra/database';
+import { rootLogger } from '../infra/logger';
 import { seedDemoShop } from './seed-data';
 
 /** `npm run seed`: loads the demo shop into DATABASE_URL (`npm start` seeds its own database itself). */
@@ -10,13 +11,13 @@ async function main(): Promise<void> {
   const pool = createPool({ connectionString: config.DATABASE_URL });
   try {
     const { aliceCouponId } = await seedDemoShop(pool);
-    console.log(`demo shop seeded (alice's coupon: ${aliceCouponId})`);
+    rootLogger().info({ aliceCouponId }, `demo shop seeded (alice's coupon: ${aliceCouponId})`);
   } finally {
     await pool.end();
   }
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
+  rootLogger().fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import '../infra/tracing-preload';
 import { createApp } from '../api/app';
 import { apiSettingsFromConfig } from '../api/settings';
 import { listen } from '../api/server';
@@ -10,6 +11,7 @@ import { startStackChild } from '../infra/stack-child';
 import { seedDemoShop } from './seed-data';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
+import { loggerFor, setRootLogger, type Logger } from '../infra/logger';
 import { payloadCodecsFor } from '../infra/payload-codec';
 
 /**
@@ -18,11 +20,14 @@ import { payloadCodecsFor } from '../infra/payload-codec';
  * Ctrl-C stops all of it in order: the API stops accepting, the worker drains, the pools end, then the
  * servers stop (they run in a process group of their own, so the terminal's Ctrl-C reaches only us).
  */
-const log = (line: string) => console.log(`[engine] ${line}`);
+let logger: Logger = loggerFor({ LOG_LEVEL: 'info', NODE_ENV: process.env.NODE_ENV ?? 'development' }, 'engine');
+const log = (line: string) => logger.info(line);
 
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
+  logger = loggerFor(config, 'engine');
+  setRootLogger(logger);
   const shutdown = orderlyShutdown(log);
 
   try {
@@ -42,7 +47,8 @@ async function main(): Promise<void> {
     const demo = config.NODE_ENV === 'production' ? undefined : await seedDemoShop(pool);
 
     log('Bundling workflows and starting the worker');
-    const workerConnection = await connectWorkerConnection(target);
+    const metricsBindAddress = config.WORKER_METRICS_PORT ? `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}` : undefined;
+    const workerConnection = await connectWorkerConnection(target, { logger, metricsBindAddress });
     shutdown.add('worker connection', () => workerConnection.close());
     // One provider for worker and API in this process; the API side sends the sandbox's webhooks.
     const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
@@ -58,7 +64,7 @@ async function main(): Promise<void> {
     });
     const workerRun = worker.run();
     workerRun.catch((error) => {
-      log(`worker failed: ${error instanceof Error ? error.message : error}`);
+      logger.error({ err: error }, 'worker failed');
       void shutdown.stop('worker failure').then(() => process.exit(1));
     });
     shutdown.add('worker', async () => {
@@ -72,22 +78,22 @@ async function main(): Promise<void> {
     await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
     log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);
     const apiUrl = publicBaseUrl(config);
-    const app = createApp({ pool, temporal, log, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
+    const app = createApp({ pool, temporal, logger, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);
     shutdown.add('API', () => http.close());
 
     const api = `http://${config.API_HOST}:${config.API_PORT}`;
-    console.log(
+    logger.info(
       [
-        '',
         'Order engine is running:',
-        `  API            ${api}   (health: ${api}/healthz)`,
+        `  API            ${api}   (health: ${api}/healthz, readiness: ${api}/readyz, metrics: ${api}/metrics)`,
         `  API docs       ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
         payments.sandbox
           ? `  Payments       sandbox provider at ${api}/sandbox (webhooks to ${apiUrl}/payments/webhook)`
           : `  Payments       ${config.PAYMENT_PROVIDER} (notifications to ${apiUrl}/payments/${config.PAYMENT_PROVIDER}/notify)`,
         `  Temporal       ${stack.temporalAddress}  namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TASK_QUEUE}"`,
         `  Temporal UI    ${stack.temporalUiUrl ?? '(external cluster: use its own UI)'}`,
+        `  SDK metrics    ${metricsBindAddress ? `http://${metricsBindAddress}/metrics` : '(off: WORKER_METRICS_PORT=0)'}`,
         `  PostgreSQL     ${redact(stack.databaseUrl)}`,
         `  Data folder    ${config.DATABASE_URL && config.TEMPORAL_ADDRESS ? '(not used: external servers)' : config.DATA_DIR}`,
         ...(demo
@@ -97,7 +103,6 @@ async function main(): Promise<void> {
             ]
           : []),
         'Press Ctrl-C to stop everything.',
-        '',
       ].join('\n'),
     );
   } catch (error) {
@@ -113,6 +118,7 @@ function redact(url: string): string {
 }
 
 main().catch((error) => {
-  console.error(error instanceof ConfigError ? error.message : `Start failed: ${error instanceof Error ? error.message : error}`);
+  if (error instanceof ConfigError) logger.fatal(error.message);
+  else logger.fatal({ err: error }, 'Start failed');
   process.exit(1);
 });

@@ -1,31 +1,43 @@
+import '../infra/tracing-preload';
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { createPool } from '../infra/database';
+import { loggerFor, setRootLogger } from '../infra/logger';
 import { createConfiguredPayments } from '../infra/payments';
 import { payloadCodecsFor } from '../infra/payload-codec';
 import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { orderlyShutdown } from '../infra/shutdown';
+import { activeTracing } from '../infra/tracing';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
+import { startWorkerHealthServer } from './health-server';
 import { createEngineWorker } from './worker';
 import { apiSettingsFromConfig } from '../api/settings';
 
 /**
  * Standalone worker process (`npm run worker`, the Docker image's worker service). Needs DATABASE_URL
- * and TEMPORAL_ADDRESS; scale it out by running more of them.
+ * and TEMPORAL_ADDRESS; scale it out by running more of them. Serves the SDK's Prometheus metrics on
+ * WORKER_METRICS_PORT and its health + business metrics on WORKER_HEALTH_PORT (0 turns either off).
  */
-const log = (line: string) => console.log(`[worker] ${line}`);
+
+/** Until the config is read (a config error is reported through it). */
+const bootLogger = loggerFor({ LOG_LEVEL: 'info', NODE_ENV: process.env.NODE_ENV ?? 'development' }, 'worker');
 
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
+  const logger = loggerFor(config, 'worker');
+  setRootLogger(logger);
+  const log = (line: string) => logger.info(line);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
     throw new Error('The standalone worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start provides both itself).');
   }
   // On SIGINT/SIGTERM: stop polling and let in-flight tasks finish, then close the connections.
   const shutdown = orderlyShutdown(log);
-  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX, log });
+  shutdown.add('tracing', () => activeTracing()?.shutdown());
+  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX, log: (line) => logger.warn(line) });
   shutdown.add('database pool', () => pool.end());
   const target = { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, apiKey: config.TEMPORAL_API_KEY, tls: config.TEMPORAL_TLS };
-  const connection = await connectWorkerConnection(target);
+  const metricsBindAddress = config.WORKER_METRICS_PORT ? `${config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}` : undefined;
+  const connection = await connectWorkerConnection(target, { logger, metricsBindAddress });
   shutdown.add('Temporal connection', () => connection.close());
   // Every worker makes sure the daily reconciliation schedule exists (idempotent).
   const client = await connectClient(target);
@@ -48,16 +60,27 @@ async function main(): Promise<void> {
     payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
     workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
   });
+  const health = config.WORKER_HEALTH_PORT ? await startWorkerHealthServer(worker, config.WORKER_METRICS_HOST, config.WORKER_HEALTH_PORT) : undefined;
+  if (health) shutdown.add('health endpoint', () => health.close());
   const running = worker.run();
   shutdown.add('worker', async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   });
-  log(`polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
+  logger.info(
+    {
+      taskQueue: config.TASK_QUEUE,
+      temporal: config.TEMPORAL_ADDRESS,
+      sdkMetrics: metricsBindAddress ? `http://${metricsBindAddress}/metrics` : null,
+      health: health ? `${health.url}/healthz` : null,
+      tracing: Boolean(activeTracing()),
+    },
+    `worker polling task queue "${config.TASK_QUEUE}"`,
+  );
   try {
     await running;
   } catch (error) {
-    log(`worker failed: ${error instanceof Error ? error.message : error}`);
+    logger.error({ err: error }, 'worker failed');
     await shutdown.stop('worker failure');
     process.exit(1);
   }
@@ -65,6 +88,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(`[worker] start failed: ${error instanceof Error ? error.message : error}`);
+  bootLogger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

@@ -2,8 +2,10 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import { tracingWorkerOptions } from '../infra/temporal-tracing';
 import type { PaymentProvider } from '../modules/finance';
 import type { AuthSettings } from '../infra/tokens';
+import { activityMetricsInterceptor } from './activity-metrics';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { codePath: string } };
@@ -40,6 +42,23 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     // On shutdown, activities in flight get this long to finish before they are cancelled (and retried elsewhere).
     shutdownGraceTime: '10s',
+    ...engineWorkerObservability(),
     ...options.overrides,
   });
+}
+
+/**
+ * Business counters from activities (workers/activity-metrics.ts) and, when tracing is on, the
+ * OpenTelemetry interceptors and the workflow span sink. A prebuilt workflow bundle must have been
+ * built with the same workflow interceptor modules to trace workflows.
+ */
+export function engineWorkerObservability(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const tracing = tracingWorkerOptions();
+  return {
+    interceptors: {
+      workflowModules: tracing?.interceptors?.workflowModules ?? [],
+      activity: [activityMetricsInterceptor, ...(tracing?.interceptors?.activity ?? [])],
+    },
+    sinks: tracing?.sinks,
+  };
 }

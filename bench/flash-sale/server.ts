@@ -6,6 +6,7 @@ import { cachedAuthenticate } from '../../api/flash-sales';
 import { errorHandler } from '../../api/problem';
 import { createPool } from '../../infra/database';
 import { BENCH_JWT_SECRET } from './shared';
+import { createLogger } from '../../infra/logger';
 
 /**
  * One server of the flash-sale benchmark, in its own process (so the load generator and the server
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
       if (taken.rowCount === 1) res.status(201).json({ admitted: true });
       else res.status(409).type('application/problem+json').json({ type: 'about:blank', title: 'Sold out', status: 409, reason: 'SOLD_OUT' });
     });
-    app.use(errorHandler(console.error));
+    app.use(errorHandler());
   } else if (mode === 'flash') {
     pool = createPool({ connectionString: databaseUrl, max: 10 });
     // No Temporal in the admission benchmark: a lazy connection that is never used.
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
     app = createApp({
       pool,
       temporal,
-      log: console.error,
+      // A line per request would measure the terminal: warnings only.
+      logger: createLogger({ level: 'warn', format: 'json' }),
       settings: {
         taskQueue: 'bench',
         auth: { jwtSecret: BENCH_JWT_SECRET, apiKeys: new Map() },

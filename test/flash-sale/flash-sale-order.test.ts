@@ -190,7 +190,7 @@ test("bad requests: 400 for an invalid quantity, 422 for another SKU, 404 for an
 test('a failed workflow start is retried by the sweeper: the admitted buyer gets exactly one order', async () => {
   const { campaignId } = await addFlashCampaign(env, `fs_sweep_${env.id}`, { stockCap: 2, perUserLimit: 1 });
   const buyer = await member();
-  const orders = createFlashSaleOrders({ pool: env.pool, temporal: env.temporal, settings: flashSettings(env), log: () => undefined });
+  const orders = createFlashSaleOrders({ pool: env.pool, temporal: env.temporal, settings: flashSettings(env) });
   await orders.ensureOpen(campaignId);
 
   // Admitted, but the API "crashed" before starting the workflow.

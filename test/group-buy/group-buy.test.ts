@@ -36,7 +36,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   sandbox = createSandboxProvider({ pool: env.pool, webhook: { url: `${url}/payments/webhook`, secret: TEST_WEBHOOK_SECRET, baseDelayMs: 100 }, pollIntervalMs: 250 });
   const settings = { ...testApiSettings(env), groupBuyPaymentMs: MEMBER_PAYMENT_MS };
-  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings, sandbox, log: (line) => console.error(line) }));
+  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings, sandbox }));
 });
 afterAll(async () => {
   await sandbox.close();

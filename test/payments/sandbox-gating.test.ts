@@ -28,7 +28,7 @@ const SANDBOX_PATHS: [method: 'get' | 'post' | 'delete', path: string][] = [
 ];
 
 test('outside production the pay page is open and the control endpoints need the admin role', async () => {
-  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), sandbox, log: () => undefined });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), sandbox });
   const intent = await sandbox.createPaymentIntent({ idempotencyKey: 'gate:intent', orderId: 'ord_gate', amountFen: 100, currency: 'CNY' });
   expect((await request(app).get(`/sandbox/intents/${intent.intentId}`)).status).toBe(200);
   expect((await request(app).post(`/sandbox/intents/${intent.intentId}/pay`).send({})).body).toMatchObject({ outcome: 'succeeded' });
@@ -59,7 +59,7 @@ test('in production the sandbox is never served: createApp refuses it, and with 
     gateway: 'http://127.0.0.1:9/gateway.do',
     notifyUrl: 'http://127.0.0.1:9/payments/alipay/notify',
   });
-  const app = createApp({ pool: env.pool, temporal: env.temporal, settings, alipay, log: () => undefined });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings, alipay });
   for (const [method, path] of SANDBOX_PATHS) {
     const response = await request(app)[method](path).set('X-API-Key', API_KEYS.admin).send({ action: 'error' });
     expect([path, response.status]).toEqual([path, 404]);

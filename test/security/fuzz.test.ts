@@ -26,7 +26,7 @@ beforeAll(async () => {
   env = await createTestEnv();
   await addSku(env.pool, 'sku_fuzz', 1_000, 5);
   await addMember(env.pool, 'mem_fuzz', 100);
-  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), log: () => undefined });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env) });
   server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -83,7 +83,9 @@ test(`${REQUESTS} malformed requests from the OpenAPI document: no 5xx, and no r
     }
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     if (status >= 200 && status < 300) answered2xx += 1;
-    if (status >= 500) failures.push(`${label}: ${status}`);
+    // /readyz answers 503 by design here: no worker polls this file's task queue.
+    const notReady = fuzz.path.startsWith('/readyz') && status === 503;
+    if (status >= 500 && !notReady) failures.push(`${label}: ${status}`);
     const after = await writes.last();
     if ((status < 200 || status >= 300) && after !== before) {
       failures.push(`${label}: answered ${status} but wrote ${(await writes.tablesWrittenSince(before)).join(', ')}`);

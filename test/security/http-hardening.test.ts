@@ -4,6 +4,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { consolePage } from '../../api/console';
 import { docsPage } from '../../api/openapi';
+import { capturedLogger } from '../observability/support';
 import { testApiSettings } from '../support/api';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
@@ -31,23 +32,23 @@ test("helmet's headers, with a CSP that runs exactly the docs' and the console's
   }
 });
 
-test('/healthz names the backend that is down without its error text', async () => {
+test('/readyz names the backend that is down without its error text', async () => {
   const deadPool = new Pool({ connectionString: 'postgres://secret_user:secret_pw@127.0.0.1:1/secret_db', connectionTimeoutMillis: 500 });
-  const logged: string[] = [];
+  const { logger, lines } = capturedLogger();
   try {
-    const app = createApp({ pool: deadPool, temporal: env.temporal, settings: testApiSettings(env), log: (line) => logged.push(line) });
-    const response = await request(app).get('/healthz');
+    const app = createApp({ pool: deadPool, temporal: env.temporal, settings: testApiSettings(env), logger });
+    const response = await request(app).get('/readyz');
     expect(response.status).toBe(503);
     expect(response.body.checks.postgres).toEqual({ ok: false, error: 'unreachable' });
     expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|secret/);
-    expect(logged.join('\n')).toMatch(/postgres check failed/);
+    expect(lines().map((line) => String(line.msg)).join('\n')).toMatch(/postgres check failed/);
   } finally {
     await deadPool.end();
   }
 });
 
 test('bodies over 256 kB are 413 problem+json', async () => {
-  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), log: () => undefined });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env) });
   const response = await request(app).post('/orders').set('content-type', 'application/json').send(JSON.stringify({ pad: 'x'.repeat(300_000) }));
   expect(response.status).toBe(413);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -30,7 +30,6 @@ beforeAll(async () => {
     pool: env.pool,
     temporal,
     settings: { ...testApiSettings(env), codec: { codecs: [codec], corsOrigins: [UI_ORIGIN] } },
-    log: () => undefined,
   });
   server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -76,7 +76,7 @@ let app: ReturnType<typeof createApp>;
 beforeAll(async () => {
   env = await createTestEnv();
   await addMember(env.pool, 'mem_matrix');
-  app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), log: () => undefined });
+  app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env) });
 });
 afterAll(() => env.close());
 

@@ -9,7 +9,7 @@ let env: TestEnv;
 let app: ReturnType<typeof createApp>;
 beforeAll(async () => {
   env = await createTestEnv();
-  app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), log: () => undefined });
+  app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env) });
 });
 afterAll(() => env.close());
 

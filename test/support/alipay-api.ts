@@ -33,7 +33,7 @@ export async function startAlipayEngine(env: TestEnv, orderTimeouts: OrderTimeou
     gateway: gateway.gatewayUrl,
     notifyUrl: `${url}/payments/alipay/notify`,
   });
-  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings: { ...testApiSettings(env, orderTimeouts), ...settings }, alipay, log: (line) => console.error(line) }));
+  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings: { ...testApiSettings(env, orderTimeouts), ...settings }, alipay }));
   await env.startWorker({ activities: createActivities({ pool: env.pool, payments: alipay }) });
   return {
     url,

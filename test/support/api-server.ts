@@ -26,7 +26,7 @@ export async function startTestApi(env: TestEnv, orderTimeouts: OrderTimeouts = 
     webhook: { url: `${url}/payments/webhook`, secret: TEST_WEBHOOK_SECRET, baseDelayMs: 100 },
     pollIntervalMs: 250,
   });
-  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: settings ?? testApiSettings(env, orderTimeouts), sandbox, log: (line) => console.error(line) });
+  const app = createApp({ pool: env.pool, temporal: env.temporal, settings: settings ?? testApiSettings(env, orderTimeouts), sandbox });
   server.on('request', app);
   return {
     url,

@@ -6,6 +6,7 @@ import { connectWorkerConnection } from '../../infra/temporal-connection';
 import { quoteIdentifier } from '../../infra/database';
 import { createActivities } from '../../activities';
 import { TEST_AUTH } from './api';
+import { engineWorkerObservability } from '../../workers/worker';
 
 /**
  * One per test file: its own database (cloned from the migrated template of this run) and its own
@@ -75,6 +76,8 @@ export async function createTestEnv(): Promise<TestEnv> {
         taskQueue,
         workflowBundle: { codePath: required('TEST_WORKFLOW_BUNDLE') },
         activities: createActivities({ pool, auth: TEST_AUTH }),
+        // The engine's activity counters (workers/activity-metrics.ts), as production workers have them.
+        ...engineWorkerObservability(),
         shutdownGraceTime: '2s',
         ...overrides,
       });

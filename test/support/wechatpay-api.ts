@@ -33,7 +33,7 @@ export async function startWechatpayEngine(env: TestEnv, orderTimeouts: OrderTim
     baseUrl: gateway.baseUrl,
     notifyUrl: `${url}/payments/wechatpay/notify`,
   });
-  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings: { ...testApiSettings(env, orderTimeouts), ...settings }, wechatpay, log: (line) => console.error(line) }));
+  server.on('request', createApp({ pool: env.pool, temporal: env.temporal, settings: { ...testApiSettings(env, orderTimeouts), ...settings }, wechatpay }));
   await env.startWorker({ activities: createActivities({ pool: env.pool, payments: wechatpay }) });
   return {
     url,

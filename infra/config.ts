@@ -78,6 +78,22 @@ export const configSchema = z.object({
   /** Shared secret of the payment provider's webhook signatures (HMAC-SHA256). */
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default('sandbox-webhook-secret-change-me'),
 
+  /** The store's time zone: report days (销售日报...) run from local midnight to midnight. */
+  STORE_TIMEZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-CA', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone such as Asia/Shanghai'),
+  /** Report roll-ups (Temporal Schedules): how often today is rolled up; the daily close runs at this local time. */
+  REPORTS_ROLLUP_INTERVAL: durationSchema.default(parseDuration('1h')),
+  REPORTS_DAILY_CLOSE_AT: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('00:30'),
+
   /** Standard order timings (domain-rules.md); tests shorten them to seconds. */
   PAYMENT_TIMEOUT: durationSchema.default(parseDuration('30m')),
   DELIVERY_AUTO_CONFIRM: durationSchema.default(parseDuration('10d')),

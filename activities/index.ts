@@ -9,6 +9,7 @@ import { createMarketingActivities } from './marketing';
 import { createMemberActivities } from './member';
 import { createOpsActivities } from './ops';
 import { createOrderActivities } from './orders';
+import { createReportsActivities } from './reports';
 
 export type { ActivityDeps } from './deps';
 
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAfterSalesActivities(deps),
     ...createFlashSaleActivities(deps),
     ...createGroupBuyActivities(deps),
+    ...createReportsActivities(deps),
   };
 }
 

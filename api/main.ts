@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { connectClient } from '../infra/temporal-connection';
+import { ensureReportSchedules, reportSchedulesFromConfig } from '../infra/report-schedules';
 import { createSandboxProvider } from '../modules/finance';
 import { createApp } from './app';
 import { apiSettingsFromConfig } from './settings';
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
   });
+  // Every API process makes sure the report schedules exist (creating one that exists is a no-op).
+  await ensureReportSchedules(temporal, reportSchedulesFromConfig(config));
   // The sandbox payment provider lives with the API (its pay page and webhook sender); every API
   // process sweeps the shared outbox, so events written by workers are delivered too.
   const apiUrl = config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;

@@ -8,6 +8,7 @@ import { seedDemoShop } from './seed-data';
 import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
+import { ensureReportSchedules, reportSchedulesFromConfig } from '../infra/report-schedules';
 
 /**
  * `npm start`: the whole engine on this machine. PostgreSQL (embedded unless DATABASE_URL) with
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
 
     const temporal = await connectClient(target);
     cleanups.push(() => temporal.connection.close());
+    const schedules = await ensureReportSchedules(temporal, reportSchedulesFromConfig(config));
+    log(`Report schedules: ${schedules.join(', ')}`);
     // The built-in sandbox payment provider: its webhooks come back to this API, signed.
     const apiUrl = config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;
     const sandbox = createSandboxProvider({

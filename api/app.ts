@@ -16,6 +16,7 @@ import { paymentsRouter, type RequestWithRawBody } from './payments';
 import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
 import { opsRouter } from './ops';
+import { reportsRouter } from './reports';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
 
@@ -73,6 +74,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
+  app.use(['/reports'], authenticate(deps.settings.auth));
+  app.use(reportsRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

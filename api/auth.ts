@@ -7,7 +7,8 @@ import { ProblemError } from './problem';
  * Who is calling. Customers carry a bearer token (HS256 JWT: `sub` = member id, `role`); machines and
  * back-office people may use a static API key (`X-API-Key`). A customer only ever sees their own orders.
  */
-export const ROLES = ['customer', 'warehouse', 'support', 'admin'] as const;
+// merchant: the shop's people (reports, back office); finance: the money reports (trial balance).
+export const ROLES = ['customer', 'warehouse', 'support', 'admin', 'merchant', 'finance'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {

@@ -12,6 +12,8 @@ export interface ApiSettings {
   flashSale?: FlashSaleSettings;
   /** Payment timeout of a group-buy member's order (ms); unset: 15 minutes. */
   groupBuyPaymentMs?: number;
+  /** STORE_TIMEZONE: report days; unset: Asia/Shanghai. */
+  storeTimeZone?: string;
 }
 
 export interface FlashSaleSettings {
@@ -44,5 +46,6 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
     },
     flashSale: { paymentMs: config.FLASH_SALE_PAYMENT_TIMEOUT, sweepIntervalMs: config.FLASH_SALE_SWEEP_INTERVAL },
     groupBuyPaymentMs: config.GROUP_BUY_PAYMENT_TIMEOUT,
+    storeTimeZone: config.STORE_TIMEZONE,
   };
 }

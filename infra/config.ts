@@ -70,8 +70,8 @@ export const configSchema = z.object({
     z
       .string()
       .regex(
-        /^[^=,\s]+=(customer|warehouse|support|admin):[^,\s]+(,[^=,\s]+=(customer|warehouse|support|admin):[^,\s]+)*$/,
-        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, support or admin',
+        /^[^=,\s]+=(customer|warehouse|support|admin|merchant|finance):[^,\s]+(,[^=,\s]+=(customer|warehouse|support|admin|merchant|finance):[^,\s]+)*$/,
+        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, support, admin, merchant or finance',
       )
       .optional(),
   ),

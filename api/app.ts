@@ -17,6 +17,7 @@ import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
 import { opsRouter } from './ops';
 import { reportsRouter } from './reports';
+import { backOfficeSearchRouter } from './back-office';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
 
@@ -74,8 +75,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
-  app.use(['/reports'], authenticate(deps.settings.auth));
+  app.use(['/reports', '/admin/refunds'], authenticate(deps.settings.auth));
   app.use(reportsRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
+  app.use(backOfficeSearchRouter(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

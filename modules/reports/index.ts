@@ -5,3 +5,4 @@ export type { MembersDaily } from './members';
 export type { StockRow } from './stock';
 export type { AfterSalesDaily } from './after-sales';
 export type { TrialBalanceRow } from './finance';
+export { liveSnapshot, type LiveSnapshot } from './live';

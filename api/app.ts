@@ -18,6 +18,7 @@ import { warehouseRouter } from './warehouse';
 import { opsRouter } from './ops';
 import { reportsRouter } from './reports';
 import { backOfficeSearchRouter } from './back-office';
+import { backOfficeAdminRouter } from './back-office-admin';
 import { dashboardRouter } from './dashboard/router';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
@@ -76,9 +77,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
-  app.use(['/reports', '/admin/refunds'], authenticate(deps.settings.auth));
+  app.use(['/reports', '/admin/refunds', '/admin/catalog', '/admin/stock', '/admin/coupons', '/admin/alerts'], authenticate(deps.settings.auth));
   app.use(reportsRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
   app.use(backOfficeSearchRouter(deps));
+  app.use(backOfficeAdminRouter(deps));
   app.use(dashboardRouter({ pool: deps.pool, auth: deps.settings.auth, timeZone: deps.settings.storeTimeZone ?? 'Asia/Shanghai', log }).router);
 
   app.use(notFoundHandler);

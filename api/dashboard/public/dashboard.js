@@ -35,7 +35,7 @@
     $('refunds').textContent = String(s.refundQueue.pending);
     $('oldest-refund').textContent = s.refundQueue.oldestPendingSince ? 'oldest since ' + new Date(s.refundQueue.oldestPendingSince).toLocaleString('zh-CN') : '';
     $('attention').textContent = String(s.needsAttention);
-    $('groups').textContent = s.groupBuys.forming + ' / ' + s.groupBuys.formed + ' / ' + s.groupBuys.failed;
+    $('groups').textContent = s.groupBuys.forming + '·' + s.groupBuys.formed + '·' + s.groupBuys.failed;
     $('low-stock').replaceChildren(...s.lowStockAlerts.map((a) => Object.assign(document.createElement('li'), { textContent: a.skuId + ': ' + a.available + ' left (≤ ' + a.threshold + ')' })));
     perMinute.setOption({ ...theme, title: { text: '每分钟订单 Orders / min' }, xAxis: { type: 'category', data: s.ordersPerMinute.map((p) => p.minute) }, yAxis: { type: 'value', minInterval: 1 }, series: [{ type: 'line', smooth: true, areaStyle: {}, data: s.ordersPerMinute.map((p) => p.orders) }] });
     topSkus.setOption({ ...theme, title: { text: '热销 SKU Top SKUs (¥)' }, grid: { left: 140 }, xAxis: { type: 'value' }, yAxis: { type: 'category', inverse: true, data: s.topSkus.map((k) => k.skuId) }, series: [{ type: 'bar', data: s.topSkus.map((k) => k.gmvFen / 100) }] });

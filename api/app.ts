@@ -1,9 +1,10 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
-import { createSandboxRouter, type SandboxProvider } from '../modules/finance';
-import { authenticate } from './auth';
-import { supportConsoleRouter } from './console';
+import { createSandboxRouter, type AlipayProvider, type SandboxProvider, type WechatpayProvider } from '../modules/finance';
+import { authenticate, requireRole } from './auth';
+import { codecRouter } from './codec';
+import { consolePage, supportConsoleRouter } from './console';
 import { refundsRouter } from './refunds';
 import { supportRouter } from './support';
 import { flashSaleRoutes } from './flash-sales';
@@ -22,21 +23,37 @@ import { backOfficeAdminRouter } from './back-office-admin';
 import { dashboardRouter } from './dashboard/router';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
+import { createIdempotencyKeySweeper, perIpLimit, placementLimit } from './limits';
+import { securityHeaders } from './security-headers';
+import { rejectUnsafeInput } from './validation';
 
 export interface ApiDeps {
   pool: Pool;
   temporal: Client;
   settings: ApiSettings;
-  /** The built-in sandbox payment provider, served under /sandbox when the engine uses it. */
+  /** The built-in sandbox payment provider, served under /sandbox when the engine uses it (never in production). */
   sandbox?: SandboxProvider;
+  /** The Alipay adapter, when the engine takes payments with Alipay: verifies its notifications. */
+  alipay?: AlipayProvider;
+  /** The WeChat Pay adapter, when the engine takes payments with WeChat Pay. */
+  wechatpay?: WechatpayProvider;
   log?: (line: string) => void;
 }
 
 /** The HTTP API as an express app (no listening): `api/main.ts` serves it, tests call it with supertest. */
 export function createApp(deps: ApiDeps): Express {
   const log = deps.log ?? console.error;
+  if (deps.sandbox && deps.settings.production) {
+    throw new Error('The sandbox payment provider is never served in production: configure PAYMENT_PROVIDER=alipay or wechatpay');
+  }
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders([docsPage, consolePage]));
+  const limits = deps.settings.limits;
+  if (limits) app.use(perIpLimit(limits));
+  if (deps.settings.idempotencyKeyTtlMs) {
+    createIdempotencyKeySweeper(deps.pool, deps.settings.idempotencyKeyTtlMs).start(Math.min(deps.settings.idempotencyKeyTtlMs / 4, 3_600_000), log);
+  }
   const flashSales = flashSaleRoutes(deps);
   app.use(flashSales.soldOutFastPath);
   // Keep the exact bytes too: webhook signatures are computed over them, not over re-serialised JSON.
@@ -48,6 +65,8 @@ export function createApp(deps: ApiDeps): Express {
       },
     }),
   );
+  // NUL characters and unpaired surrogates anywhere in path, query or body: 400 before any route.
+  app.use(rejectUnsafeInput);
 
   // Flash sales authenticate in their router; mounted early, as the hottest endpoint.
   app.use(flashSales.router);
@@ -60,12 +79,14 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   // The payment provider authenticates by signature, the sandbox is the provider's own face.
-  app.use(paymentsRouter({ ...deps, webhookSecret: deps.settings.webhookSecret, taskQueue: deps.settings.taskQueue }));
-  if (deps.sandbox) app.use(createSandboxRouter(deps.sandbox));
+  app.use(paymentsRouter({ ...deps, webhookSecret: deps.settings.webhookSecret, taskQueue: deps.settings.taskQueue, auth: deps.settings.auth }));
+  // Its control endpoints (misbehaviour, transaction list) are for admins; the pay page is open.
+  if (deps.sandbox) app.use(createSandboxRouter(deps.sandbox, { guardControl: [authenticate(deps.settings.auth), requireRole('admin')] }));
 
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
   app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));
   app.use(['/presales', '/group-buys', '/groups', '/admin/campaigns', '/admin/orders'], authenticate(deps.settings.auth));
+  if (limits) app.post(['/orders', '/presales/:campaignId/orders', '/group-buys/:campaignId/orders'], placementLimit(limits));
   app.use(presalesRouter(deps));
   app.use(groupsRouter(deps));
   app.use(adminCampaignsRouter(deps));
@@ -82,6 +103,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(backOfficeSearchRouter(deps));
   app.use(backOfficeAdminRouter(deps));
   app.use(dashboardRouter({ pool: deps.pool, auth: deps.settings.auth, timeZone: deps.settings.storeTimeZone ?? 'Asia/Shanghai', log }).router);
+
+  if (deps.settings.codec) app.use(codecRouter(deps.settings.codec, deps.settings.auth));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

@@ -1,6 +1,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import type { PaymentProvider } from '../modules/finance';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { codePath: string } };
@@ -12,7 +14,11 @@ export interface EngineWorkerOptions {
   namespace: string;
   taskQueue: string;
   pool: Pool;
+  /** The configured payment provider (infra/payments.ts): never a silent default. */
+  payments: PaymentProvider;
   workflowSource?: WorkflowSource;
+  /** Payload codecs (infra/payload-codec.ts): the same as the clients'. */
+  payloadCodecs?: PayloadCodec[];
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -27,7 +33,8 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool }),
+    activities: createActivities({ pool: options.pool, payments: options.payments }),
+    dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     ...options.overrides,
   });
 }

@@ -8,3 +8,4 @@ export * from './order/late-payment';
 export * from './after-sales/refund-request';
 export * from './group/group';
 export * from './reports/roll-up';
+export * from './reconciliation';

@@ -1,6 +1,5 @@
 import request from 'supertest';
-import { issueToken } from '../../api/auth';
-import { TEST_JWT_SECRET, customerAuth } from '../support/api';
+import { customerAuth, staffAuth } from '../support/api';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { addSku, services } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
@@ -8,7 +7,7 @@ import { createTestEnv, type TestEnv } from '../support/harness';
 /** Back-office routes over the catalog, inventory and marketing services, each change audited. */
 let env: TestEnv;
 let api: TestApi;
-const merchant = `Bearer ${issueToken(TEST_JWT_SECRET, { role: 'merchant', subject: 'shop_admin' })}`;
+const merchant = staffAuth('merchant', 'shop_admin');
 let keys = 0;
 const send = (method: 'post' | 'put', path: string, body: object, key = `key-${++keys}-${Date.now()}`) =>
   request(api.url)[method](path).set('Authorization', merchant).set('Idempotency-Key', key).send(body);

@@ -1,6 +1,5 @@
 import request from 'supertest';
-import { issueToken } from '../../api/auth';
-import { TEST_JWT_SECRET, API_KEYS, customerAuth } from '../support/api';
+import { API_KEYS, customerAuth, staffAuth } from '../support/api';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { insertOrder, insertRefund, type OrderRow } from './projection-rows';
@@ -8,7 +7,7 @@ import { insertOrder, insertRefund, type OrderRow } from './projection-rows';
 /** GET /admin/orders and /admin/refunds: every filter, keyset pages, CSV; pages under concurrent inserts. */
 let env: TestEnv;
 let api: TestApi;
-const merchant = `Bearer ${issueToken(TEST_JWT_SECRET, { role: 'merchant', subject: 'shop_1' })}`;
+const merchant = staffAuth('merchant', 'shop_1');
 const TYPES = ['STANDARD', 'PRESALE', 'GROUP_BUY', 'FLASH_SALE'] as const;
 const STATUSES = ['PAID', 'PENDING_PAYMENT', 'CANCELLED', 'SHIPPED'];
 const rows: OrderRow[] = [];

@@ -5,10 +5,9 @@ import type { BrowserContext } from 'playwright-core';
 import request from 'supertest';
 import { EventEmitter } from 'node:events';
 import type { Response } from 'express';
-import { issueToken } from '../../api/auth';
 import { LiveFeed } from '../../api/dashboard/feed';
 import type { OrderView } from '../../workflows/order/definitions';
-import { TEST_JWT_SECRET } from '../support/api';
+import { customerAuth, staffAuth } from '../support/api';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { launchChromium } from '../support/browser';
 import { addMember, addSku } from '../support/fixtures';
@@ -24,7 +23,7 @@ let api: TestApi;
 let browser: BrowserContext;
 let profile: string;
 const { placeOrder, pay } = storefront(() => api);
-const merchantToken = issueToken(TEST_JWT_SECRET, { role: 'merchant', subject: 'screen_1' });
+const merchantToken = staffAuth('merchant', 'screen_1').slice('Bearer '.length);
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -77,7 +76,7 @@ test('the dashboard shows the day live; GMV changes within 2 s of a payment; no 
 
 test('the stream needs a merchant; the page and ECharts are served from here', async () => {
   expect((await request(api.url).get('/dashboard/stream')).status).toBe(401);
-  const customer = `Bearer ${issueToken(TEST_JWT_SECRET, { role: 'customer', subject: 'mem_screen' })}`;
+  const customer = customerAuth('mem_screen');
   expect((await request(api.url).get('/dashboard/stream').set('Authorization', customer)).status).toBe(403);
   const html = await request(api.url).get('/dashboard');
   expect(html.status).toBe(200);

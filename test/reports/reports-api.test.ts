@@ -1,8 +1,7 @@
 import request from 'supertest';
-import { issueToken } from '../../api/auth';
 import { createReportsService } from '../../modules/reports';
 import type { OrderView } from '../../workflows/order/definitions';
-import { TEST_JWT_SECRET, customerAuth } from '../support/api';
+import { customerAuth, staffAuth } from '../support/api';
 import { eventually, startTestApi, type TestApi } from '../support/api-server';
 import { addMember, addSku } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
@@ -12,7 +11,7 @@ import { storefront } from '../support/storefront';
 let env: TestEnv;
 let api: TestApi;
 const { placeOrder, pay, waitForStatus } = storefront(() => api);
-const bearer = (role: 'merchant' | 'finance') => `Bearer ${issueToken(TEST_JWT_SECRET, { role, subject: `${role}_1` })}`;
+const bearer = (role: 'merchant' | 'finance') => staffAuth(role, `${role}_1`);
 
 beforeAll(async () => {
   env = await createTestEnv();

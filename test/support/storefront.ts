@@ -7,7 +7,7 @@ import { eventually, type TestApi } from './api-server';
  * What saga tests do through the HTTP API, as a buyer, the sandbox payment page, the warehouse and
  * the carrier would: place, read and wait for orders, pay, ship, deliver.
  */
-export function storefront(api: () => TestApi) {
+export function storefront(api: () => Pick<TestApi, 'url'>) {
   const client = {
     placeOrder(memberId: string, body: object, key = `key-${memberId}-${Math.random()}`) {
       return request(api().url).post('/orders').set('Authorization', customerAuth(memberId)).set('Idempotency-Key', key).send(body);
@@ -35,7 +35,7 @@ export function storefront(api: () => TestApi) {
       return shipped.body as OrderView;
     },
     async deliver(orderId: string) {
-      const delivered = await request(api().url).post(`/carrier/orders/${orderId}/delivered`).set('X-API-Key', API_KEYS.warehouse).send({});
+      const delivered = await request(api().url).post(`/carrier/orders/${orderId}/delivered`).set('X-API-Key', API_KEYS.carrier).send({});
       expect(delivered.status).toBe(200);
       return delivered.body as OrderView;
     },

@@ -100,7 +100,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(supportRouter(deps));
   app.use(['/reports', '/admin/refunds', '/admin/catalog', '/admin/stock', '/admin/coupons', '/admin/alerts'], authenticate(deps.settings.auth));
   app.use(reportsRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
-  app.use(backOfficeSearchRouter(deps));
+  app.use(backOfficeSearchRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
   app.use(backOfficeAdminRouter(deps));
   app.use(dashboardRouter({ pool: deps.pool, auth: deps.settings.auth, timeZone: deps.settings.storeTimeZone ?? 'Asia/Shanghai', log }).router);
 

@@ -28,11 +28,11 @@ registry.registerPath({
   responses: { 200: { description: '{ refunds, nextCursor } or CSV' }, 400: problemResponse('Bad filter or cursor'), 403: problemResponse('Not support, merchant or admin') },
 });
 
-export function backOfficeSearchRouter(deps: { pool: Pool }): Router {
+export function backOfficeSearchRouter(deps: { pool: Pool; timeZone?: string }): Router {
   const router = Router();
   router.get('/admin/orders', requireRole('support', 'merchant'), async (req, res) => {
     const search = orderSearchSchema.parse(req.query);
-    const page = await searchOrders(deps.pool, search);
+    const page = await searchOrders(deps.pool, search, deps.timeZone);
     if (!wantsCsv(req, search.format)) return void res.json(page);
     if (page.nextCursor) res.setHeader('X-Next-Cursor', page.nextCursor);
     sendCsv(res, 'orders.csv', toCsv(
@@ -42,7 +42,7 @@ export function backOfficeSearchRouter(deps: { pool: Pool }): Router {
   });
   router.get('/admin/refunds', requireRole('support', 'merchant'), async (req, res) => {
     const search = refundSearchSchema.parse(req.query);
-    const page = await searchRefunds(deps.pool, search);
+    const page = await searchRefunds(deps.pool, search, deps.timeZone);
     if (!wantsCsv(req, search.format)) return void res.json(page);
     if (page.nextCursor) res.setHeader('X-Next-Cursor', page.nextCursor);
     sendCsv(res, 'refunds.csv', toCsv(

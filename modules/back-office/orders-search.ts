@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { OrderView } from '../../workflows/order/definitions';
+import { startOfDay } from '../reports/days';
 import { afterCursor, Conditions, encodeCursor } from './keyset';
 
 /**
@@ -9,7 +10,8 @@ import { afterCursor, Conditions, encodeCursor } from './keyset';
  */
 const id = z.string().trim().min(1).max(200);
 const fen = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((text) => new Date(text.length === 10 ? `${text}T00:00:00+08:00` : text));
+/** An ISO instant, or a day: its midnight in the store's zone (resolved by the search). */
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
 export const orderSearchSchema = z.strictObject({
   status: z.string().regex(/^[A-Z_]{2,40}$/).optional(),
@@ -48,16 +50,17 @@ export interface OrderSearchRow {
 const CAMPAIGN = `COALESCE(view->'presale'->>'campaignId', view->'group'->>'campaignId',
   (SELECT e->'detail'->>'campaignId' FROM jsonb_array_elements(view->'timeline') e WHERE e->'detail' ? 'campaignId' LIMIT 1))`;
 
-export async function searchOrders(pool: Pool, search: OrderSearch): Promise<{ orders: OrderSearchRow[]; nextCursor: string | null }> {
+export async function searchOrders(pool: Pool, search: OrderSearch, timeZone = 'Asia/Shanghai'): Promise<{ orders: OrderSearchRow[]; nextCursor: string | null }> {
   const where = new Conditions();
+  const at = (text: string | undefined) => (text === undefined ? undefined : text.length === 10 ? startOfDay(text, timeZone) : new Date(text));
   where.add((p) => `status = ${p}`, search.status);
   where.add((p) => `view->>'phase' = ${p}`, search.phase);
   where.add((p) => `order_type = ${p}`, search.type);
   where.add((p) => `customer_id = ${p}`, search.customerId);
   where.add((p) => `view->'lines' @> ${p}::jsonb`, search.skuId && JSON.stringify([{ skuId: search.skuId }]));
   where.add((p) => `${CAMPAIGN} = ${p}`, search.campaignId);
-  where.add((p) => `created_at >= ${p}`, search.from);
-  where.add((p) => `created_at < ${p}`, search.to);
+  where.add((p) => `created_at >= ${p}`, at(search.from));
+  where.add((p) => `created_at < ${p}`, at(search.to));
   where.add((p) => `payable_fen >= ${p}`, search.minFen);
   where.add((p) => `payable_fen <= ${p}`, search.maxFen);
   afterCursor(where, search.sort, 'order_id', search.order, search.cursor, search.sort === 'created_at' ? 'timestamptz' : 'bigint');

@@ -1,11 +1,13 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { startOfDay } from '../reports/days';
 import { afterCursor, Conditions, encodeCursor } from './keyset';
 
 /** The refund requests (after_sales.refund_requests) searched like orders, for support and ops. */
 const id = z.string().trim().min(1).max(200);
 const fen = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((text) => new Date(text.length === 10 ? `${text}T00:00:00+08:00` : text));
+/** An ISO instant, or a day: its midnight in the store's zone (resolved by the search). */
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
 export const refundSearchSchema = z.strictObject({
   status: z.string().regex(/^[A-Z_]{2,40}$/).optional(),
@@ -25,15 +27,16 @@ export const refundSearchSchema = z.strictObject({
 });
 export type RefundSearch = z.infer<typeof refundSearchSchema>;
 
-export async function searchRefunds(pool: Pool, search: RefundSearch) {
+export async function searchRefunds(pool: Pool, search: RefundSearch, timeZone = 'Asia/Shanghai') {
   const where = new Conditions();
+  const at = (text: string | undefined) => (text === undefined ? undefined : text.length === 10 ? startOfDay(text, timeZone) : new Date(text));
   where.add((p) => `status = ${p}`, search.status);
   where.add((p) => `kind = ${p}`, search.kind);
   where.add((p) => `order_id = ${p}`, search.orderId);
   where.add((p) => `customer_id = ${p}`, search.customerId);
   where.add((p) => `view->'lines' @> ${p}::jsonb`, search.skuId && JSON.stringify([{ skuId: search.skuId }]));
-  where.add((p) => `requested_at >= ${p}`, search.from);
-  where.add((p) => `requested_at < ${p}`, search.to);
+  where.add((p) => `requested_at >= ${p}`, at(search.from));
+  where.add((p) => `requested_at < ${p}`, at(search.to));
   where.add((p) => `requested_fen >= ${p}`, search.minFen);
   where.add((p) => `requested_fen <= ${p}`, search.maxFen);
   afterCursor(where, search.sort, 'request_id', search.order, search.cursor, search.sort === 'requested_at' ? 'timestamptz' : 'bigint');

@@ -58,3 +58,15 @@ export function weekStart(week: string): string {
 /** SQL for the instant a day's parameter starts (`$n` day, `$m` zone): used by every roll-up. */
 export const startOf = (day: string, zone: string) => `(${day}::date::timestamp AT TIME ZONE ${zone})`;
 export const endOf = (day: string, zone: string) => `((${day}::date + 1)::timestamp AT TIME ZONE ${zone})`;
+
+/** The instant a business day starts in `timeZone` (local midnight). */
+export function startOfDay(day: string, timeZone: string): Date {
+  const utcMidnight = new Date(`${day}T00:00:00Z`);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(utcMidnight)
+      .map((part) => [part.type, part.value]),
+  );
+  const localAsUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return new Date(utcMidnight.getTime() - (localAsUtc - utcMidnight.getTime()));
+}

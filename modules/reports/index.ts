@@ -1,5 +1,5 @@
 export * from './service';
-export { addDays, dayOf, daySchema, weekOfDay, weekSchema, weekStart } from './days';
+export { addDays, dayOf, daySchema, startOfDay, weekOfDay, weekSchema, weekStart } from './days';
 export type { SalesDaily, Breakdown } from './sales';
 export type { MembersDaily } from './members';
 export type { StockRow } from './stock';

@@ -58,6 +58,9 @@ test('each filter returns exactly the orders it names', async () => {
   expect(await search('campaignId=ps_1')).toEqual(ids((row) => row.campaign?.presale === 'ps_1'));
   expect(await search('campaignId=fs_1')).toEqual(ids((row) => row.type === 'FLASH_SALE'));
   expect(await search('from=2026-12-01T00:10:00Z&to=2026-12-01T00:20:00Z')).toEqual(ids((_row, i) => i >= 10 && i < 20));
+  // A day means its Shanghai midnight: 1 Dec 00:00 +08:00 is 30 Nov 16:00Z, before every order here.
+  expect(await search('from=2026-11-30&to=2026-12-01')).toEqual([]);
+  expect(await search('from=2026-12-01&to=2026-12-02')).toEqual(ids(() => true));
   expect(await search('minFen=5000&maxFen=8100')).toEqual(ids((row) => row.payableFen >= 5_000 && row.payableFen <= 8_100));
   expect(await search('type=STANDARD&customerId=cust_0&status=PAID')).toEqual(ids((row) => row.type === 'STANDARD' && row.customerId === 'cust_0' && row.status === 'PAID'));
 });

@@ -10,6 +10,7 @@ import { createMemberActivities } from './member';
 import { createOpsActivities } from './ops';
 import { createOrderActivities } from './orders';
 import { createSecurityActivities } from './security';
+import { createReportsActivities } from './reports';
 
 export type { ActivityDeps } from './deps';
 
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFlashSaleActivities(deps),
     ...createGroupBuyActivities(deps),
     ...createSecurityActivities(deps),
+    ...createReportsActivities(deps),
   };
 }
 

@@ -17,6 +17,10 @@ import { paymentsRouter, type RequestWithRawBody } from './payments';
 import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
 import { opsRouter } from './ops';
+import { reportsRouter } from './reports';
+import { backOfficeSearchRouter } from './back-office';
+import { backOfficeAdminRouter } from './back-office-admin';
+import { dashboardRouter } from './dashboard/router';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
 import { createIdempotencyKeySweeper, perIpLimit, placementLimit } from './limits';
@@ -102,6 +106,11 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
+  app.use(['/reports', '/admin/refunds', '/admin/catalog', '/admin/stock', '/admin/coupons', '/admin/alerts'], authenticate(deps.settings.auth));
+  app.use(reportsRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
+  app.use(backOfficeSearchRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
+  app.use(backOfficeAdminRouter(deps));
+  app.use(dashboardRouter({ pool: deps.pool, auth: deps.settings.auth, timeZone: deps.settings.storeTimeZone ?? 'Asia/Shanghai', log: (line: string) => logger.warn(line) }).router);
 
   if (deps.settings.codec) app.use(codecRouter(deps.settings.codec, deps.settings.auth));
 

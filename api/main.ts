@@ -6,6 +6,7 @@ import { payloadCodecsFor } from '../infra/payload-codec';
 import { orderlyShutdown } from '../infra/shutdown';
 import { activeTracing } from '../infra/tracing';
 import { connectClient } from '../infra/temporal-connection';
+import { ensureReportSchedules, reportSchedulesFromConfig } from '../infra/report-schedules';
 import { createConfiguredPayments } from '../infra/payments';
 import { createApp } from './app';
 import { apiSettingsFromConfig } from './settings';
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
     payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
   });
   shutdown.add('Temporal client', () => temporal.connection.close());
+  // Every API process makes sure the report schedules exist (creating one that exists is a no-op).
+  await ensureReportSchedules(temporal, reportSchedulesFromConfig(config));
   // The sandbox payment provider (development only) lives with the API: its pay page and webhook
   // sender; every API process sweeps the shared outbox, so events written by workers are delivered too.
   const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });

@@ -17,6 +17,8 @@ export interface ApiSettings {
   flashSale?: FlashSaleSettings;
   /** Payment timeout of a group-buy member's order (ms); unset: 15 minutes. */
   groupBuyPaymentMs?: number;
+  /** STORE_TIMEZONE: report days; unset: Asia/Shanghai. */
+  storeTimeZone?: string;
   /** Rate limits and the unpaid-orders cap; unset: none (tests that place many orders from one process). */
   limits?: AbuseLimits;
   /** Idempotency-Key rows older than this are deleted (ms); unset: kept. */
@@ -69,6 +71,7 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
     },
     flashSale: { paymentMs: config.FLASH_SALE_PAYMENT_TIMEOUT, sweepIntervalMs: config.FLASH_SALE_SWEEP_INTERVAL },
     groupBuyPaymentMs: config.GROUP_BUY_PAYMENT_TIMEOUT,
+    storeTimeZone: config.STORE_TIMEZONE,
     limits: {
       requestsPerIpPerMinute: config.RATE_LIMIT_PER_IP,
       placementsPerPrincipalPerMinute: config.RATE_LIMIT_PLACEMENTS,

@@ -111,8 +111,8 @@ const baseSchema = z.object({
     z
       .string()
       .regex(
-        /^[^=,\s]+=(customer|warehouse|carrier|support|finance|admin):[^,\s]+(,[^=,\s]+=(customer|warehouse|carrier|support|finance|admin):[^,\s]+)*$/,
-        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, carrier, support, finance or admin',
+        /^[^=,\s]+=(customer|warehouse|carrier|support|finance|admin|merchant):[^,\s]+(,[^=,\s]+=(customer|warehouse|carrier|support|finance|admin|merchant):[^,\s]+)*$/,
+        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, carrier, support, finance, admin or merchant',
       )
       .optional(),
   ),
@@ -142,6 +142,22 @@ const baseSchema = z.object({
   ALIPAY_GATEWAY: z.url().default('https://openapi.alipay.com/gateway.do'),
   /** Where Alipay posts its asynchronous notifications; unset = <PUBLIC_BASE_URL>/payments/alipay/notify. */
   ALIPAY_NOTIFY_URL: optionalText.pipe(z.url().optional()),
+
+  /** The store's time zone: report days (销售日报...) run from local midnight to midnight. */
+  STORE_TIMEZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-CA', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone such as Asia/Shanghai'),
+  /** Report roll-ups (Temporal Schedules): how often today is rolled up; the daily close runs at this local time. */
+  REPORTS_ROLLUP_INTERVAL: durationSchema.default(parseDuration('1h')),
+  REPORTS_DAILY_CLOSE_AT: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('00:30'),
 
   /** Standard order timings (domain-rules.md); tests shorten them to seconds. */
   PAYMENT_TIMEOUT: durationSchema.default(parseDuration('30m')),

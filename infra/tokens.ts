@@ -10,7 +10,8 @@ import { idSchema } from '../modules/shared/validation';
  * staff token: the key is chosen by the claimed role, and the role is only believed once that key
  * verified it. Used by the API (authenticate) and by activities that verify an actor (verifyActorToken).
  */
-export const ROLES = ['customer', 'warehouse', 'carrier', 'support', 'finance', 'admin'] as const;
+// merchant: the shop's own people (reports, back office, the dashboard).
+export const ROLES = ['customer', 'warehouse', 'carrier', 'support', 'finance', 'admin', 'merchant'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Every warehouse: a key for a central dispatch team (and the only scope that ships campaign stock). */

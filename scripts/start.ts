@@ -12,6 +12,7 @@ import { seedDemoShop } from './seed-data';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
 import { loggerFor, setRootLogger, type Logger } from '../infra/logger';
+import { ensureReportSchedules, reportSchedulesFromConfig } from '../infra/report-schedules';
 import { payloadCodecsFor } from '../infra/payload-codec';
 
 /**
@@ -74,6 +75,8 @@ async function main(): Promise<void> {
 
     const temporal = await connectClient(target);
     shutdown.add('Temporal client', () => temporal.connection.close());
+    const schedules = await ensureReportSchedules(temporal, reportSchedulesFromConfig(config));
+    log(`Report schedules: ${schedules.join(', ')}`);
     const scheduleId = reconciliationScheduleId(config.TASK_QUEUE);
     await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
     log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);

@@ -7,4 +7,5 @@ export * from './order/types/group-buy';
 export * from './order/late-payment';
 export * from './after-sales/refund-request';
 export * from './group/group';
+export * from './reports/roll-up';
 export * from './reconciliation';

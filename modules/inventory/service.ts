@@ -1,3 +1,4 @@
+import { adjustStock, transferStock } from './adjustments';
 import type { Pool } from 'pg';
 import { systemClock, type Clock } from '../shared/db';
 import { acknowledgeAlert, listLowStockAlerts } from './alerts';
@@ -46,6 +47,8 @@ export function createInventoryService({ pool, clock = systemClock }: InventoryS
     upsertWarehouse: (input: UpsertWarehouseInput) => upsertWarehouse(ctx, input),
     setStock: (input: SetStockInput) => setStock(ctx, input),
     receiveStock: (input: ReceiveStockInput) => receiveStock(ctx, input),
+    adjustStock: (input: Parameters<typeof adjustStock>[1]) => adjustStock(ctx, input),
+    transferStock: (input: Parameters<typeof transferStock>[1]) => transferStock(ctx, input),
     getStock: (skuId: string) => getStock(ctx, skuId),
     setLowStockThreshold: (input: SetLowStockThresholdInput) => setLowStockThreshold(ctx, input),
     listLowStockAlerts: (options?: { includeAcknowledged?: boolean }) => listLowStockAlerts(ctx, options),

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import { faultInjectionFromEnv } from './interceptors/fault-injection';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { codePath: string } };
@@ -22,12 +23,15 @@ export interface EngineWorkerOptions {
  * apart from PostgreSQL and Temporal, so any number of these can run on any number of machines.
  */
 export async function createEngineWorker(options: EngineWorkerOptions): Promise<Worker> {
+  // Chaos runs only (CHAOS_FAULT_RATE; refused under NODE_ENV=production): see bench/chaos.
+  const faults = faultInjectionFromEnv();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool: options.pool }),
+    ...(faults ? { interceptors: { activity: [faults] } } : {}),
     ...options.overrides,
   });
 }

@@ -24,6 +24,8 @@ export interface Answer {
 
 export class ApiClient {
   readonly stats = { calls: 0, retries: 0, unavailable: 0 };
+  /** 500 answers by route (`GET /orders/:id`): each was retried, since every call here is idempotent. */
+  readonly internalErrors = new Map<string, number>();
   private readonly tokens = new Map<string, string>();
 
   constructor(private readonly baseUrl: string) {}
@@ -41,7 +43,8 @@ export class ApiClient {
         });
         const text = await response.text();
         const answer = { status: response.status, body: text ? safeJson(text) : undefined };
-        if (![502, 503, 504].includes(answer.status) || Date.now() > deadline) return answer;
+        if (answer.status === 500) this.internalErrors.set(route(method, path), (this.internalErrors.get(route(method, path)) ?? 0) + 1);
+        if (![500, 502, 503, 504].includes(answer.status) || Date.now() > deadline) return answer;
         this.stats.unavailable += 1;
       } catch (error) {
         if (Date.now() > deadline) throw new Error(`${method} ${path}: ${(error as Error).message}`);
@@ -61,6 +64,11 @@ export class ApiClient {
     }
     return { Authorization: `Bearer ${token}` };
   }
+}
+
+/** `POST /orders/:id/cancel` from `/orders/ord_12/cancel`: ids folded so routes can be counted. */
+function route(method: string, path: string): string {
+  return `${method} ${path.split('?')[0].replace(/\/(ord_|pi_|evt_)[^/]+/g, '/:id').replace(/\/[^/]*-rf-[^/]+/g, '/:id')}`;
 }
 
 function safeJson(text: string): unknown {

@@ -79,7 +79,9 @@ export interface DriveResult {
 
 /** `count` scenarios cycling through every type × path, shuffled by `random` so types and paths interleave. */
 export function planScenarios(count: number, random: () => number): Scenario[] {
-  const combos = ORDER_TYPES.flatMap((type) => [...COMMON_PATHS, ...OWN_PATHS[type]].map((path) => ({ type, path })));
+  // Path by path, each across the four types: a short run still sees every type.
+  const paths = [...COMMON_PATHS, ...new Set(Object.values(OWN_PATHS).flat())];
+  const combos = paths.flatMap((path) => ORDER_TYPES.filter((type) => (COMMON_PATHS as readonly string[]).includes(path) || OWN_PATHS[type].includes(path)).map((type) => ({ type, path })));
   const plan = Array.from({ length: count }, (_, index) => ({ n: index + 1, ...combos[index % combos.length] }));
   for (let i = plan.length - 1; i > 0; i -= 1) {
     const j = Math.floor(random() * (i + 1));

@@ -18,6 +18,8 @@ export interface RunReport {
   postgresRestarts: number;
   webhooks: WebhookProxyStats;
   http: { calls: number; retries: number; unavailable: number };
+  internalErrors: Record<string, number>;
+  waitingForActor: { workflowId: string }[];
   workflows: Record<string, number>;
   failedWorkflows: (WorkflowProblem & { orderType?: string; path?: string })[];
   checked: string[];
@@ -40,7 +42,11 @@ export function printReport(report: RunReport): void {
   out(`api: ${report.api.starts} starts, ${report.api.crashes.length} exits by itself${report.api.crashes.length ? ` (${report.api.crashes.map((crash) => `code ${crash.code}`).join(', ')})` : ''}`);
   out(`postgresql restarts: ${report.postgresRestarts}`);
   out(`webhooks: ${report.webhooks.received} received, ${report.webhooks.duplicated} duplicated, ${report.webhooks.reordered} overtaken, ${report.webhooks.forwardErrors} forward errors`);
-  out(`http: ${report.http.calls} calls, ${report.http.retries} retried (${report.http.unavailable} answered 502-504)`);
+  out(`http: ${report.http.calls} calls, ${report.http.retries} retried (${report.http.unavailable} answered 500 or 502-504)`);
+  if (Object.keys(report.internalErrors).length > 0) out(`  API 500 answers by route (each retried): ${fmt(report.internalErrors)}`);
+  if (report.waitingForActor.length > 0) {
+    out(`  left waiting in PAID for the warehouse after their scenario broke off: ${report.waitingForActor.map((left) => left.workflowId).join(', ')}`);
+  }
   out(`workflows: ${fmt(report.workflows)}`);
 
   if (report.unexpected.length > 0) {

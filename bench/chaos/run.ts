@@ -52,7 +52,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (!(killMin > 0) || !(killMax >= killMin)) throw new Error('--kill-every takes seconds as MIN-MAX, e.g. 5-10');
   return {
     orders: number('orders', '240', 1, 2_000),
-    spreadMs: number('spread', '120', 0, 1_800) * 1_000,
+    spreadMs: number('spread', '150', 0, 1_800) * 1_000,
     killMinMs: killMin * 1_000,
     killMaxMs: killMax * 1_000,
     faultRate: number('fault-rate', '0.1', 0, 0.5),
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
     })();
 
     log(`driving ${scenarios.length} scenarios`);
-    const driven = await drive(scenarios, { pool, actors: actors(client, { waitMs: 150_000 }), runId, spreadMs: options.spreadMs, paymentTimeoutMs: PAYMENT_TIMEOUT_MS, log });
+    const driven = await drive(scenarios, { pool, actors: actors(client, pool, { waitMs: 150_000 }), runId, spreadMs: options.spreadMs, paymentTimeoutMs: PAYMENT_TIMEOUT_MS, log });
     await restart;
     killer.stop();
     log(`drive done; ${worker.kills} worker kills; settling (up to ${options.settleMs / 1000}s)`);
@@ -180,8 +180,13 @@ async function main(): Promise<number> {
     const { checked, violations } = await checkSql(pool);
     const failed = await closedBadly(temporal, taskQueue);
     if (failed.length > 0) violations.push({ invariant: 'no workflow ended FAILED (or timed out, terminated)', rows: failed.map((problem) => ({ ...problem })) });
-    if (leftRunning.length > 0) {
-      violations.push({ invariant: 'every workflow closed or correctly waiting (NEEDS_ATTENTION with a reason)', rows: leftRunning });
+    // An order whose scenario broke off (a step did not get its answer) may rightly wait for the
+    // warehouse in PAID; anything else still running after every timer has fired is stuck.
+    const brokeOff = new Set(driven.orders.filter((order) => order.error).map((order) => `order-${order.orderId}`));
+    const waitingForActor = leftRunning.filter((left) => brokeOff.has(left.workflowId) && 'status' in left && left.status === 'PAID');
+    const stuck = leftRunning.filter((left) => !waitingForActor.includes(left));
+    if (stuck.length > 0) {
+      violations.push({ invariant: 'every workflow closed or correctly waiting (NEEDS_ATTENTION with a reason)', rows: stuck });
     }
     checked.push('no workflow ended FAILED (or timed out, terminated)', 'every workflow closed or correctly waiting (NEEDS_ATTENTION with a reason)');
 
@@ -201,6 +206,8 @@ async function main(): Promise<number> {
       postgresRestarts,
       webhooks: proxy.stats,
       http: client.stats,
+      internalErrors: Object.fromEntries(client.internalErrors),
+      waitingForActor,
       workflows: await countByStatus(temporal, taskQueue),
       failedWorkflows: await annotate(pool, failed),
       checked,

@@ -203,7 +203,7 @@ async function openOrder(
     }
     case 'PRESALE': {
       const campaignId = await a.createPresale({
-        finalInMs: 20_000,
+        finalInMs: 35_000,
         finalForMs: scenario.path === 'final-payment-missed' ? 8_000 : 90_000,
         refundable: scenario.path === 'deposit-refunded-on-cancel',
       });

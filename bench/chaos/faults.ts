@@ -112,22 +112,30 @@ export async function startWebhookProxy(options: {
   };
 }
 
-/** SIGKILLs the worker every minMs..maxMs (it is restarted by its supervisor) until stopped. */
+/**
+ * SIGKILLs the worker minMs..maxMs after it became ready (so it always gets to work between kills,
+ * however slowly it starts on a loaded machine); its supervisor restarts it. Until stopped.
+ */
 export function startWorkerKiller(worker: Supervised, random: () => number, minMs: number, maxMs: number) {
-  let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const next = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      worker.kill();
-      next();
-    }, minMs + Math.floor(random() * Math.max(0, maxMs - minMs)));
-  };
-  next();
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  const done = (async () => {
+    while (!stopped) {
+      await worker.ready();
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, minMs + Math.floor(random() * Math.max(0, maxMs - minMs)));
+      });
+      if (!stopped) worker.kill();
+    }
+  })();
   return {
-    stop() {
+    async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      wake?.();
+      await done;
     },
   };
 }

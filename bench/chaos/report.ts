@@ -13,7 +13,7 @@ export interface RunReport {
   failedBeforeOrder: { n: number; type: string; path: string; error: string }[];
   refused: Record<string, number>;
   faults: FaultCounts;
-  worker: { kills: number; starts: number; crashes: number };
+  worker: { kills: number; starts: number; crashes: number; medianStartupMs: number };
   api: { starts: number; crashes: { at: string; code: number | null; signal: string | null }[] };
   postgresRestarts: number;
   webhooks: WebhookProxyStats;
@@ -38,7 +38,7 @@ export function printReport(report: RunReport): void {
   }
   if (Object.keys(report.refused).length > 0) out(`refused before an order existed: ${fmt(report.refused)}`);
   out(`faults injected: ${report.faults.total} (${report.faults.before} before the effect, ${report.faults.after} after it)`);
-  out(`worker: ${report.worker.kills} SIGKILLs, ${report.worker.starts} starts, ${report.worker.crashes} exits by itself`);
+  out(`worker: ${report.worker.kills} SIGKILLs, ${report.worker.starts} starts (median ${report.worker.medianStartupMs} ms to poll), ${report.worker.crashes} exits by itself`);
   out(`api: ${report.api.starts} starts, ${report.api.crashes.length} exits by itself${report.api.crashes.length ? ` (${report.api.crashes.map((crash) => `code ${crash.code}`).join(', ')})` : ''}`);
   out(`postgresql restarts: ${report.postgresRestarts}`);
   out(`webhooks: ${report.webhooks.received} received, ${report.webhooks.duplicated} duplicated, ${report.webhooks.reordered} overtaken, ${report.webhooks.forwardErrors} forward errors`);

@@ -168,7 +168,7 @@ async function main(): Promise<number> {
     log(`driving ${scenarios.length} scenarios`);
     const driven = await drive(scenarios, { pool, actors: actors(client, pool, { waitMs: 150_000 }), runId, spreadMs: options.spreadMs, paymentTimeoutMs: PAYMENT_TIMEOUT_MS, log });
     await restart;
-    killer.stop();
+    await killer.stop();
     log(`drive done; ${worker.kills} worker kills; settling (up to ${options.settleMs / 1000}s)`);
     await recordOrders(pool, driven);
 
@@ -189,6 +189,16 @@ async function main(): Promise<number> {
       violations.push({ invariant: 'every workflow closed or correctly waiting (NEEDS_ATTENTION with a reason)', rows: stuck });
     }
     checked.push('no workflow ended FAILED (or timed out, terminated)', 'every workflow closed or correctly waiting (NEEDS_ATTENTION with a reason)');
+    // A run that did not get its orders into the engine proves nothing: that is a failed run, not a green one.
+    const typesDriven = new Set(driven.orders.map((order) => order.type));
+    const missingTypes = [...new Set(scenarios.map((scenario) => scenario.type))].filter((type) => !typesDriven.has(type));
+    if (missingTypes.length > 0 || driven.failedBeforeOrder.length > scenarios.length * 0.1) {
+      violations.push({
+        invariant: 'the run drove its orders (every planned type has orders; at most 10% of scenarios failed before their order existed)',
+        rows: [{ missingTypes, failedBeforeOrder: driven.failedBeforeOrder.length, scenarios: scenarios.length }],
+      });
+    }
+    checked.push('the run drove its orders');
 
     const report: RunReport = {
       runId,
@@ -201,7 +211,7 @@ async function main(): Promise<number> {
       failedBeforeOrder: driven.failedBeforeOrder.map(({ scenario, error }) => ({ ...scenario, error })),
       refused: countBy(driven.refused.map((entry) => `${entry.scenario.type}: ${entry.reason}`)),
       faults: readFaultLog(faultLog),
-      worker: { kills: worker.kills, starts: worker.starts, crashes: worker.unexpectedExits.length },
+      worker: { kills: worker.kills, starts: worker.starts, crashes: worker.unexpectedExits.length, medianStartupMs: median(worker.startupMs) },
       api: { starts: api.starts, crashes: api.unexpectedExits },
       postgresRestarts,
       webhooks: proxy.stats,
@@ -296,6 +306,11 @@ async function annotate(pool: Pool, failed: WorkflowProblem[]) {
     out.push({ ...problem, orderType: row?.order_type, path: row?.path });
   }
   return out;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
 }
 
 function countBy(values: string[]): Record<string, number> {

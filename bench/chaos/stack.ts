@@ -117,6 +117,8 @@ export interface Supervised {
   starts: number;
   kills: number;
   unexpectedExits: { at: string; code: number | null; signal: string | null }[];
+  /** How long each start took until the ready line (ms). */
+  startupMs: number[];
   /** Resolves when the process printed its ready line. */
   ready(): Promise<void>;
   kill(): void;
@@ -137,11 +139,13 @@ export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, r
     starts: 0,
     kills: 0,
     unexpectedExits: [],
+    startupMs: [],
     ready: () => (isReady ? Promise.resolve() : new Promise<void>((resolve) => readyWaiters.push(resolve))),
     kill() {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
       killRequested = true;
       state.kills += 1;
+      isReady = false;
       child.kill('SIGKILL');
     },
     async stop() {
@@ -170,6 +174,7 @@ export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, r
       output.write(chunk);
       if (!isReady && readyPattern.test(chunk.toString())) {
         isReady = true;
+        state.startupMs.push(Date.now() - startedAt);
         for (const waiter of readyWaiters) waiter();
         readyWaiters = [];
       }

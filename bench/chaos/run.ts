@@ -140,7 +140,9 @@ async function main(): Promise<number> {
     log(`API ${apiUrl} (webhooks through ${proxy.url}), worker on task queue ${taskQueue}; logs in ${logDir}`);
 
     const pool = new Pool({ connectionString: stack.databaseUrl, max: 10 });
-    pool.on('error', () => undefined); // the run restarts PostgreSQL itself
+    // The run restarts PostgreSQL itself: idle and checked-out connections alike may break.
+    pool.on('error', () => undefined);
+    pool.on('connect', (connected) => connected.on('error', () => undefined));
     cleanups.push(() => pool.end());
     const connection = await Connection.connect({ address: stack.temporalAddress });
     cleanups.push(() => connection.close());

@@ -193,6 +193,8 @@ export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, r
       setTimeout(start, Date.now() - startedAt < 5_000 ? 2_000 : 300);
     });
   }
+  // Whatever way the run ends, it leaves no engine process behind.
+  process.once('exit', () => child?.kill('SIGKILL'));
   start();
   return state;
 }

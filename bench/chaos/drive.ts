@@ -203,7 +203,7 @@ async function openOrder(
     }
     case 'PRESALE': {
       const campaignId = await a.createPresale({
-        finalInMs: 35_000,
+        finalInMs: 60_000,
         finalForMs: scenario.path === 'final-payment-missed' ? 8_000 : 90_000,
         refundable: scenario.path === 'deposit-refunded-on-cancel',
       });
@@ -216,7 +216,7 @@ async function openOrder(
         payFully: async () => {
           await a.pay(placed.view.payment?.intentId, 'pay deposit');
           await a.waitForStatus(memberId, placed.orderId, ['DEPOSIT_PAID', 'FINAL_PAYMENT_DUE']);
-          await a.waitForStatus(memberId, placed.orderId, ['FINAL_PAYMENT_DUE'], 120_000);
+          await a.waitForStatus(memberId, placed.orderId, ['FINAL_PAYMENT_DUE'], 240_000);
           const finalIntent = await a.finalPayment(memberId, placed.orderId, buyer.couponId);
           await a.pay(finalIntent, 'pay final payment');
           return a.waitForStatus(memberId, placed.orderId, ['PAID']);
@@ -226,7 +226,7 @@ async function openOrder(
     case 'GROUP_BUY': {
       const failing = scenario.path === 'group-failed';
       const unpaid = UNPAID_PATHS.has(scenario.path);
-      const campaignId = await a.createGroupBuy({ size: failing ? 3 : 2, endsInMs: failing ? 25_000 : unpaid ? 60_000 : 150_000 });
+      const campaignId = await a.createGroupBuy({ size: failing ? 3 : 2, endsInMs: failing ? 90_000 : unpaid ? 120_000 : 300_000 });
       const placed = await a.placeGroupBuy(memberId, campaignId, { quantity, ...coupon, ...points }, key('leader'));
       const record = track(placed);
       const groupId: string = placed.view.group?.groupId;
@@ -246,7 +246,7 @@ async function openOrder(
           const { partner, partnerRecord } = await payPartner();
           await a.pay(placed.view.payment?.intentId);
           if (failing) {
-            void a.waitForStatus(partner.memberId, partner.orderId, ['CANCELLED', 'REFUNDED'], 180_000).then(
+            void a.waitForStatus(partner.memberId, partner.orderId, ['CANCELLED', 'REFUNDED'], 300_000).then(
               (view) => (partnerRecord.endStatus = view.status),
               (error) => (partnerRecord.error = (error as Error).message),
             );
@@ -361,11 +361,11 @@ async function followPath(scenario: Scenario, subject: Subject, a: Actors, optio
       return shipAndDeliver();
     case 'group-failed':
       await subject.payFully();
-      return wait(['CANCELLED', 'REFUNDED'], 180_000);
+      return wait(['CANCELLED', 'REFUNDED'], 300_000);
     case 'final-payment-missed':
       await a.pay(subject.firstIntent, 'pay deposit');
       await wait(['DEPOSIT_PAID', 'FINAL_PAYMENT_DUE']);
-      return wait(['CANCELLED'], 180_000);
+      return wait(['CANCELLED'], 300_000);
     case 'deposit-refunded-on-cancel':
       await a.pay(subject.firstIntent, 'pay deposit');
       await wait(['DEPOSIT_PAID', 'FINAL_PAYMENT_DUE']);

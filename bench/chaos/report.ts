@@ -7,6 +7,7 @@ export interface RunReport {
   seed: string;
   options: Record<string, unknown>;
   durationS: number;
+  loadAverage: { atStart: number; atEnd: number };
   endStates: Record<string, Record<string, number>>;
   unexpected: { order_id: string; order_type: string; path: string; status: string; expected: string }[];
   driveErrors: { orderId: string; type: string; path: string; error: string; status?: string }[];
@@ -31,7 +32,7 @@ export function printReport(report: RunReport): void {
   const out = (line = '') => console.log(line);
   const orders = Object.values(report.endStates).reduce((sum, states) => sum + Object.values(states).reduce((a, b) => a + b, 0), 0);
   out();
-  out(`=== chaos run ${report.runId} (seed ${report.seed}), ${report.durationS}s ===`);
+  out(`=== chaos run ${report.runId} (seed ${report.seed}), ${report.durationS}s, load average ${report.loadAverage.atStart.toFixed(1)} → ${report.loadAverage.atEnd.toFixed(1)} ===`);
   out(`orders: ${orders}`);
   for (const [type, states] of Object.entries(report.endStates)) {
     out(`  ${type.padEnd(11)} ${Object.entries(states).map(([state, count]) => `${state} ${count}`).join(', ')}`);

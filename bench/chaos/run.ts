@@ -19,7 +19,9 @@ import { startChaosStack, supervise } from './stack';
  * and payment webhooks are duplicated and reordered; then SQL and Temporal say whether anything was
  * lost, doubled or stuck. Exits 1 on any broken invariant. Bounded in count and time; loopback only.
  *
- *   npm run chaos -- --orders 240 --spread 120 --kill-every 5-10 --fault-rate 0.1 --seed 42
+ *   npm run chaos -- --orders 240 --spread 240 --kill-every 12-20 --fault-rate 0.1 --seed 42
+ *
+ * --kill-every counts from the moment the restarted worker polls again (it always gets to work).
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -48,16 +50,16 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
     return value;
   };
-  const [killMin, killMax] = get('kill-every', '5-10').split('-').map(Number);
+  const [killMin, killMax] = get('kill-every', '12-20').split('-').map(Number);
   if (!(killMin > 0) || !(killMax >= killMin)) throw new Error('--kill-every takes seconds as MIN-MAX, e.g. 5-10');
   return {
     orders: number('orders', '240', 1, 2_000),
-    spreadMs: number('spread', '150', 0, 1_800) * 1_000,
+    spreadMs: number('spread', '240', 0, 1_800) * 1_000,
     killMinMs: killMin * 1_000,
     killMaxMs: killMax * 1_000,
     faultRate: number('fault-rate', '0.1', 0, 0.5),
     seed: get('seed', String(Date.now())),
-    settleMs: number('settle', '240', 10, 1_800) * 1_000,
+    settleMs: number('settle', '300', 10, 1_800) * 1_000,
     deadlineMs: number('deadline', '1500', 60, 7_200) * 1_000,
     postgresRestart: get('postgres-restart', 'true') !== 'false',
     duplicateShare: number('duplicate-share', '0.5', 0, 1),
@@ -81,6 +83,7 @@ const PAYMENT_TIMEOUT_MS = 25_000;
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2), process.env);
   const startedAt = Date.now();
+  const loadAtStart = os.loadavg()[0];
   const runId = Date.now().toString(36);
   const log = (line: string) => console.log(`[chaos +${Math.round((Date.now() - startedAt) / 1000)}s] ${line}`);
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'order-engine-chaos-'));
@@ -168,7 +171,7 @@ async function main(): Promise<number> {
     })();
 
     log(`driving ${scenarios.length} scenarios`);
-    const driven = await drive(scenarios, { pool, actors: actors(client, pool, { waitMs: 150_000 }), runId, spreadMs: options.spreadMs, paymentTimeoutMs: PAYMENT_TIMEOUT_MS, log });
+    const driven = await drive(scenarios, { pool, actors: actors(client, pool, { waitMs: 240_000 }), runId, spreadMs: options.spreadMs, paymentTimeoutMs: PAYMENT_TIMEOUT_MS, log });
     await restart;
     await killer.stop();
     log(`drive done; ${worker.kills} worker kills; settling (up to ${options.settleMs / 1000}s)`);
@@ -207,6 +210,7 @@ async function main(): Promise<number> {
       seed: options.seed,
       options: { ...options },
       durationS: Math.round((Date.now() - startedAt) / 1000),
+      loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
       endStates: await endStates(pool),
       unexpected: await unexpectedEnds(pool),
       driveErrors: driven.orders.filter((order) => order.error).map((order) => ({ orderId: order.orderId, type: order.type, path: order.path, error: order.error!, status: order.endStatus })),

@@ -59,11 +59,11 @@ export async function setUpShop(pool: Pool, api: ApiClient, flashCap: number): P
   if (opened.status !== 200) throw new Error(`open flash sale: ${opened.status} ${JSON.stringify(opened.body)}`);
 }
 
-/** A buyer of their own per scenario, with points and (optionally) a coupon of 10 yuan off 100. */
+/** A buyer of their own per scenario, with points and (optionally) a coupon of 10 yuan off 50. */
 export async function newBuyer(pool: Pool, memberId: string, withCoupon: boolean): Promise<{ memberId: string; couponId?: string }> {
   await retryWhileDown(() => addMember(pool, memberId, MEMBER_POINTS));
   const couponId = withCoupon
-    ? await retryWhileDown(() => issueAmountOffCoupon(pool, memberId, 1_000, { minSpendFen: 10_000, templateId: 'tpl_chaos_10' }))
+    ? await retryWhileDown(() => issueAmountOffCoupon(pool, memberId, 1_000, { minSpendFen: 5_000, templateId: 'tpl_chaos_10_off_50' }))
     : undefined;
   return { memberId, couponId };
 }

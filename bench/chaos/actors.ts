@@ -138,8 +138,14 @@ export function actors(api: ApiClient, pool: Pool, timing: { waitMs: number }) {
       return answer.body.presale?.finalPayment?.intentId;
     },
 
+    /** Ships; while the order's own view of a just-decided refund request lags, it says 409 "open": asks again. */
     async ship(orderId: string): Promise<Answer> {
-      return expectStatus('ship', await api.call('POST', `/warehouse/orders/${orderId}/ship`, { apiKey: 'warehouse' }, { carrier: 'SF Express', trackingNumber: `SF-${orderId}` }), 200, 409);
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const answer = expectStatus('ship', await api.call('POST', `/warehouse/orders/${orderId}/ship`, { apiKey: 'warehouse' }, { carrier: 'SF Express', trackingNumber: `SF-${orderId}` }), 200, 409);
+        if (answer.status === 200 || !/refund request/.test(String(answer.body?.detail)) || Date.now() > deadline) return answer;
+        await sleep(2_000);
+      }
     },
 
     async shipmentFailed(orderId: string): Promise<Answer> {
@@ -170,10 +176,16 @@ export function actors(api: ApiClient, pool: Pool, timing: { waitMs: number }) {
       throw new StepError(`refund ${requestId} to be ${statuses.join('|')}`, `timed out; last status ${last ?? '?'}`);
     },
 
+    /** An agent decides; a decision already taken (a retried call, or the automatic approval) stands. */
     async decide(requestId: string, decision: 'approve' | 'reject'): Promise<void> {
-      await self.waitForRequest(requestId, ['PENDING']);
+      const view = await self.waitForRequest(requestId, ['PENDING', 'AWAITING_RETURN', 'RETURN_SHIPPED', 'REFUNDING', 'REFUNDED', 'REJECTED', 'CLOSED']);
+      if (view.status !== 'PENDING') {
+        if (decision === 'reject') throw new StepError('reject refund', `request was ${view.status} before an agent decided (auto-approved?)`);
+        return;
+      }
       const body = decision === 'approve' ? {} : { reason: 'chaos: the goods were used' };
-      expectStatus(`${decision} refund`, await api.call('POST', `/support/refunds/${requestId}/${decision}`, { apiKey: 'support' }, body), 200);
+      const answer = expectStatus(`${decision} refund`, await api.call('POST', `/support/refunds/${requestId}/${decision}`, { apiKey: 'support' }, body), 200, 409);
+      if (answer.status === 409 && !/already/.test(String(answer.body?.detail))) throw new StepError(`${decision} refund`, `HTTP 409 ${answer.body?.detail}`);
     },
 
     async returnGoods(memberId: string, requestId: string): Promise<void> {

@@ -23,6 +23,9 @@ export interface RunReport {
   waitingForActor: { workflowId: string }[];
   workflows: Record<string, number>;
   failedWorkflows: (WorkflowProblem & { orderType?: string; path?: string })[];
+  needsAttention: { order_id: string; order_type: string; path: string | null; status: string; step: string | null; reason: string | null }[];
+  /** Every order of the run: scenario, type, path, expected and final state (JSON only). */
+  orders: Record<string, unknown>[];
   checked: string[];
   violations: Violation[];
   logDir: string;
@@ -60,6 +63,11 @@ export function printReport(report: RunReport): void {
     out(`scenario steps that did not get their answer: ${report.driveErrors.length + report.failedBeforeOrder.length}`);
     for (const error of report.driveErrors.slice(0, 40)) out(`  ${error.type} ${error.path}: ${error.orderId} (${error.status ?? '?'}) ${error.error}`);
     for (const error of report.failedBeforeOrder.slice(0, 20)) out(`  ${error.type} ${error.path} (#${error.n}): ${error.error}`);
+  }
+  if (report.needsAttention.length > 0) {
+    out();
+    out(`orders in NEEDS_ATTENTION (waiting for ops): ${report.needsAttention.length}`);
+    for (const row of report.needsAttention.slice(0, 40)) out(`  ${row.order_type} ${row.path ?? '?'}: ${row.order_id} (${row.status}) step ${row.step}: ${row.reason}`);
   }
   out();
   out(`invariants checked: ${report.checked.length}; broken: ${report.violations.length}`);

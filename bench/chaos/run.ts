@@ -73,8 +73,8 @@ export const CHAOS_TIMINGS = {
   FLASH_SALE_PAYMENT_TIMEOUT: '25s',
   GROUP_BUY_PAYMENT_TIMEOUT: '25s',
   DELIVERY_AUTO_CONFIRM: '15s',
-  AFTER_SALES_WINDOW: '20s',
-  REFUND_DECISION_TIMEOUT: '60s',
+  AFTER_SALES_WINDOW: '40s',
+  REFUND_DECISION_TIMEOUT: '120s',
   RETURN_SHIPMENT_WINDOW: '60s',
   FLASH_SALE_SWEEP_INTERVAL: '3s',
 };
@@ -226,6 +226,8 @@ async function main(): Promise<number> {
       waitingForActor,
       workflows: await countByStatus(temporal, taskQueue),
       failedWorkflows: await annotate(pool, failed),
+      needsAttention: await attentionList(pool),
+      orders: (await pool.query('SELECT c.*, o.status AS final_status, o.view->>\'phase\' AS phase FROM chaos.orders c LEFT JOIN orders.orders o USING (order_id) ORDER BY scenario')).rows,
       checked,
       violations: violations.map((violation): Violation => ({ ...violation, rows: violation.rows })),
       logDir,
@@ -250,7 +252,8 @@ async function settle(temporal: TemporalClient, pool: Pool, taskQueue: string, s
     const left = running.filter((execution) => !waitingForOps.has(execution.workflowId));
     if (left.length === 0 || Date.now() > deadline) {
       const details = await pool.query<{ workflow_id: string; status: string; phase: string | null; order_type: string; path: string | null }>(
-        `SELECT 'order-' || o.order_id AS workflow_id, o.status, o.view->>'phase' AS phase, o.order_type, c.path
+        `SELECT 'order-' || o.order_id AS workflow_id, o.status, o.view->>'phase' AS phase, o.order_type, c.path, c.error,
+                o.view->'group' AS "group", o.view->'afterSales'->'requests' AS refund_requests
            FROM orders.orders o LEFT JOIN chaos.orders c USING (order_id) WHERE 'order-' || o.order_id = ANY($1)`,
         [left.map((execution) => execution.workflowId)],
       );
@@ -267,6 +270,16 @@ async function needsAttention(pool: Pool): Promise<Set<string>> {
        AND COALESCE(NULLIF(view->'attention'->>'reason', ''), CASE WHEN jsonb_typeof(view->'attention') = 'string' THEN NULLIF(view->>'attention', '') END) IS NOT NULL`,
   );
   return new Set(rows.rows.map((row) => `order-${row.order_id}`));
+}
+
+/** Orders waiting for ops: which step, why. */
+async function attentionList(pool: Pool) {
+  const rows = await pool.query(
+    `SELECT o.order_id, o.order_type, c.path, o.status, o.view->'attention'->>'step' AS step, o.view->'attention'->>'reason' AS reason
+       FROM orders.orders o LEFT JOIN chaos.orders c USING (order_id)
+      WHERE o.view->>'phase' = 'NEEDS_ATTENTION' ORDER BY o.order_type, c.path`,
+  );
+  return rows.rows as { order_id: string; order_type: string; path: string | null; status: string; step: string | null; reason: string | null }[];
 }
 
 async function recordOrders(pool: Pool, driven: DriveResult): Promise<void> {

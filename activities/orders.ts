@@ -2,12 +2,31 @@ import { createOrderProjection } from '../modules/orders/projection';
 import type { OrderView } from '../workflows/order/definitions';
 import type { ActivityDeps } from './deps';
 
+export interface AttentionActionRecord {
+  idempotencyKey: string;
+  orderId: string;
+  action: 'RETRY' | 'RESOLVE';
+  actor: string;
+  reason: string;
+  step: string;
+  workflowId: string;
+  runId: string;
+}
+
 /** Activities of the order itself (its PostgreSQL projection). */
 export function createOrderActivities({ pool }: ActivityDeps) {
   const projection = createOrderProjection({ pool });
   return {
     async projectOrder(view: OrderView): Promise<void> {
       await projection.save(view);
+    },
+    /** Audit of ops' answer to an order in NEEDS_ATTENTION (append-only; once per key). */
+    async recordAttentionAction(action: AttentionActionRecord): Promise<void> {
+      await pool.query(
+        `INSERT INTO orders.attention_actions (idempotency_key, order_id, action, actor, reason, step, workflow_id, run_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING`,
+        [action.idempotencyKey, action.orderId, action.action, action.actor, action.reason, action.step, action.workflowId, action.runId],
+      );
     },
   };
 }

@@ -15,6 +15,7 @@ import { adminCampaignsRouter } from './admin-campaigns';
 import { paymentsRouter, type RequestWithRawBody } from './payments';
 import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
+import { opsRouter } from './ops';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
 
@@ -60,12 +61,13 @@ export function createApp(deps: ApiDeps): Express {
 
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
   app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));
-  app.use(['/presales', '/group-buys', '/groups', '/admin/campaigns'], authenticate(deps.settings.auth));
+  app.use(['/presales', '/group-buys', '/groups', '/admin/campaigns', '/admin/orders'], authenticate(deps.settings.auth));
   app.use(presalesRouter(deps));
   app.use(groupsRouter(deps));
   app.use(adminCampaignsRouter(deps));
   app.use(ordersRouter(deps));
   app.use(warehouseRouter(deps));
+  app.use(opsRouter(deps));
   // After-sales: the console page is public (it holds no data; its calls carry the agent's key).
   app.use(supportConsoleRouter());
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));

@@ -11,7 +11,7 @@ import { createMarketingService } from '../modules/marketing';
 import { createOrderProjection } from '../modules/orders/projection';
 import { DomainError } from '../modules/shared/errors';
 import { orderWorkflowId, placementResultUpdate, type OrderTimeouts, type OrderView } from '../workflows/order/definitions';
-import type { FlashSaleOrderInput, flashSaleOrderWorkflow } from '../workflows/order/flash-sale-order';
+import type { FlashSaleOrderInput, flashSaleOrderWorkflow } from '../workflows/order/types/flash-sale';
 import * as sa from '../workflows/search-attributes';
 import { authenticate, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';

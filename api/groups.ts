@@ -17,7 +17,7 @@ import {
   type GroupView,
 } from '../workflows/group/definitions';
 import type { groupBuyWorkflow } from '../workflows/group/group';
-import type { groupBuyOrderWorkflow } from '../workflows/group/group-buy-order';
+import type { groupBuyOrderWorkflow } from '../workflows/order/types/group-buy';
 import { findCampaign } from './admin-campaigns';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';

@@ -14,7 +14,7 @@ import {
   type OrderView,
   type PlaceOrderInput,
 } from '../workflows/order/definitions';
-import type { standardOrderWorkflow } from '../workflows/order/standard-order';
+import type { standardOrderWorkflow } from '../workflows/order/types/standard';
 import { principalOf, requireRole, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';

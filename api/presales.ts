@@ -8,7 +8,7 @@ import { createMarketingService } from '../modules/marketing';
 import { createOrderProjection, type OrderProjection } from '../modules/orders/projection';
 import * as sa from '../workflows/search-attributes';
 import { orderWorkflowId, placementResultUpdate, type OrderType, type OrderView } from '../workflows/order/definitions';
-import type { presaleOrderWorkflow } from '../workflows/order/presale-order';
+import type { presaleOrderWorkflow } from '../workflows/order/types/presale';
 import { requestFinalPaymentUpdate, type PresaleOrderInput } from '../workflows/order/presale-definitions';
 import { findCampaign } from './admin-campaigns';
 import { principalOf, requireRole } from './auth';

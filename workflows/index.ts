@@ -1,9 +1,9 @@
 // Every workflow the engine runs; the worker bundles this file.
 export * from './smoke-test';
-export * from './order/standard-order';
+export * from './order/types/standard';
+export * from './order/types/presale';
+export * from './order/types/flash-sale';
+export * from './order/types/group-buy';
 export * from './order/late-payment';
-export * from './order/flash-sale-order';
-export * from './order/presale-order';
 export * from './after-sales/refund-request';
 export * from './group/group';
-export * from './group/group-buy-order';

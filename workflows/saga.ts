@@ -1,51 +1,80 @@
 import { CancellationScope, log } from '@temporalio/workflow';
 
 /**
- * The compensations of the steps done so far, undone in reverse order when a later step fails or the
- * order is cancelled. Each compensation is registered *before* its forward step runs:
- *
- *   saga.onUndo('stock', 'release stock', () => releaseStock({ idempotencyKey: key('reserve-stock') }));
- *   await reserveStock({ idempotencyKey: key('reserve-stock'), ... });
- *
- * A later step that changes what undoing means for the same thing (the locked coupon is now used)
- * registers under the same name and replaces the earlier undo in its place.
- *
- * so a step whose outcome is unknown (it failed or timed out after the effect was applied) is undone
- * too. That is safe because compensations share the forward step's key, tolerate running when the
- * forward step never happened, and leave a tombstone so a late forward call is refused.
- * Compensating activities are retried until they succeed (no attempt limit) and run in a
- * non-cancellable scope, so a cancelled workflow still cleans up.
+ * A forward step beside its undo (the shape of Medusa's createStep(invoke, compensate)). `run` returns
+ * what it did; `undo` gets the step's input and that output (undefined when the outcome is unknown:
+ * the step failed or timed out, maybe after its effect) and computes what to give back from it and
+ * from the order's live state (the refund book), never from a figure frozen when the step ran.
+ * Undos are idempotent by the forward step's key and tolerate a forward step that never happened.
  */
-export class Saga {
-  private readonly compensations: { thing: string; description: string; undo: () => Promise<unknown> }[] = [];
+export interface Step<C, In, Out> {
+  /** What the step holds; a later step holding the same thing replaces the undo (locked → used coupon). */
+  thing: string;
+  summary: string;
+  undoSummary: string;
+  run(context: C, input: In): Promise<Out>;
+  undo(context: C, input: In, output: Out | undefined): Promise<void>;
+}
 
-  onUndo(thing: string, description: string, undo: () => Promise<unknown>): void {
-    const existing = this.compensations.find((step) => step.thing === thing);
-    if (existing) Object.assign(existing, { description, undo });
-    else this.compensations.push({ thing, description, undo });
+interface Pending {
+  thing: string;
+  description: string;
+  undo: () => Promise<void>;
+}
+
+/** Runs one undo; the order's guard turns a refusal into NEEDS_ATTENTION instead of a failure. */
+export type UndoGuard = (description: string, undo: () => Promise<void>) => Promise<void>;
+
+/**
+ * The undos of the steps done so far, run last first when the order is cancelled. Each undo is on the
+ * stack *before* its step runs, so a step whose outcome is unknown is undone too.
+ */
+export class Compensations<C> {
+  private readonly stack: Pending[] = [];
+
+  constructor(private readonly context: C) {}
+
+  async run<In, Out>(step: Step<C, In, Out>, input: In): Promise<Out> {
+    const holder: { output?: Out } = {};
+    this.push({ thing: step.thing, description: step.undoSummary, undo: () => step.undo(this.context, input, holder.output) });
+    holder.output = await step.run(this.context, input);
+    return holder.output;
   }
 
-  /** Descriptions of the pending compensations, most recent first (for queries and tests). */
+  /** Registers an undo that is not a step's (e.g. a type's own hold). */
+  push(entry: Pending): void {
+    const existing = this.stack.find((pending) => pending.thing === entry.thing);
+    if (existing) Object.assign(existing, entry);
+    else this.stack.push(entry);
+  }
+
+  /** Forgets the undo of one thing (it became final, e.g. a forfeited deposit). */
+  drop(thing: string): void {
+    const index = this.stack.findIndex((pending) => pending.thing === thing);
+    if (index >= 0) this.stack.splice(index, 1);
+  }
+
   pending(): string[] {
-    return this.compensations.map((step) => step.description).reverse();
+    return this.stack.map((pending) => pending.description).reverse();
   }
 
-  /** Runs every pending compensation, last first, once each. */
-  async compensate(): Promise<string[]> {
+  /** Runs every pending undo, last first, once each, in a scope a workflow cancel cannot interrupt. */
+  async compensate(guard: UndoGuard): Promise<string[]> {
     const undone: string[] = [];
     await CancellationScope.nonCancellable(async () => {
-      while (this.compensations.length > 0) {
-        const step = this.compensations.pop()!;
-        log.info('compensating', { step: step.description });
-        await step.undo();
-        undone.push(step.description);
+      while (this.stack.length > 0) {
+        const pending = this.stack[this.stack.length - 1];
+        log.info('compensating', { step: pending.description });
+        await guard(pending.description, pending.undo);
+        this.stack.pop();
+        undone.push(pending.description);
       }
     });
     return undone;
   }
 
-  /** Forgets the compensations: the steps are final (e.g. after shipment the reservation is consumed). */
+  /** The steps are final (after shipment the reservation is consumed): nothing is undone any more. */
   clear(): void {
-    this.compensations.length = 0;
+    this.stack.length = 0;
   }
 }

@@ -11,5 +11,7 @@ export const OrderType = defineSearchAttributeKey('OrderType', SearchAttributeTy
 export const OrderStatus = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
 export const OrderTotal = defineSearchAttributeKey('OrderTotal', SearchAttributeType.INT);
 export const CampaignId = defineSearchAttributeKey('CampaignId', SearchAttributeType.KEYWORD);
+/** The order's phase (workflows/order/phase.ts), finer than its status: `OrderPhase = "NEEDS_ATTENTION"`. */
+export const OrderPhase = defineSearchAttributeKey('OrderPhase', SearchAttributeType.KEYWORD);
 
-export const customSearchAttributes = [OrderId, CustomerId, OrderType, OrderStatus, OrderTotal, CampaignId];
+export const customSearchAttributes = [OrderId, CustomerId, OrderType, OrderStatus, OrderTotal, CampaignId, OrderPhase];

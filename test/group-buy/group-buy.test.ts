@@ -5,7 +5,8 @@ import { createApp } from '../../api/app';
 import { createFinanceService, createSandboxProvider, type SandboxProvider } from '../../modules/finance';
 import { createGroupBuyService } from '../../modules/group-buy';
 import type { OrderView } from '../../workflows/order/definitions';
-import { joinGroupUpdate, type GroupView } from '../../workflows/group/definitions';
+import { groupWorkflowId, joinGroupUpdate, type GroupView } from '../../workflows/group/definitions';
+import { recordHistory, recordWorkflowHistory } from '../support/histories';
 import { API_KEYS, customerAuth, TEST_WEBHOOK_SECRET, testApiSettings } from '../support/api';
 import { eventually } from '../support/api-server';
 import { addMember, addSku, services } from '../support/fixtures';
@@ -176,6 +177,8 @@ test('success at N paid members: every member order proceeds and ships; nothing 
     expect(shipped.body.status).toBe('SHIPPED');
   }
   expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ onHand: 7, reserved: 0 });
+  await recordWorkflowHistory(env, groupWorkflowId(groupId), 'group-succeeded');
+  await recordHistory(env, lead.orderId, 'group-buy-order-shipped-running', { running: true });
 });
 
 test('failure at expiry: every member refunded in full automatically (provider, ledger), stock released; the closed group takes nobody', async () => {
@@ -210,6 +213,8 @@ test('failure at expiry: every member refunded in full automatically (provider, 
   // A closed group takes nobody.
   const late = await order(await buyer(), campaignId, { groupId });
   expect(late.status).toBe(409);
+  await recordWorkflowHistory(env, groupWorkflowId(groupId), 'group-failed');
+  await recordHistory(env, member.orderId, 'group-buy-order-group-failed');
 });
 
 test('virtual success: at expiry with minRealMembers paid the group succeeds; unpaid members are let go', async () => {

@@ -65,7 +65,7 @@ test('bad, missing and stale signatures are 401 and change nothing; a replayed e
     const view = await request(api.url).get(`/orders/${order.orderId}`).set('Authorization', customerAuth('mem_hook'));
     return view.body.status === 'PAID' ? (view.body as OrderView) : undefined;
   }, 15_000, 'the order to be paid');
-  expect(paid.timeline.filter((entry) => entry.event === 'payment succeeded')).toHaveLength(1);
+  expect(paid.timeline.filter((entry) => entry.event === 'payment received')).toHaveLength(1);
   expect(await api.sandbox.getIntent(order.payment.intentId!)).toMatchObject({ capturedFen: 3_000 });
 });
 

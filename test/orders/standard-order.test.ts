@@ -295,7 +295,8 @@ test('search attributes let ops list running orders by status and customer', asy
   }, 15_000, 'visibility to show the order');
   expect(found).toEqual([`order-${placed.body.orderId}`]);
   const described = await env.temporal.workflow.getHandle(`order-${placed.body.orderId}`).describe();
-  expect(described.memo).toMatchObject({ status: 'PENDING_PAYMENT', payableFen: 10_000 });
+  expect(described.memo).toMatchObject({ status: 'PENDING_PAYMENT', phase: 'AWAITING_PAYMENT', payableFen: 10_000 });
+  await recordHistory(env, placed.body.orderId, 'standard-awaiting-payment-running', { running: true });
 });
 
 test('a customer cannot see or cancel another customer\'s order; bad input is a 400 problem', async () => {

@@ -191,6 +191,7 @@ test('missed final payment: stock released, deposit forfeited to other income in
       { account: 'income:forfeited_deposits', debitFen: 0, creditFen: 2 * DEPOSIT },
     ]),
   );
+  await recordHistory(env, order.orderId, 'presale-deposit-forfeited');
 });
 
 test('refundable deposit: missed final payment refunds the deposit; a buyer cancel before the final payment refunds it too', async () => {
@@ -212,6 +213,8 @@ test('refundable deposit: missed final payment refunds the deposit; a buyer canc
   expect(await api.sandbox.getIntent(missed.payment.intentId!)).toMatchObject({ capturedFen: DEPOSIT, refundedFen: DEPOSIT });
   expect((await ledgerForOrder(missed.orderId)).map((entry) => entry.kind)).toEqual(['PAYMENT_CAPTURED', 'REFUND']);
   expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ onHand: 10, reserved: 0 });
+  await recordHistory(env, cancelledByBuyer.orderId, 'presale-buyer-cancel-refundable');
+  await recordHistory(env, missed.orderId, 'presale-missed-refundable');
 });
 
 test('a deposit outside the deposit window is refused with 409 naming the window; no order is started', async () => {

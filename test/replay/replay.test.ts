@@ -6,8 +6,10 @@ import { promisify } from 'node:util';
 import { HISTORIES_DIR } from '../support/histories';
 
 /**
- * Recorded histories of the order scenarios (standard happy path, payment timeout, buyer cancel;
- * presale and flash-sale happy paths; a refund request with its order) replayed
+ * Recorded histories of every workflow type (standard happy path, payment timeout, buyer cancel;
+ * presale paid, forfeited, cancelled and missed with a refundable deposit; flash-sale; group-buy
+ * groups that succeed and fail with their member orders; a refund request with its order; orders
+ * stopped mid-flight) replayed
  * against the current workflow code: a change that would break running orders (non-determinism)
  * fails here, before it reaches production. Fixtures: test/replay/histories, see support/histories.ts.
  * The replay runs in plain Node (scripts/replay-histories.ts): the SDK's protobuf JSON conversion does
@@ -25,6 +27,17 @@ test('the recorded scenarios are all there', () => {
       'flash-sale-happy-path.json',
       'refund-only-before-shipment-order.json',
       'refund-only-before-shipment-request.json',
+      'presale-deposit-forfeited.json',
+      'presale-buyer-cancel-refundable.json',
+      'presale-missed-refundable.json',
+      'group-succeeded.json',
+      'group-failed.json',
+      'group-buy-order-group-failed.json',
+      'standard-needs-attention-retried.json',
+      // stopped mid-flight: a worker picking up a running order replays exactly this
+      'standard-awaiting-payment-running.json',
+      'group-buy-order-shipped-running.json',
+      'standard-needs-attention-running.json',
     ]),
   );
 });

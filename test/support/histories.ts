@@ -10,14 +10,17 @@ export const HISTORIES_DIR = path.join(__dirname, '..', 'replay', 'histories');
  * (test/replay/histories/<name>.json), in the JSON the Temporal CLI and UI export. Re-record after an
  * intended, versioned workflow change:  RECORD_HISTORIES=1 npx jest test/orders
  */
-export async function recordHistory(env: TestEnv, orderId: string, name: string): Promise<void> {
-  await recordWorkflowHistory(env, `order-${orderId}`, name);
+export async function recordHistory(env: TestEnv, orderId: string, name: string, options: { running?: boolean } = {}): Promise<void> {
+  await recordWorkflowHistory(env, `order-${orderId}`, name, options);
 }
 
-/** The same for any workflow (a refund request, a group). */
-export async function recordWorkflowHistory(env: TestEnv, workflowId: string, name: string): Promise<void> {
+/**
+ * The same for any workflow (a refund request, a group). `running`: record it as it is now, stopped
+ * mid-flight (a worker that picks up a running order replays exactly such a history).
+ */
+export async function recordWorkflowHistory(env: TestEnv, workflowId: string, name: string, options: { running?: boolean } = {}): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
-  await env.temporal.workflow.getHandle(workflowId).result().catch(() => undefined);
+  if (!options.running) await env.temporal.workflow.getHandle(workflowId).result().catch(() => undefined);
   const binary = execFileSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'ensure-temporal.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
   const json = execFileSync(binary, ['workflow', 'show', '--workflow-id', workflowId, '--address', process.env.TEST_TEMPORAL_ADDRESS!, '--output', 'json'], {
     encoding: 'utf8',

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OrderStatus, OrderType } from '../order/definitions';
+import type { OrderStatus, OrderType } from '../shared/kinds';
 
 /**
  * After-sales (售后) contract: what the order workflow accepts about refunds, and what a refund
@@ -113,7 +113,8 @@ export const refundClosedSignal = defineSignal<[RefundClosed]>('refundClosed');
 export interface OrderRefundView {
   requestId: string;
   kind: RefundKind;
-  status: 'OPEN' | 'REFUNDED' | 'REJECTED' | 'CLOSED';
+  /** FAILED: its workflow failed or could not start; what it reserved is free again. */
+  status: 'OPEN' | 'REFUNDED' | 'REJECTED' | 'CLOSED' | 'FAILED';
   lines: RefundLine[];
   requestedFen: number;
   refundedFen: number;

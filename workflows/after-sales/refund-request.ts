@@ -1,7 +1,8 @@
-import { ActivityFailure, ApplicationFailure, condition, getExternalWorkflowHandle, log, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
-import { mustComplete } from '../order/activities';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, log, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { executeRefund } from './refund-effects';
+import { mustComplete } from '../shared/activities';
 import { orderWorkflowId } from '../order/definitions';
-import { afterMs, now } from '../order/state';
+import { afterMs, now } from '../shared/time';
 import {
   approveRefundSignal,
   confirmReturnReceiptUpdate,
@@ -16,7 +17,6 @@ import {
   type ApproveRefund,
   type DecideRefund,
   type RefundDecision,
-  type RefundPlan,
   type RefundRequestInput,
   type RefundRequestStatus,
   type RefundRequestView,
@@ -232,96 +232,13 @@ export async function refundRequestWorkflow(input: RefundRequestInput): Promise<
   const plan = await mustComplete.planRefundExecution.executeWithOptions({ summary: 'ask the order what this refund carries' }, [
     { orderId: input.orderId, requestId: input.requestId, amountFen: decision.approvedFen! },
   ]);
-  await execute(input, plan, record);
+  await executeRefund(input, plan, record);
 
   view.refundedFen = plan.amountFen;
   record('refunded', { amountFen: plan.amountFen }, 'REFUNDED');
   await project();
   await order.signal(refundCompletedSignal, { requestId: input.requestId, amountFen: plan.amountFen });
   return snapshot(view);
-}
-
-/** The effects of an approved refund, each once by its key (a retry or replay never repeats one). */
-async function execute(input: RefundRequestInput, plan: RefundPlan, record: (event: string, detail?: Record<string, unknown>) => void): Promise<void> {
-  const { requestId, orderId, customerId: memberId } = input;
-  await refundMoney(input, plan.amountFen, record);
-  if (input.kind === 'RETURN_AND_REFUND') {
-    await mustComplete.restockReturn.executeWithOptions({ summary: 'returned goods back on hand' }, [
-      { idempotencyKey: `${requestId}:restock`, orderId, lines: plan.lines.map((line) => ({ skuId: line.skuId, quantity: line.quantity })) },
-    ]);
-  }
-  if (plan.releaseReservationKey) {
-    await mustComplete.releaseStock.executeWithOptions({ summary: 'release the reserved stock (nothing left to ship)' }, [
-      { idempotencyKey: plan.releaseReservationKey },
-    ]);
-  }
-  // Campaign pool first, admission last (admission taken ≥ pool reserved + sold), as the order's saga does.
-  if (plan.releaseCampaignStockKey) {
-    await mustComplete.releaseCampaignStock.executeWithOptions({ summary: 'release the campaign stock (nothing left to ship)' }, [
-      { idempotencyKey: plan.releaseCampaignStockKey },
-    ]);
-  }
-  if (plan.releaseAdmission) {
-    await mustComplete.releaseAdmission.executeWithOptions({ summary: "unit back to the campaign and the buyer's limit" }, [plan.releaseAdmission]);
-  }
-  await bestEffort(record, 'take back points awarded for the refunded amount', () =>
-    plan.pointsReversalFen > 0
-      ? mustComplete.reversePointsForRefund.executeWithOptions({ summary: 'take back points for the refunded amount' }, [
-          { idempotencyKey: `${requestId}:reverse-points`, memberId, orderId, refundedFen: plan.pointsReversalFen },
-        ])
-      : Promise.resolve(),
-  );
-  if (plan.usedPointsToReturn > 0) {
-    await bestEffort(record, 'return used points', () =>
-      mustComplete.returnUsedPoints.executeWithOptions({ summary: 'return redeemed points pro rata' }, [
-        { idempotencyKey: `${requestId}:return-points`, memberId, orderId, points: plan.usedPointsToReturn },
-      ]),
-    );
-  }
-  if (plan.returnCouponId) {
-    // Order-level key: the coupon of an order comes back at most once, whichever path returns it.
-    await bestEffort(record, 'return the coupon', () =>
-      mustComplete.returnCoupon.executeWithOptions({ summary: 'return the coupon (whole order refunded)' }, [
-        { idempotencyKey: `${orderId}:return-coupon`, couponId: plan.returnCouponId!, orderId },
-      ]),
-    );
-  }
-}
-
-/**
- * Money back through the provider with the key `<requestId>:refund`: a failed call is retried by
- * Temporal with the same key (the provider and the ledger see one refund). A provider's explicit
- * decline moved nothing: the declined part is asked again later under a new key.
- */
-async function refundMoney(input: RefundRequestInput, amountFen: number, record: (event: string, detail?: Record<string, unknown>) => void): Promise<void> {
-  let remaining = amountFen;
-  for (let attempt = 1; remaining > 0; attempt += 1) {
-    const idempotencyKey = attempt === 1 ? `${input.requestId}:refund` : `${input.requestId}:refund:retry-${attempt}`;
-    try {
-      await mustComplete.refundPayment.executeWithOptions({ summary: `refund ${remaining} fen through the provider` }, [
-        { idempotencyKey, orderId: input.orderId, amountFen: remaining, reason: `after-sales ${input.requestId}: ${input.reason}`.slice(0, 500) },
-      ]);
-      return;
-    } catch (error) {
-      const cause = error instanceof ActivityFailure ? error.cause : undefined;
-      if (!(cause instanceof ApplicationFailure) || cause.type !== 'REFUND_DECLINED') throw error;
-      const details = (cause.details?.[0] ?? {}) as { declinedFen?: number };
-      remaining = details.declinedFen ?? remaining;
-      record('provider declined the refund; retrying later', { attempt, declinedFen: remaining });
-      await sleep(Math.min(3_600_000, 60_000 * 2 ** (attempt - 1)), { summary: 'wait before asking the provider again' });
-    }
-  }
-}
-
-/** A side effect refused for a business reason (coupon expired meanwhile...) is noted, not fatal. */
-async function bestEffort(record: (event: string, detail?: Record<string, unknown>) => void, what: string, step: () => Promise<unknown>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    const cause = error instanceof ActivityFailure ? error.cause : undefined;
-    if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable) throw error;
-    record(`could not ${what}`, { code: cause.type, message: cause.message });
-  }
 }
 
 function snapshot(view: RefundRequestView): RefundRequestView {

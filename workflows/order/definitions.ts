@@ -1,28 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OrderAfterSalesView } from '../after-sales/definitions';
+import type { OrderPhase, OrderStatus, OrderType } from '../shared/kinds';
+
+export type { OrderPhase, OrderStatus, OrderType } from '../shared/kinds';
 
 /**
  * The contract between an order workflow and everyone who talks to it: the storefront API, the
  * payment webhook, the warehouse, support agents and ops (who can send the same signals from the
  * Temporal UI or CLI). Shared by workflow and API code; only definitions and types here.
  */
-
-export type OrderType = 'STANDARD' | 'PRESALE' | 'GROUP_BUY' | 'FLASH_SALE';
-
-/** The states a buyer sees (domain-rules.md), plus PLACING and REJECTED for the placement step. */
-export type OrderStatus =
-  | 'PLACING'
-  | 'REJECTED'
-  | 'PENDING_PAYMENT'
-  | 'PAID'
-  | 'SHIPPED'
-  | 'DELIVERED'
-  | 'COMPLETED'
-  | 'CANCELLED'
-  | 'REFUNDED'
-  // presale: the deposit is paid, the final-payment window is not open yet / is open
-  | 'DEPOSIT_PAID'
-  | 'FINAL_PAYMENT_DUE';
 
 export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
 
@@ -79,16 +65,28 @@ export interface OrderTotalsView {
 
 export interface PaymentView {
   intentId?: string;
+  /** PENDING: the intent is open; SUCCEEDED: received and captured; CANCELLED: closed unpaid. */
   status: 'NONE' | 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
   amountFen: number;
   paidAt?: string;
   refunds: { refundKey: string; amountFen: number; reason: string; at: string }[];
 }
 
+/** Why the order waits for a person (phase NEEDS_ATTENTION): the step that could not be done by itself. */
+export interface AttentionView {
+  step: string;
+  reason: string;
+  code: string;
+  since: string;
+  /** The phase the order was in and returns to once ops retried or resolved the step. */
+  fromPhase: OrderPhase;
+}
+
 export interface TimelineEntry {
   at: string;
   event: string;
   status?: OrderStatus;
+  phase?: OrderPhase;
   detail?: Record<string, unknown>;
 }
 
@@ -97,6 +95,12 @@ export interface OrderView {
   customerId: string;
   type: OrderType;
   status: OrderStatus;
+  /** What is in flight (workflows/order/phase.ts); `status` is what the buyer sees. */
+  phase: OrderPhase;
+  /** Present while phase is NEEDS_ATTENTION. */
+  attention?: AttentionView;
+  /** Payment events that did not match an intent of the order (amount, currency, intent): never applied. */
+  refusedPaymentEvents?: { eventId: string; intentId: string; amountFen: number; currency?: string; reason: string; at: string }[];
   currency: string;
   couponId?: string;
   lines: OrderLineView[];
@@ -149,6 +153,8 @@ export interface PaymentSucceeded {
   eventId: string;
   intentId: string;
   amountFen: number;
+  /** Checked against the intent's currency when given (providers always say it). */
+  currency?: string;
   paidAt: string;
 }
 export interface PaymentFailed {
@@ -189,6 +195,19 @@ export const confirmDeliveryUpdate = defineUpdate<OrderView, [DeliveryConfirmed]
  */
 export const placementResultUpdate = defineUpdate<OrderView>('placementResult');
 
+/**
+ * Ops, for an order in NEEDS_ATTENTION: try the step again (after fixing its cause), or record that it
+ * was done by hand and go on. `by` is the person; both are audited (orders.attention_actions).
+ */
+export interface AttentionAction {
+  by: string;
+  reason: string;
+}
+export const retryCompensationUpdate = defineUpdate<OrderView, [AttentionAction]>('retryCompensation');
+export const resolveManuallyUpdate = defineUpdate<OrderView, [AttentionAction]>('resolveManually');
+
 // --- what goes out ---------------------------------------------------------------------------------
 
 export const getOrderQuery = defineQuery<OrderView>('getOrder');
+/** Why the order needs a person, or null. */
+export const getAttentionQuery = defineQuery<AttentionView | null>('getAttention');

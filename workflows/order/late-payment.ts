@@ -1,4 +1,4 @@
-import { mustComplete } from './activities';
+import { mustComplete } from '../shared/activities';
 
 export interface LatePayment {
   eventId: string;

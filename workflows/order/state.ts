@@ -1,13 +1,17 @@
 import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { OrderStatus as OrderStatusKey, OrderTotal } from '../search-attributes';
-import type { OrderLineView, OrderStatus, OrderType, OrderView, PlaceOrderInput, TimelineEntry } from './definitions';
+import { OrderPhase as OrderPhaseKey, OrderStatus as OrderStatusKey, OrderTotal } from '../search-attributes';
+import { now } from '../shared/time';
+import type { OrderLineView, OrderPhase, OrderStatus, OrderType, OrderView, PlaceOrderInput, TimelineEntry } from './definitions';
+import { nextPhase, statusOfPhase } from './phase';
 
 /**
- * The order as the workflow holds it: what queries answer, what is projected to PostgreSQL, and
- * what ops see as search attributes and memo. Every change goes through here so the three agree.
+ * The order as the workflow holds it: what queries answer, what is projected to PostgreSQL, and what
+ * ops see as search attributes and memo. Every change goes through here so the three agree; search
+ * attributes and memo are written only when what they show changed.
  */
 export class OrderState {
   readonly view: OrderView;
+  private shown = { status: '', phase: '', payableFen: -1, refundedFen: -1 };
 
   constructor(input: PlaceOrderInput, type: OrderType) {
     this.view = {
@@ -15,19 +19,11 @@ export class OrderState {
       customerId: input.customerId,
       type,
       status: 'PLACING',
+      phase: 'PLACING',
       currency: input.currency,
       couponId: input.couponId,
       lines: [],
-      totals: {
-        listFen: 0,
-        promotionDiscountFen: 0,
-        couponDiscountFen: 0,
-        pointsDiscountFen: 0,
-        payableFen: 0,
-        pointsUsed: 0,
-        paidFen: 0,
-        refundedFen: 0,
-      },
+      totals: { listFen: 0, promotionDiscountFen: 0, couponDiscountFen: 0, pointsDiscountFen: 0, payableFen: 0, pointsUsed: 0, paidFen: 0, refundedFen: 0 },
       payment: { status: 'NONE', amountFen: 0, refunds: [] },
       deadlines: {},
       timeline: [{ at: now(), event: 'placed', status: 'PLACING', detail: { lines: input.lines } }],
@@ -39,18 +35,37 @@ export class OrderState {
     return this.view.status;
   }
 
-  /** Records an event; with a status, also moves the order and tells ops (search attributes, memo). */
-  record(event: string, detail?: Record<string, unknown>, status?: OrderStatus): void {
-    if (status) this.view.status = status;
-    this.view.timeline.push({ at: now(), event, ...(status ? { status } : {}), ...(detail ? { detail } : {}) } as TimelineEntry);
-    this.view.version += 1;
-    if (status) {
-      upsertSearchAttributes([
-        { key: OrderStatusKey, value: status },
-        { key: OrderTotal, value: this.view.totals.payableFen },
-      ]);
-      upsertMemo({ status, payableFen: this.view.totals.payableFen, refundedFen: this.view.totals.refundedFen });
+  get phase(): OrderPhase {
+    return this.view.phase;
+  }
+
+  /** Records an event; with a phase, moves the order (checked against phase.ts) and its status. */
+  record(event: string, detail?: Record<string, unknown>, phase?: OrderPhase, status?: OrderStatus): void {
+    const before = this.view.status;
+    if (phase) {
+      this.view.phase = phase === this.view.phase ? phase : nextPhase(this.view.phase, phase);
+      const shownStatus = status ?? statusOfPhase[phase];
+      if (shownStatus) this.view.status = shownStatus;
     }
+    // The entry names the status only when it changed (the buyer's history), and the phase when one was entered.
+    const statusChanged = this.view.status !== before;
+    const entry: TimelineEntry = {
+      at: now(),
+      event,
+      ...(statusChanged ? { status: this.view.status } : {}),
+      ...(phase ? { phase } : {}),
+      ...(detail ? { detail } : {}),
+    };
+    this.view.timeline.push(entry);
+    this.view.version += 1;
+    this.tellOps();
+  }
+
+  /** Enters or leaves NEEDS_ATTENTION (allowed from and back to any live phase). */
+  setAttentionPhase(phase: OrderPhase): void {
+    this.view.phase = phase;
+    this.view.version += 1;
+    this.tellOps();
   }
 
   setPrices(lines: OrderLineView[], totals: Omit<OrderView['totals'], 'paidFen' | 'refundedFen'>): void {
@@ -58,18 +73,25 @@ export class OrderState {
     this.view.totals = { ...this.view.totals, ...totals };
   }
 
+  /** Search attributes and memo, only when a value they show changed. */
+  private tellOps(): void {
+    const { status, phase, totals } = this.view;
+    const shown = this.shown;
+    if (shown.status !== status || shown.phase !== phase || shown.payableFen !== totals.payableFen) {
+      upsertSearchAttributes([
+        { key: OrderStatusKey, value: status },
+        { key: OrderPhaseKey, value: phase },
+        { key: OrderTotal, value: totals.payableFen },
+      ]);
+    }
+    if (shown.status !== status || shown.phase !== phase || shown.payableFen !== totals.payableFen || shown.refundedFen !== totals.refundedFen) {
+      upsertMemo({ status, phase, payableFen: totals.payableFen, refundedFen: totals.refundedFen });
+    }
+    this.shown = { status, phase, payableFen: totals.payableFen, refundedFen: totals.refundedFen };
+  }
+
   /** A copy for activities and queries (the workflow keeps mutating its own). */
   snapshot(): OrderView {
     return JSON.parse(JSON.stringify(this.view)) as OrderView;
   }
 }
-
-/** Workflow time (deterministic): the time of the current workflow task. */
-export function now(): string {
-  return new Date().toISOString();
-}
-
-export function afterMs(ms: number): string {
-  return new Date(Date.now() + ms).toISOString();
-}
-

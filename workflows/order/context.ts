@@ -1,0 +1,154 @@
+import { mustComplete } from '../shared/activities';
+import { shielded } from '../shared/wait';
+import { type OrderType } from '../shared/kinds';
+import { Compensations } from '../saga';
+import { newRefundBook, type RefundBook } from '../after-sales/refund-book';
+import type { HeldStockRelease } from '../after-sales/definitions';
+import type {
+  AttentionAction,
+  CancelRequest,
+  OrderLineView,
+  OrderPhase,
+  OrderStatus,
+  OrderTimeouts,
+  OrderView,
+  PlaceOrderInput,
+  ShipmentDispatched,
+} from './definitions';
+import type { PaymentGate, GateName } from './payment-gate';
+import type { OrderFacts } from './policy';
+import { OrderState } from './state';
+
+/** What the order holds besides normal stock: decides what a full refund or a cancel gives back. */
+export interface OrderHolds {
+  /** Flash sale: the campaign pool's reservation instead of normal stock. */
+  campaignStock?: boolean;
+  /** Flash sale: the admission (campaign unit and the buyer's limit). */
+  admissionId?: string;
+  /** Group-buy: units of the buyer's per-user limit. */
+  groupLimit?: boolean;
+}
+
+/** Facts only some order types have (group outcome, presale terms), read by the policy. */
+export interface TypeFacts {
+  groupOutcome?: OrderFacts['groupOutcome'];
+  depositRefundable?: boolean;
+  finalPaymentRequested?: boolean;
+  /** Presale before the final payment: what refunds may give back is the deposit. */
+  depositOnlyFen?: number;
+}
+
+export interface LatePayment {
+  eventId: string;
+  intentId: string;
+  amountFen: number;
+}
+
+/**
+ * Everything one order workflow knows: its state (phase, view), the undo stack, its payment gates,
+ * the refund book and what its callers asked for. Steps, the spine, the policy and the after-sales
+ * side all work on this one context; no decision reads a flag that is not listed in `facts()`.
+ */
+export class OrderContext {
+  readonly state: OrderState;
+  readonly saga: Compensations<OrderContext>;
+  readonly book: RefundBook = newRefundBook();
+  readonly gates: PaymentGate[] = [];
+  readonly holds: OrderHolds = {};
+  readonly typeFacts: TypeFacts = {};
+  readonly seenPaymentEvents = new Set<string>();
+  readonly latePayments: LatePayment[] = [];
+
+  placementDecided = false;
+  cancellation: CancelRequest | undefined;
+  shipment: ShipmentDispatched | undefined;
+  shipmentFailure: string | undefined;
+  deliveredBy: string | undefined;
+  afterSalesClosed = false;
+  /** Ops' answer to NEEDS_ATTENTION, taken by attention.ts. */
+  attentionRequest: ({ action: 'retry' | 'resolve' } & AttentionAction) | undefined;
+  attentionCount = 0;
+  /** Refunds of this order's compensation the provider declined: the next one goes under a new key. */
+  declinedRefunds = 0;
+  /** Open refund requests and whether every unit is refunded: kept by the after-sales side. */
+  refundState = { open: 0, refundedInFull: false };
+
+  constructor(
+    readonly input: PlaceOrderInput,
+    readonly type: OrderType,
+    readonly timeouts: OrderTimeouts,
+  ) {
+    this.state = new OrderState(input, type);
+    this.saga = new Compensations<OrderContext>(this);
+  }
+
+  get view(): OrderView {
+    return this.state.view;
+  }
+
+  get phase(): OrderPhase {
+    return this.state.phase;
+  }
+
+  get orderId(): string {
+    return this.input.orderId;
+  }
+
+  /** Idempotency keys are `<orderId>:<step>`: stable across retries, replays and resets. */
+  key(step: string): string {
+    return `${this.input.orderId}:${step}`;
+  }
+
+  record(event: string, detail?: Record<string, unknown>, phase?: OrderPhase, status?: OrderStatus): void {
+    this.state.record(event, detail, phase, status);
+  }
+
+  /** Writes the order's state to PostgreSQL for the storefront's lists and reads of closed orders. */
+  project(): Promise<void> {
+    const view = this.state.snapshot();
+    return shielded(() => mustComplete.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view]));
+  }
+
+  gate(name: GateName): PaymentGate | undefined {
+    return this.gates.find((gate) => gate.name === name);
+  }
+
+  facts(): OrderFacts {
+    const endsAt = this.view.deadlines.afterSalesEndsAt;
+    return {
+      type: this.type,
+      phase: this.phase,
+      cancelRequested: this.cancellation !== undefined,
+      shipmentReported: this.shipment !== undefined || this.shipmentFailure !== undefined,
+      deliveryConfirmed: this.deliveredBy !== undefined,
+      openRefundRequests: this.refundState.open,
+      refundedInFull: this.refundState.refundedInFull,
+      paidFen: this.view.totals.paidFen,
+      groupOutcome: this.typeFacts.groupOutcome,
+      depositRefundable: this.typeFacts.depositRefundable,
+      finalPaymentRequested: this.typeFacts.finalPaymentRequested,
+      afterSalesClosed: this.afterSalesClosed || (endsAt !== undefined && Date.now() >= Date.parse(endsAt)),
+    };
+  }
+
+  /** What refunds of a line may give back: what the buyer paid for it (a presale before its final payment: the deposit). */
+  refundableFenOf(line: OrderLineView): number {
+    return this.typeFacts.depositOnlyFen ?? line.payableFen;
+  }
+
+  /** What a full refund before shipment gives back of the placement holds (same keys as the saga's undo). */
+  releaseOnFullRefund(): HeldStockRelease {
+    if (this.holds.campaignStock) {
+      return {
+        releaseCampaignStockKey: this.key('reserve-campaign-stock'),
+        releaseAdmission: this.holds.admissionId ? { idempotencyKey: this.holds.admissionId, reason: 'refunded before shipment' } : undefined,
+      };
+    }
+    return { releaseReservationKey: this.key('reserve-stock') };
+  }
+
+  /** Flash-sale holds (campaign pool, admission) are given back whole: before shipment, full refunds only. */
+  partialRefundBeforeShipment(): boolean {
+    return !this.holds.campaignStock;
+  }
+}

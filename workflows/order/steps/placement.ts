@@ -1,0 +1,37 @@
+import { forward } from '../../shared/activities';
+import type { OrderContext } from '../context';
+import { lockCoupon } from './coupon';
+import { openPayment } from './payment';
+import { holdPoints } from './points';
+import { reserveStock } from './stock';
+
+/** The unit price a line is priced at: the list price, or a campaign's (group price). */
+export type UnitPrice = (skuId: string, listPriceFen: number) => number;
+
+/**
+ * Standard placement: list prices, the quote (promotions, coupon, points), then the holds (stock,
+ * coupon, points) and the payment intent, each undo on the saga before its step runs.
+ */
+export async function priceAndHold(order: OrderContext, unitPriceFor: UnitPrice = (_skuId, listPriceFen) => listPriceFen): Promise<void> {
+  const { input } = order;
+  const skus = await forward.getSkusForOrder.executeWithOptions({ summary: 'look up list prices' }, [{ skuIds: input.lines.map((line) => line.skuId) }]);
+  const priceOf = new Map(skus.map((sku) => [sku.id, unitPriceFor(sku.id, sku.listPriceFen)]));
+  const quote = await forward.quoteOrder.executeWithOptions({ summary: 'price: promotions, coupon, points' }, [
+    {
+      memberId: input.customerId,
+      lines: input.lines.map((line, index) => ({ lineId: `L${index + 1}`, skuId: line.skuId, quantity: line.quantity, unitPriceFen: priceOf.get(line.skuId)! })),
+      couponId: input.couponId,
+      pointsToRedeem: input.pointsToRedeem,
+    },
+  ]);
+  order.state.setPrices(
+    quote.lines.map((line) => ({ ...line, refundedFen: 0 })),
+    quote.totals,
+  );
+  order.record('priced', { payableFen: quote.totals.payableFen });
+
+  await order.saga.run(reserveStock, { lines: input.lines });
+  if (input.couponId) await order.saga.run(lockCoupon, { couponId: input.couponId });
+  if (quote.totals.pointsUsed > 0) await order.saga.run(holdPoints, { points: quote.totals.pointsUsed });
+  if (quote.totals.payableFen > 0) await order.saga.run(openPayment, { gate: 'payment', amountFen: quote.totals.payableFen });
+}

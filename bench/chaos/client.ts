@@ -31,7 +31,7 @@ export class ApiClient {
   constructor(private readonly baseUrl: string) {}
 
   async call(method: 'GET' | 'POST', path: string, caller: Caller, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-    const deadline = Date.now() + 180_000;
+    const deadline = Date.now() + 240_000;
     for (let attempt = 1; ; attempt += 1) {
       this.stats.calls += 1;
       try {
@@ -39,7 +39,7 @@ export class ApiClient {
           method,
           headers: { ...this.auth(caller), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(90_000),
+          signal: AbortSignal.timeout(150_000),
         });
         const text = await response.text();
         const answer = { status: response.status, body: text ? safeJson(text) : undefined };

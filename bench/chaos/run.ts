@@ -54,7 +54,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   if (!(killMin > 0) || !(killMax >= killMin)) throw new Error('--kill-every takes seconds as MIN-MAX, e.g. 5-10');
   return {
     orders: number('orders', '240', 1, 2_000),
-    spreadMs: number('spread', '240', 0, 1_800) * 1_000,
+    spreadMs: number('spread', '300', 0, 1_800) * 1_000,
     killMinMs: killMin * 1_000,
     killMaxMs: killMax * 1_000,
     faultRate: number('fault-rate', '0.1', 0, 0.5),
@@ -188,7 +188,10 @@ async function main(): Promise<number> {
     // An order whose scenario broke off (a step did not get its answer) may rightly wait for the
     // warehouse in PAID; anything else still running after every timer has fired is stuck.
     const brokeOff = new Set(driven.orders.filter((order) => order.error).map((order) => `order-${order.orderId}`));
-    const waitingForActor = leftRunning.filter((left) => brokeOff.has(left.workflowId) && 'status' in left && left.status === 'PAID');
+    const groupClosedUnderIt = await membersOfClosedGroups(temporal, leftRunning);
+    const waitingForActor = leftRunning.filter(
+      (left) => brokeOff.has(left.workflowId) && 'status' in left && left.status === 'PAID' && !groupClosedUnderIt.has(left.workflowId),
+    );
     const stuck = leftRunning.filter((left) => !waitingForActor.includes(left));
     if (stuck.length > 0) {
       violations.push({ invariant: 'every workflow closed or correctly waiting (NEEDS_ATTENTION with a reason)', rows: stuck });
@@ -270,6 +273,21 @@ async function needsAttention(pool: Pool): Promise<Set<string>> {
        AND COALESCE(NULLIF(view->'attention'->>'reason', ''), CASE WHEN jsonb_typeof(view->'attention') = 'string' THEN NULLIF(view->>'attention', '') END) IS NOT NULL`,
   );
   return new Set(rows.rows.map((row) => `order-${row.order_id}`));
+}
+
+/**
+ * Group-buy orders still waiting for their group's outcome although the group's workflow has closed:
+ * nothing will ever tell them (a PAID member of a closed group is stuck, not waiting for the warehouse).
+ */
+async function membersOfClosedGroups(temporal: TemporalClient, left: { workflowId: string; group?: unknown }[]): Promise<Set<string>> {
+  const stuck = new Set<string>();
+  for (const row of left) {
+    const group = row.group as { groupId?: string; outcome?: string } | null | undefined;
+    if (!group?.groupId || group.outcome === 'SUCCEEDED') continue;
+    const described = await temporal.workflow.getHandle(`group-${group.groupId}`).describe().catch(() => undefined);
+    if (described && described.status.name !== 'RUNNING') stuck.add(row.workflowId);
+  }
+  return stuck;
 }
 
 /** Orders waiting for ops: which step, why. */

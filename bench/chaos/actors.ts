@@ -15,7 +15,7 @@ export class StepError extends Error {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OrderView JSON, read field by field
+/** The OrderView JSON (of whichever engine version runs), read field by field. */
 export type View = any;
 
 export interface Placed {

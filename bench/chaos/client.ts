@@ -19,7 +19,8 @@ export type Caller = { customer: string } | { apiKey: keyof typeof CHAOS_API_KEY
 
 export interface Answer {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of the API, read field by field
+  /** The API's JSON, read field by field by the scenarios. */
+  body: any;
 }
 
 export class ApiClient {

@@ -8,6 +8,7 @@ import {
   recognizeRevenueSchema,
   recordPaymentSucceededSchema,
   refundLatePaymentSchema,
+  reconcileSchema,
   refundPaymentSchema,
   type CancelPaymentIntentInput,
   type CapturePaymentInput,
@@ -15,6 +16,7 @@ import {
   type ForfeitDepositInput,
   type RecognizeRevenueInput,
   type RecordPaymentSucceededInput,
+  type ReconcileInput,
   type RefundLatePaymentInput,
   type RefundPaymentInput,
 } from '../modules/finance';
@@ -53,6 +55,10 @@ export function createFinanceActivities(deps: ActivityDeps) {
     },
     async forfeitDeposit(input: ForfeitDepositInput) {
       return asActivity(() => finance.forfeitDeposit(forfeitDepositSchema.parse(input)));
+    },
+    /** One day of the provider's records against the ledger; one stored report per run key. */
+    async reconcile(input: ReconcileInput) {
+      return asActivity(() => finance.reconcile(reconcileSchema.parse(input)));
     },
   };
 }

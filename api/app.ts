@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
-import { createSandboxRouter, type SandboxProvider } from '../modules/finance';
-import { authenticate } from './auth';
+import { createSandboxRouter, type AlipayProvider, type SandboxProvider, type WechatpayProvider } from '../modules/finance';
+import { authenticate, requireRole } from './auth';
 import { supportConsoleRouter } from './console';
 import { refundsRouter } from './refunds';
 import { supportRouter } from './support';
@@ -23,14 +23,21 @@ export interface ApiDeps {
   pool: Pool;
   temporal: Client;
   settings: ApiSettings;
-  /** The built-in sandbox payment provider, served under /sandbox when the engine uses it. */
+  /** The built-in sandbox payment provider, served under /sandbox when the engine uses it (never in production). */
   sandbox?: SandboxProvider;
+  /** The Alipay adapter, when the engine takes payments with Alipay: verifies its notifications. */
+  alipay?: AlipayProvider;
+  /** The WeChat Pay adapter, when the engine takes payments with WeChat Pay. */
+  wechatpay?: WechatpayProvider;
   log?: (line: string) => void;
 }
 
 /** The HTTP API as an express app (no listening): `api/main.ts` serves it, tests call it with supertest. */
 export function createApp(deps: ApiDeps): Express {
   const log = deps.log ?? console.error;
+  if (deps.sandbox && deps.settings.production) {
+    throw new Error('The sandbox payment provider is never served in production: configure PAYMENT_PROVIDER=alipay or wechatpay');
+  }
   const app = express();
   app.disable('x-powered-by');
   const flashSales = flashSaleRoutes(deps);
@@ -56,8 +63,9 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   // The payment provider authenticates by signature, the sandbox is the provider's own face.
-  app.use(paymentsRouter({ ...deps, webhookSecret: deps.settings.webhookSecret, taskQueue: deps.settings.taskQueue }));
-  if (deps.sandbox) app.use(createSandboxRouter(deps.sandbox));
+  app.use(paymentsRouter({ ...deps, webhookSecret: deps.settings.webhookSecret, taskQueue: deps.settings.taskQueue, auth: deps.settings.auth }));
+  // Its control endpoints (misbehaviour, transaction list) are for admins; the pay page is open.
+  if (deps.sandbox) app.use(createSandboxRouter(deps.sandbox, { guardControl: [authenticate(deps.settings.auth), requireRole('admin')] }));
 
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
   app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));

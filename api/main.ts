@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { connectClient } from '../infra/temporal-connection';
-import { createSandboxProvider } from '../modules/finance';
+import { createConfiguredPayments } from '../infra/payments';
 import { createApp } from './app';
 import { apiSettingsFromConfig } from './settings';
 import { listen } from './server';
@@ -20,19 +20,14 @@ async function main(): Promise<void> {
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
   });
-  // The sandbox payment provider lives with the API (its pay page and webhook sender); every API
-  // process sweeps the shared outbox, so events written by workers are delivered too.
-  const apiUrl = config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;
-  const sandbox = createSandboxProvider({
-    pool,
-    webhook: { url: `${apiUrl}/payments/webhook`, secret: config.PAYMENT_WEBHOOK_SECRET },
-    pollIntervalMs: 1_000,
-  });
-  const http = await listen(createApp({ pool, temporal, sandbox, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
+  // The sandbox payment provider (development only) lives with the API: its pay page and webhook
+  // sender; every API process sweeps the shared outbox, so events written by workers are delivered too.
+  const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
+  const http = await listen(createApp({ pool, temporal, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) }), config.API_PORT, config.API_HOST);
   console.log(`API listening on http://${config.API_HOST}:${config.API_PORT}`);
   const shutdown = async () => {
     await http.close();
-    await sandbox.close();
+    await payments.close();
     await temporal.connection.close();
     await pool.end();
     process.exit(0);

@@ -7,6 +7,8 @@ export interface ApiSettings {
   taskQueue: string;
   auth: AuthSettings;
   webhookSecret: string;
+  /** NODE_ENV=production: development tools (the sandbox provider, test gateways) are refused. */
+  production?: boolean;
   orderTimeouts: OrderTimeouts;
   /** Flash-sale orders (api/flash-sales.ts); unset: 5-minute payment timeout, no background sweeper. */
   flashSale?: FlashSaleSettings;
@@ -35,6 +37,7 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
     taskQueue: config.TASK_QUEUE,
     auth: { jwtSecret: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET, apiKeys: parseApiKeys(apiKeys) },
     webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
+    production: config.NODE_ENV === 'production',
     orderTimeouts: {
       paymentMs: config.PAYMENT_TIMEOUT,
       autoConfirmDeliveryMs: config.DELIVERY_AUTO_CONFIRM,

@@ -33,8 +33,34 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-export const configSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+export const PAYMENT_PROVIDERS = ['sandbox', 'alipay', 'wechatpay'] as const;
+export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
+
+/**
+ * Secrets this repository publishes (development defaults, README and .env.example examples, test
+ * values): anyone can read them, so production refuses every one of them.
+ */
+export const DEMO_SECRET_VALUES: readonly string[] = [
+  'development-only-jwt-secret',
+  'sandbox-webhook-secret-change-me',
+  'dev-warehouse-key',
+  'dev-support-key',
+  'dev-admin-key',
+  'wh-demo-key',
+  'sup-demo-key',
+  'adm-demo-key',
+  'test-jwt-secret-0123456789',
+  'test-webhook-secret-0123456789',
+  'test-warehouse-key',
+  'test-support-key',
+  'test-admin-key',
+];
+
+const baseSchema = z.object({
+  /** Unset means development, unless DATABASE_URL or TEMPORAL_ADDRESS point at real servers (see resolveNodeEnv). */
+  NODE_ENV: z.enum(NODE_ENVS).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   DATA_DIR: z.string().default('.data'),
 
@@ -77,6 +103,17 @@ export const configSchema = z.object({
   ),
   /** Shared secret of the payment provider's webhook signatures (HMAC-SHA256). */
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default('sandbox-webhook-secret-change-me'),
+  /** Who takes the money: sandbox (development and test only), alipay or wechatpay. Required in production. */
+  PAYMENT_PROVIDER: z.enum(PAYMENT_PROVIDERS).optional(),
+  /** Alipay (open platform app, RSA2 keys): keys as PEM text or base64 body, or as files (the *_FILE variables). */
+  ALIPAY_APP_ID: optionalText,
+  ALIPAY_PRIVATE_KEY: optionalText,
+  ALIPAY_PRIVATE_KEY_FILE: optionalText,
+  ALIPAY_PUBLIC_KEY: optionalText,
+  ALIPAY_PUBLIC_KEY_FILE: optionalText,
+  ALIPAY_GATEWAY: z.url().default('https://openapi.alipay.com/gateway.do'),
+  /** Where Alipay posts its asynchronous notifications; unset = <PUBLIC_BASE_URL>/payments/alipay/notify. */
+  ALIPAY_NOTIFY_URL: optionalText.pipe(z.url().optional()),
 
   /** Standard order timings (domain-rules.md); tests shorten them to seconds. */
   PAYMENT_TIMEOUT: durationSchema.default(parseDuration('30m')),
@@ -88,19 +125,92 @@ export const configSchema = z.object({
   /** Flash-sale orders: payment timeout, and how often the API starts workflows for admissions left without one. */
   FLASH_SALE_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('5m')),
   FLASH_SALE_SWEEP_INTERVAL: durationSchema.default(parseDuration('5s')),
+  /** WeChat Pay APIv3 (merchant id, app id, merchant key and its certificate serial, platform key, APIv3 key). */
+  WECHATPAY_MCHID: optionalText,
+  WECHATPAY_APPID: optionalText,
+  WECHATPAY_MERCHANT_SERIAL: optionalText,
+  WECHATPAY_PRIVATE_KEY: optionalText,
+  WECHATPAY_PRIVATE_KEY_FILE: optionalText,
+  WECHATPAY_PLATFORM_SERIAL: optionalText,
+  WECHATPAY_PLATFORM_PUBLIC_KEY: optionalText,
+  WECHATPAY_PLATFORM_PUBLIC_KEY_FILE: optionalText,
+  WECHATPAY_APIV3_KEY: optionalText.pipe(z.string().length(32, 'the APIv3 key has 32 characters').optional()),
+  WECHATPAY_BASE_URL: z.url().default('https://api.mch.weixin.qq.com/'),
+  /** Where WeChat Pay posts notifications; unset = <PUBLIC_BASE_URL>/payments/wechatpay/notify. */
+  WECHATPAY_NOTIFY_URL: optionalText.pipe(z.url().optional()),
+  /** Daily reconciliation (a Temporal Schedule): when it runs (cron, UTC) and which day it checks. */
+  RECONCILIATION_CRON: z
+    .string()
+    .trim()
+    .regex(/^\S+( \S+){4}$/, 'expected a cron expression with five fields, e.g. "0 3 * * *"')
+    .default('0 3 * * *'),
+  RECONCILIATION_DAYS_BACK: z.coerce.number().int().min(0).max(30).default(1),
   /** Group-buy: payment timeout of a member's order (the formation window is the campaign's). */
   GROUP_BUY_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('15m')),
-})
-  .refine((config) => config.NODE_ENV !== 'production' || config.JWT_SECRET, {
-    path: ['JWT_SECRET'],
-    message: 'required when NODE_ENV=production',
-  })
-  .refine((config) => config.NODE_ENV !== 'production' || config.PAYMENT_WEBHOOK_SECRET !== 'sandbox-webhook-secret-change-me', {
-    path: ['PAYMENT_WEBHOOK_SECRET'],
-    message: 'set a real secret when NODE_ENV=production',
-  });
+});
 
-export type Config = z.infer<typeof configSchema>;
+export const configSchema = baseSchema;
+
+/**
+ * Rules across variables, checked once every variable is valid on its own: what production refuses
+ * (the sandbox, published demo secrets), what each provider needs, and when NODE_ENV must be said.
+ */
+function crossIssues(config: z.infer<typeof baseSchema>): { variable: string; message: string }[] {
+  const issues: { variable: string; message: string }[] = [];
+  const problem = (variable: string, message: string) => issues.push({ variable, message });
+  const nodeEnv = resolveNodeEnv(config);
+  if (!nodeEnv) {
+    problem('NODE_ENV', 'set it explicitly (development, test or production): DATABASE_URL or TEMPORAL_ADDRESS point at real servers');
+    return issues;
+  }
+  const provider = config.PAYMENT_PROVIDER ?? (nodeEnv === 'production' ? undefined : 'sandbox');
+  if (nodeEnv === 'production') {
+    if (!config.JWT_SECRET) problem('JWT_SECRET', 'required when NODE_ENV=production');
+    if (!provider) problem('PAYMENT_PROVIDER', 'required when NODE_ENV=production (alipay or wechatpay)');
+    if (provider === 'sandbox') {
+      problem('PAYMENT_PROVIDER', 'the sandbox takes no money and lets anyone mark orders paid: it never runs with NODE_ENV=production');
+    }
+    for (const variable of ['JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET', 'API_KEYS'] as const) {
+      const demo = demoSecretIn(config[variable]);
+      if (demo) problem(variable, `uses the published demo value "${demo}": set a real secret when NODE_ENV=production`);
+    }
+  }
+  if (provider === 'alipay') {
+    if (!config.ALIPAY_APP_ID) problem('ALIPAY_APP_ID', 'required when PAYMENT_PROVIDER=alipay');
+    if (!config.ALIPAY_PRIVATE_KEY && !config.ALIPAY_PRIVATE_KEY_FILE) problem('ALIPAY_PRIVATE_KEY', 'required (or ALIPAY_PRIVATE_KEY_FILE) when PAYMENT_PROVIDER=alipay');
+    if (!config.ALIPAY_PUBLIC_KEY && !config.ALIPAY_PUBLIC_KEY_FILE) problem('ALIPAY_PUBLIC_KEY', 'required (or ALIPAY_PUBLIC_KEY_FILE) when PAYMENT_PROVIDER=alipay');
+    if (nodeEnv === 'production' && !config.ALIPAY_GATEWAY.startsWith('https://')) problem('ALIPAY_GATEWAY', 'must be https when NODE_ENV=production');
+  }
+  if (provider === 'wechatpay') {
+    for (const variable of ['WECHATPAY_MCHID', 'WECHATPAY_APPID', 'WECHATPAY_MERCHANT_SERIAL', 'WECHATPAY_PLATFORM_SERIAL', 'WECHATPAY_APIV3_KEY'] as const) {
+      if (!config[variable]) problem(variable, 'required when PAYMENT_PROVIDER=wechatpay');
+    }
+    if (!config.WECHATPAY_PRIVATE_KEY && !config.WECHATPAY_PRIVATE_KEY_FILE) problem('WECHATPAY_PRIVATE_KEY', 'required (or WECHATPAY_PRIVATE_KEY_FILE) when PAYMENT_PROVIDER=wechatpay');
+    if (!config.WECHATPAY_PLATFORM_PUBLIC_KEY && !config.WECHATPAY_PLATFORM_PUBLIC_KEY_FILE) {
+      problem('WECHATPAY_PLATFORM_PUBLIC_KEY', 'required (or WECHATPAY_PLATFORM_PUBLIC_KEY_FILE) when PAYMENT_PROVIDER=wechatpay');
+    }
+    if (nodeEnv === 'production' && !config.WECHATPAY_BASE_URL.startsWith('https://')) problem('WECHATPAY_BASE_URL', 'must be https when NODE_ENV=production');
+  }
+  return issues;
+}
+
+/** Unset NODE_ENV means development only on a bare machine; next to real servers it must be said. */
+export function resolveNodeEnv(config: { NODE_ENV?: NodeEnv; DATABASE_URL?: string; TEMPORAL_ADDRESS?: string }): NodeEnv | undefined {
+  if (config.NODE_ENV) return config.NODE_ENV;
+  return config.DATABASE_URL || config.TEMPORAL_ADDRESS ? undefined : 'development';
+}
+
+function demoSecretIn(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  // API_KEYS holds several `key=role:subject` entries: each key counts.
+  const parts = [value, ...value.split(',').map((entry) => entry.split('=')[0])];
+  return DEMO_SECRET_VALUES.find((demo) => parts.includes(demo));
+}
+
+export type Config = Omit<z.infer<typeof configSchema>, 'NODE_ENV' | 'PAYMENT_PROVIDER'> & {
+  NODE_ENV: NodeEnv;
+  PAYMENT_PROVIDER: PaymentProviderName;
+};
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
@@ -123,7 +233,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })),
     );
   }
-  return parsed.data;
+  const issues = crossIssues(parsed.data);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const nodeEnv = resolveNodeEnv(parsed.data)!;
+  return { ...parsed.data, NODE_ENV: nodeEnv, PAYMENT_PROVIDER: parsed.data.PAYMENT_PROVIDER ?? 'sandbox' };
 }
 
 /** Loads `.env` from the working directory into process.env when present (real env wins). */

@@ -3,7 +3,8 @@ import { createApp } from '../api/app';
 import { apiSettingsFromConfig } from '../api/settings';
 import { listen } from '../api/server';
 import { ConfigError, loadConfig, loadDotEnv } from '../infra/config';
-import { createSandboxProvider } from '../modules/finance';
+import { createConfiguredPayments, publicBaseUrl } from '../infra/payments';
+import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { seedDemoShop } from './seed-data';
 import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
@@ -48,7 +49,11 @@ async function main(): Promise<void> {
     log('Bundling workflows and starting the worker');
     const workerConnection = await connectWorkerConnection(target);
     cleanups.push(() => workerConnection.close());
+    // One provider for worker and API in this process; the API side sends the sandbox's webhooks.
+    const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
+    cleanups.push(() => payments.close());
     const worker = await createEngineWorker({
+      payments: payments.provider,
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TASK_QUEUE,
@@ -66,15 +71,11 @@ async function main(): Promise<void> {
 
     const temporal = await connectClient(target);
     cleanups.push(() => temporal.connection.close());
-    // The built-in sandbox payment provider: its webhooks come back to this API, signed.
-    const apiUrl = config.PUBLIC_BASE_URL ?? `http://${config.API_HOST}:${config.API_PORT}`;
-    const sandbox = createSandboxProvider({
-      pool,
-      webhook: { url: `${apiUrl}/payments/webhook`, secret: config.PAYMENT_WEBHOOK_SECRET },
-      pollIntervalMs: 1_000,
-    });
-    cleanups.push(() => sandbox.close());
-    const app = createApp({ pool, temporal, log, sandbox, settings: apiSettingsFromConfig(config) });
+    const scheduleId = reconciliationScheduleId(config.TASK_QUEUE);
+    await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
+    log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);
+    const apiUrl = publicBaseUrl(config);
+    const app = createApp({ pool, temporal, log, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);
     cleanups.push(() => http.close());
 
@@ -85,7 +86,9 @@ async function main(): Promise<void> {
         'Order engine is running:',
         `  API            ${api}   (health: ${api}/healthz)`,
         `  API docs       ${api}/docs   (OpenAPI: ${api}/openapi.json)`,
-        `  Payments       sandbox provider at ${api}/sandbox (webhooks to ${apiUrl}/payments/webhook)`,
+        payments.sandbox
+          ? `  Payments       sandbox provider at ${api}/sandbox (webhooks to ${apiUrl}/payments/webhook)`
+          : `  Payments       ${config.PAYMENT_PROVIDER} (notifications to ${apiUrl}/payments/${config.PAYMENT_PROVIDER}/notify)`,
         `  Temporal       ${stack.temporalAddress}  namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TASK_QUEUE}"`,
         `  Temporal UI    ${stack.temporalUiUrl ?? '(external cluster: use its own UI)'}`,
         `  PostgreSQL     ${redact(stack.databaseUrl)}`,

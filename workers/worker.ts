@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import type { PaymentProvider } from '../modules/finance';
 import { faultInjectionFromEnv } from './interceptors/fault-injection';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
@@ -13,6 +14,8 @@ export interface EngineWorkerOptions {
   namespace: string;
   taskQueue: string;
   pool: Pool;
+  /** The configured payment provider (infra/payments.ts): never a silent default. */
+  payments: PaymentProvider;
   workflowSource?: WorkflowSource;
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
@@ -30,7 +33,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool }),
+    activities: createActivities({ pool: options.pool, payments: options.payments }),
     ...(faults ? { interceptors: { activity: [faults] } } : {}),
     ...options.overrides,
   });

@@ -7,3 +7,4 @@ export * from './order/types/group-buy';
 export * from './order/late-payment';
 export * from './after-sales/refund-request';
 export * from './group/group';
+export * from './reconciliation';

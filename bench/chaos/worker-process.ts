@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { loadConfig } from '../../infra/config';
+import { createConfiguredPayments } from '../../infra/payments';
 import { connectWorkerConnection } from '../../infra/temporal-connection';
 import { createEngineWorker } from '../../workers/worker';
 
@@ -16,11 +17,14 @@ async function main(): Promise<void> {
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS || !bundle) throw new Error('needs DATABASE_URL, TEMPORAL_ADDRESS and CHAOS_WORKFLOW_BUNDLE');
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX });
   const connection = await connectWorkerConnection({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+  // The sandbox provider (PAYMENT_PROVIDER defaults to it outside production); the API sends its webhooks.
+  const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });
   const worker = await createEngineWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     pool,
+    payments: payments.provider,
     workflowSource: { workflowBundle: { codePath: bundle } },
     overrides: { shutdownGraceTime: '2s' },
   });
@@ -29,6 +33,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => worker.shutdown());
   await worker.run();
   await connection.close();
+  await payments.close();
   await pool.end();
 }
 

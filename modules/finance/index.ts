@@ -3,10 +3,22 @@ export * from './schemas';
 export * from './provider';
 export { ACCOUNTS, type AccountCode, type EntryKind } from './accounts';
 export type { AccountBalance, JournalEntry, JournalLine } from './journal';
-export type { Payment, PaymentState } from './store';
+export { paymentByIntent, type Payment, type PaymentState } from './store';
 export type { CapturedPayment, CreatedIntent } from './payments';
 export type { RefundOutcome, SettledRefund } from './refunds';
 export type { Booking } from './recognition';
 export type { LatePaymentOutcome } from './late-payment';
-export type { ReconciliationDifference, ReconciliationReport } from './reconciliation';
+export { reconciliationReports, type ReconciliationDifference, type ReconciliationReport } from './reconciliation';
 export * from './sandbox';
+export * from './alipay';
+export { BEIJING_OFFSET_MS, fenToYuan, fromBeijingTime, toBeijingTime, yuanToFen } from './cny';
+export {
+  checkoutOf,
+  checkPaymentNotice,
+  listRefusedNotifications,
+  recordRefusedNotification,
+  type GateVerdict,
+  type PaymentNotice,
+  type RefusedNotification,
+} from './notification-gate';
+export * from './wechatpay';

@@ -41,6 +41,16 @@ export interface CapturedPayment {
 export function createPaymentOperations(context: FinanceContext) {
   const { pool, provider, clock } = context;
 
+  function markIntentCancelled(idempotencyKey: string) {
+    return compensateOnce(pool, FINANCE_LOG, idempotencyKey, CREATE_INTENT, async (client, applied: CreatedIntent) => {
+      await client.query(`UPDATE finance.payments SET state = 'CANCELLED', updated_at = $2 WHERE intent_id = $1 AND state <> 'CAPTURED'`, [
+        applied.intentId,
+        clock(),
+      ]);
+      return { intentId: applied.intentId, status: 'cancelled' };
+    });
+  }
+
   return {
     async createPaymentIntent(input: CreatePaymentIntentInput): Promise<CreatedIntent> {
       const request = createPaymentIntentSchema.parse(input);
@@ -51,9 +61,9 @@ export function createPaymentOperations(context: FinanceContext) {
       return applyOnce(pool, FINANCE_LOG, request.idempotencyKey, CREATE_INTENT, async (client) => {
         await assertOrderCurrency(client, request.orderId, request.currency);
         await client.query(
-          `INSERT INTO finance.payments (order_id, intent_id, currency, amount_fen, state, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 'REQUIRES_PAYMENT', $5, $5) ON CONFLICT (intent_id) DO NOTHING`,
-          [request.orderId, intent.intentId, request.currency, request.amountFen, clock()],
+          `INSERT INTO finance.payments (order_id, intent_id, currency, amount_fen, state, checkout, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 'REQUIRES_PAYMENT', $6, $5, $5) ON CONFLICT (intent_id) DO NOTHING`,
+          [request.orderId, intent.intentId, request.currency, request.amountFen, clock(), intent.checkout ? JSON.stringify(intent.checkout) : null],
         );
         return { orderId: request.orderId, intentId: intent.intentId, amountFen: request.amountFen, currency: request.currency, status: intent.status };
       });
@@ -76,14 +86,11 @@ export function createPaymentOperations(context: FinanceContext) {
         });
         if (cancelled.status !== 'cancelled') throw new Error(`provider left intent ${cancelled.intentId} ${cancelled.status}`);
       }
-      return compensateOnce(pool, FINANCE_LOG, idempotencyKey, CREATE_INTENT, async (client, applied: CreatedIntent) => {
-        await client.query(`UPDATE finance.payments SET state = 'CANCELLED', updated_at = $2 WHERE intent_id = $1 AND state <> 'CAPTURED'`, [
-          applied.intentId,
-          clock(),
-        ]);
-        return { intentId: applied.intentId, status: 'cancelled' };
-      });
+      return markIntentCancelled(idempotencyKey);
     },
+
+    /** The bookkeeping half of cancelPaymentIntent, for an intent the provider can no longer be paid on. */
+    markIntentCancelled,
 
     /** The provider's payment.succeeded webhook, as a signal from the workflow: the buyer authorised. */
     async recordPaymentSucceeded(input: RecordPaymentSucceededInput): Promise<Payment> {

@@ -7,6 +7,8 @@ import type { Fen } from '../shared/money';
  *
  * Payment is two-step: the buyer authorises the intent at the provider (the outcome arrives later by
  * webhook: payment.succeeded / payment.failed), then the engine captures it, which moves the money.
+ * Providers that take the money when the buyer pays (Alipay, WeChat Pay) capture as an idempotent
+ * confirmation: capture returns what the buyer paid once the provider says the trade succeeded.
  */
 export type IntentStatus = 'requires_payment' | 'authorized' | 'captured' | 'cancelled';
 
@@ -20,6 +22,13 @@ export interface CreateIntentRequest {
 export interface IntentResult {
   intentId: string;
   status: IntentStatus;
+  /** What the buyer needs to pay at a real provider (a QR code to scan, a page to open); none for the sandbox. */
+  checkout?: Checkout;
+}
+
+export interface Checkout {
+  qrCode?: string;
+  payUrl?: string;
 }
 
 export interface CaptureRequest {

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { ACCOUNTS } from './accounts';
 import type { ProviderTransaction } from './provider';
 import { reconcileSchema, type ReconcileInput } from './schemas';
@@ -41,6 +42,11 @@ const DAY_MS = 86_400_000;
 export function createReconciliation(context: FinanceContext) {
   const { pool, provider } = context;
 
+  async function storedReport(runKey: string): Promise<ReconciliationReport | undefined> {
+    const rows = await pool.query<ReportRow>('SELECT * FROM finance.reconciliation_reports WHERE run_key = $1', [runKey]);
+    return rows.rows[0] && toReport(rows.rows[0]);
+  }
+
   async function ledgerMovements(where: string, params: unknown[]): Promise<LedgerMovement[]> {
     const rows = await pool.query<{ ref: string; order_id: string | null; currency: string; net: string }>(
       `SELECT COALESCE(e.external_ref, 'entry:' || e.id) AS ref, e.order_id, e.currency, SUM(l.debit_fen - l.credit_fen) AS net
@@ -54,7 +60,11 @@ export function createReconciliation(context: FinanceContext) {
 
   return {
     async reconcile(input: ReconcileInput): Promise<ReconciliationReport> {
-      const { date } = reconcileSchema.parse(input);
+      const { date, idempotencyKey } = reconcileSchema.parse(input);
+      if (idempotencyKey) {
+        const earlier = await storedReport(idempotencyKey);
+        if (earlier) return earlier;
+      }
       const from = new Date(`${date}T00:00:00.000Z`);
       const to = new Date(from.getTime() + DAY_MS);
       const providerDay = await provider.listTransactions({ from, to });
@@ -90,13 +100,50 @@ export function createReconciliation(context: FinanceContext) {
         differences,
       };
       const stored = await pool.query<{ id: string }>(
-        `INSERT INTO finance.reconciliation_reports (report_date, status, provider_count, ledger_count, provider_net_fen, ledger_net_fen, differences)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-        [date, report.status, report.providerCount, report.ledgerCount, report.providerNetFen, report.ledgerNetFen, JSON.stringify(differences)],
+        `INSERT INTO finance.reconciliation_reports (report_date, status, provider_count, ledger_count, provider_net_fen, ledger_net_fen, differences, run_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_key) DO NOTHING RETURNING id`,
+        [date, report.status, report.providerCount, report.ledgerCount, report.providerNetFen, report.ledgerNetFen, JSON.stringify(differences), idempotencyKey ?? null],
       );
+      if (!stored.rows[0]) return (await storedReport(idempotencyKey!))!;
       return { reportId: Number(stored.rows[0].id), ...report };
     },
+
   };
+}
+
+/** Stored reports of one day, newest first (what ops read: GET /admin/reconciliation?date=). */
+export async function reconciliationReports(pool: Pool, date: string): Promise<ReconciliationReport[]> {
+  const rows = await pool.query<ReportRow>('SELECT * FROM finance.reconciliation_reports WHERE report_date = $1 ORDER BY id DESC', [reconcileSchema.parse({ date }).date]);
+  return rows.rows.map(toReport);
+}
+
+interface ReportRow {
+  id: string;
+  report_date: Date | string;
+  status: 'CLEAN' | 'DIFFERENCES';
+  provider_count: number;
+  ledger_count: number;
+  provider_net_fen: string;
+  ledger_net_fen: string;
+  differences: ReconciliationDifference[];
+}
+
+function toReport(row: ReportRow): ReconciliationReport {
+  return {
+    reportId: Number(row.id),
+    date: typeof row.report_date === 'string' ? row.report_date : dateOnly(row.report_date),
+    status: row.status,
+    providerCount: row.provider_count,
+    ledgerCount: row.ledger_count,
+    providerNetFen: Number(row.provider_net_fen),
+    ledgerNetFen: Number(row.ledger_net_fen),
+    differences: row.differences,
+  };
+}
+
+/** pg reads a date column as local midnight: take the calendar date back out in local time. */
+function dateOnly(date: Date): string {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
 }
 
 function signed(tx: ProviderTransaction): number {

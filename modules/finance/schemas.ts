@@ -47,5 +47,6 @@ export type ForfeitDepositInput = z.input<typeof forfeitDepositSchema>;
 export const refundLatePaymentSchema = z.object({ idempotencyKey, orderId, intentId, amountFen: positiveFen, currency });
 export type RefundLatePaymentInput = z.input<typeof refundLatePaymentSchema>;
 
-export const reconcileSchema = z.object({ date: z.iso.date() });
+/** `idempotencyKey` names the run (e.g. the schedule's workflow): the same run stores one report. */
+export const reconcileSchema = z.object({ date: z.iso.date(), idempotencyKey: idempotencyKey.optional() });
 export type ReconcileInput = z.input<typeof reconcileSchema>;

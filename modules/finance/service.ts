@@ -23,6 +23,7 @@ export function createFinanceService(deps: FinanceServiceDeps) {
   return {
     ...payments,
     ...refunds,
+    // Its cancelPaymentIntent wraps the one of payments (a payment taken at the provider meanwhile is refunded).
     ...createLatePaymentOperations(context, payments, refunds),
     ...createRecognitionOperations(context),
     ...createReconciliation(context),

@@ -37,6 +37,9 @@ afterAll(async () => {
 
 let campaignId = '';
 
+// A correctness test under load, not a timed one: on a busy 2-core machine the 2,000 requests and 100 workflows take longer.
+jest.setTimeout(180_000);
+
 test('2,000 attempts by 400 buyers (limit 2) for 100 units: exactly 100 admitted, nobody over the limit, one workflow per admitted unit', async () => {
   ({ campaignId } = await addFlashCampaign(env, `fs_rush_${env.id}`, { stockCap: UNITS, perUserLimit: LIMIT }));
   const buyers = Array.from({ length: BUYERS }, (_, index) => `mem_rush_${index}_${env.id}`);

@@ -13,6 +13,8 @@ import {
   type SandboxProvider,
   type WebhookEvent,
 } from '../../modules/finance';
+import { authenticate, requireRole } from '../../api/auth';
+import { API_KEYS, testApiSettings } from '../support/api';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
 const SECRET = 'whsec_test_secret';
@@ -72,13 +74,18 @@ async function eventually<T>(probe: () => T | undefined, timeoutMs = 5_000): Pro
   }
 }
 
+/** The sandbox's router as the API mounts it: control endpoints for admins only. */
+const sandboxApp = () =>
+  express().use(createSandboxRouter(sandbox, { guardControl: [authenticate(testApiSettings(env).auth), requireRole('admin')] }));
+const asAdmin = { 'X-API-Key': API_KEYS.admin };
+
 const accepted = (eventId: string) => () => deliveries.find((delivery) => delivery.event.id === eventId && delivery.status === 204);
 
 describe('webhooks', () => {
   test('a payment is announced asynchronously by a signed webhook, after the pay call returned', async () => {
-    const app = express().use(createSandboxRouter(sandbox));
+    const app = sandboxApp();
     const { intentId } = await finance.createPaymentIntent({ idempotencyKey: 'ord_hook:intent', orderId: 'ord_hook', amountFen: 4_321 });
-    await request(app).post('/sandbox/behaviour').send({ action: 'delay', orderId: 'ord_hook', delayMs: 300, count: 1 }).expect(201);
+    await request(app).post('/sandbox/behaviour').set(asAdmin).send({ action: 'delay', orderId: 'ord_hook', delayMs: 300, count: 1 }).expect(201);
 
     const paidAt = Date.now();
     const paid = await request(app).post(`/sandbox/intents/${intentId}/pay`).expect(200);
@@ -172,14 +179,20 @@ describe('webhooks', () => {
 
 describe('sandbox HTTP endpoints', () => {
   test('unknown intents are 404, bad behaviours 400, and the transaction list covers a range', async () => {
-    const app = express().use(createSandboxRouter(sandbox));
+    const app = sandboxApp();
     await request(app).post('/sandbox/intents/pi_nope/pay').expect(404);
-    await request(app).post('/sandbox/behaviour').send({ action: 'explode' }).expect(400);
+    // The control endpoints need an admin: anonymous callers are 401, other roles 403, and nothing is scripted.
+    await request(app).post('/sandbox/behaviour').send({ action: 'error' }).expect(401);
+    await request(app).post('/sandbox/behaviour').set('X-API-Key', API_KEYS.warehouse).send({ action: 'error' }).expect(403);
+    await request(app).get('/sandbox/transactions').query({ from: new Date().toISOString(), to: new Date().toISOString() }).expect(401);
+    await request(app).delete('/sandbox/behaviour').expect(401);
+    expect(Number((await env.pool.query("SELECT count(*) AS n FROM finance_sandbox.behaviours WHERE action = 'error'")).rows[0].n)).toBe(0);
+    await request(app).post('/sandbox/behaviour').set(asAdmin).send({ action: 'explode' }).expect(400);
     const from = new Date(Date.now() - 3_600_000).toISOString();
     const to = new Date(Date.now() + 3_600_000).toISOString();
-    const listed = await request(app).get('/sandbox/transactions').query({ from, to }).expect(200);
+    const listed = await request(app).get('/sandbox/transactions').set(asAdmin).query({ from, to }).expect(200);
     expect(listed.body).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'refund', orderId: 'ord_refund_hook', amountFen: 1_000 })]));
-    await request(app).delete('/sandbox/behaviour').expect(204);
+    await request(app).delete('/sandbox/behaviour').set(asAdmin).expect(204);
     expect(Number((await env.pool.query('SELECT count(*) AS n FROM finance_sandbox.behaviours')).rows[0].n)).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import { eventually, type TestApi } from './api-server';
  * What saga tests do through the HTTP API, as a buyer, the sandbox payment page, the warehouse and
  * the carrier would: place, read and wait for orders, pay, ship, deliver.
  */
-export function storefront(api: () => TestApi) {
+export function storefront(api: () => Pick<TestApi, 'url'>) {
   const client = {
     placeOrder(memberId: string, body: object, key = `key-${memberId}-${Math.random()}`) {
       return request(api().url).post('/orders').set('Authorization', customerAuth(memberId)).set('Idempotency-Key', key).send(body);

@@ -1,11 +1,14 @@
+import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { campaignSchema, createMarketingService } from '../modules/marketing';
 import { DomainError } from '../modules/shared/errors';
+import { createAuditTrail } from './audit';
 import { requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound } from './problem';
+import { idParams, pathId } from './validation';
 
 /**
  * Admin: presale, group-buy and flash-sale campaigns, validated by the marketing module's campaign
@@ -40,13 +43,14 @@ registry.registerPath({
   path: '/admin/campaigns/{id}',
   summary: 'One campaign',
   security,
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: idParams },
   responses: { 200: campaignResponse('The campaign'), 404: problemResponse('No such campaign') },
 });
 
-export function adminCampaignsRouter(deps: { pool: Pool }): Router {
+export function adminCampaignsRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const marketing = createMarketingService({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
 
   router.post('/admin/campaigns', requireRole('admin'), async (req, res) => {
     const definition = campaignSchema.parse(req.body);
@@ -59,12 +63,13 @@ export function adminCampaignsRouter(deps: { pool: Pool }): Router {
       return;
     }
     const created = await marketing.createCampaign(definition);
+    await trail.record(req, res, { action: 'campaign.create', targetType: 'campaign', targetId: created.id, after: JSON.parse(JSON.stringify(created)) });
     res.setHeader('Location', `/admin/campaigns/${created.id}`);
     res.status(201).json(created);
   });
 
   router.get('/admin/campaigns/:id', requireRole('admin'), async (req, res) => {
-    const campaign = await findCampaign(marketing, String(req.params.id));
+    const campaign = await findCampaign(marketing, pathId(req.params));
     if (!campaign) throw notFound(`campaign ${req.params.id}`);
     res.json(campaign);
   });

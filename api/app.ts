@@ -3,7 +3,8 @@ import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import { createSandboxRouter, type AlipayProvider, type SandboxProvider, type WechatpayProvider } from '../modules/finance';
 import { authenticate, requireRole } from './auth';
-import { supportConsoleRouter } from './console';
+import { codecRouter } from './codec';
+import { consolePage, supportConsoleRouter } from './console';
 import { refundsRouter } from './refunds';
 import { supportRouter } from './support';
 import { flashSaleRoutes } from './flash-sales';
@@ -18,6 +19,9 @@ import { warehouseRouter } from './warehouse';
 import { opsRouter } from './ops';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
+import { createIdempotencyKeySweeper, perIpLimit, placementLimit } from './limits';
+import { securityHeaders } from './security-headers';
+import { rejectUnsafeInput } from './validation';
 
 export interface ApiDeps {
   pool: Pool;
@@ -40,6 +44,12 @@ export function createApp(deps: ApiDeps): Express {
   }
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders([docsPage, consolePage]));
+  const limits = deps.settings.limits;
+  if (limits) app.use(perIpLimit(limits));
+  if (deps.settings.idempotencyKeyTtlMs) {
+    createIdempotencyKeySweeper(deps.pool, deps.settings.idempotencyKeyTtlMs).start(Math.min(deps.settings.idempotencyKeyTtlMs / 4, 3_600_000), log);
+  }
   const flashSales = flashSaleRoutes(deps);
   app.use(flashSales.soldOutFastPath);
   // Keep the exact bytes too: webhook signatures are computed over them, not over re-serialised JSON.
@@ -51,6 +61,8 @@ export function createApp(deps: ApiDeps): Express {
       },
     }),
   );
+  // NUL characters and unpaired surrogates anywhere in path, query or body: 400 before any route.
+  app.use(rejectUnsafeInput);
 
   // Flash sales authenticate in their router; mounted early, as the hottest endpoint.
   app.use(flashSales.router);
@@ -70,6 +82,7 @@ export function createApp(deps: ApiDeps): Express {
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
   app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));
   app.use(['/presales', '/group-buys', '/groups', '/admin/campaigns', '/admin/orders'], authenticate(deps.settings.auth));
+  if (limits) app.post(['/orders', '/presales/:campaignId/orders', '/group-buys/:campaignId/orders'], placementLimit(limits));
   app.use(presalesRouter(deps));
   app.use(groupsRouter(deps));
   app.use(adminCampaignsRouter(deps));
@@ -81,6 +94,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
+
+  if (deps.settings.codec) app.use(codecRouter(deps.settings.codec, deps.settings.auth));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

@@ -1,69 +1,54 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import jwt from 'jsonwebtoken';
-import { z } from 'zod';
+import type { Request, RequestHandler, Response } from 'express';
+import { createTokenVerifier, InvalidTokenError, type AuthSettings, type Principal, type Role } from '../infra/tokens';
 import { ProblemError } from './problem';
 
+export {
+  ALL_WAREHOUSES,
+  DEFAULT_AUDIENCE,
+  DEFAULT_ISSUER,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  issueToken,
+  parseApiKeys,
+  ROLES,
+  type AuthSettings,
+  type Principal,
+  type Role,
+} from '../infra/tokens';
+
 /**
- * Who is calling. Customers carry a bearer token (HS256 JWT: `sub` = member id, `role`); machines and
- * back-office people may use a static API key (`X-API-Key`). A customer only ever sees their own orders.
+ * Who is calling: a bearer token (infra/tokens.ts) or a static API key (`X-API-Key`) of a machine.
+ * Any bad credential is 401 "invalid token", nothing more.
  */
-export const ROLES = ['customer', 'warehouse', 'support', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+const invalidToken = () => new ProblemError(401, 'unauthenticated', 'Authentication required', 'invalid token');
 
-export interface Principal {
-  subject: string;
-  role: Role;
-}
-
-export interface AuthSettings {
-  jwtSecret: string;
-  /** API key → principal */
-  apiKeys: Map<string, Principal>;
-}
-
-/** Parses `key=role:subject,key=role:subject` (API_KEYS). */
-export function parseApiKeys(text: string | undefined): Map<string, Principal> {
-  const keys = new Map<string, Principal>();
-  for (const entry of (text ?? '').split(',').filter(Boolean)) {
-    const [key, rest] = entry.split('=');
-    const [role, subject] = rest.split(':');
-    keys.set(key, { role: role as Role, subject });
-  }
-  return keys;
-}
-
-const claimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES) });
-
-export function issueToken(secret: string, principal: Principal, expiresIn: jwt.SignOptions['expiresIn'] = '12h'): string {
-  return jwt.sign({ role: principal.role }, secret, { subject: principal.subject, algorithm: 'HS256', expiresIn });
-}
-
-const unauthenticated = (detail: string) =>
-  new ProblemError(401, 'unauthenticated', 'Authentication required', detail);
-
-export function authenticate(settings: AuthSettings): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
+/** The caller of a request, from its API key or bearer token; 401 "invalid token" for anything else. */
+export function createCredentialsCheck(settings: AuthSettings) {
+  const verifyToken = createTokenVerifier(settings);
+  return async function principalFor(req: Request, res: Response): Promise<Principal> {
     const apiKey = req.get('x-api-key');
     if (apiKey) {
       const principal = settings.apiKeys.get(apiKey);
-      if (!principal) throw unauthenticated('unknown API key');
-      res.locals.principal = principal;
-      return next();
+      if (!principal) throw invalidToken();
+      return principal;
     }
     const header = req.get('authorization');
     if (!header?.startsWith('Bearer ')) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      throw unauthenticated('send a bearer token (Authorization: Bearer ...) or an X-API-Key');
+      throw new ProblemError(401, 'unauthenticated', 'Authentication required', 'send a bearer token (Authorization: Bearer ...) or an X-API-Key');
     }
-    let claims: unknown;
     try {
-      claims = jwt.verify(header.slice('Bearer '.length), settings.jwtSecret, { algorithms: ['HS256'] });
+      return await verifyToken(header.slice('Bearer '.length));
     } catch (error) {
-      throw unauthenticated(`invalid token: ${(error as Error).message}`);
+      if (error instanceof InvalidTokenError) throw invalidToken();
+      throw error;
     }
-    const parsed = claimsSchema.safeParse(claims);
-    if (!parsed.success) throw unauthenticated('the token has no valid sub and role');
-    res.locals.principal = { subject: parsed.data.sub, role: parsed.data.role } satisfies Principal;
+  };
+}
+
+export function authenticate(settings: AuthSettings): RequestHandler {
+  const principalFor = createCredentialsCheck(settings);
+  return async (req, res, next) => {
+    res.locals.principal = await principalFor(req, res);
     next();
   };
 }
@@ -81,4 +66,9 @@ export function requireRole(...roles: Role[]): RequestHandler {
     }
     next();
   };
+}
+
+/** `role:subject`, how actors are named in messages and audit rows. */
+export function actorName(principal: Principal): string {
+  return `${principal.role}:${principal.subject}`;
 }

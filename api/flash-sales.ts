@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import jwt from 'jsonwebtoken';
+import { decodeJwt } from 'jose';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createFlashSaleService, type Admission, type AdmissionResult, type FlashSaleService } from '../modules/flash-sale';
@@ -13,11 +13,14 @@ import { DomainError } from '../modules/shared/errors';
 import { orderWorkflowId, placementResultUpdate, type OrderTimeouts, type OrderView } from '../workflows/order/definitions';
 import type { FlashSaleOrderInput, flashSaleOrderWorkflow } from '../workflows/order/types/flash-sale';
 import * as sa from '../workflows/search-attributes';
-import { authenticate, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
+import { createAuditTrail } from './audit';
+import { createPlacementChecks } from './placement-checks';
+import { createCredentialsCheck, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { notFound, sendProblem, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
 import { isError, orderHandle } from './temporal';
+import { campaignParams, idSchema, optionalIdempotencyKey } from './validation';
 
 /*
  * Flash sales (秒杀) in the API:
@@ -47,17 +50,13 @@ const AdmissionRequest = registry.register(
   z
     .object({
       /** Optional: when given it must be the campaign's SKU. */
-      skuId: z.string().min(1).max(64).optional(),
+      skuId: idSchema.optional(),
       quantity: z.number().int().min(1).max(999).default(1),
     })
     .strict(),
 );
-const CampaignParams = z.object({ campaignId: z.string().min(1).max(200) });
-const IdempotencyKeyHeader = z
-  .string()
-  .min(8, 'the Idempotency-Key header must have 8 to 128 characters')
-  .max(128, 'the Idempotency-Key header must have 8 to 128 characters')
-  .optional();
+const CampaignParams = campaignParams;
+const IdempotencyKeyHeader = optionalIdempotencyKey;
 
 const FlashSaleState = registry.register(
   'FlashSaleState',
@@ -319,6 +318,8 @@ export function flashSaleRoutes(deps: FlashSaleDeps): { router: Router; soldOutF
 function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createFlashSaleOrders>): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
+  const checks = createPlacementChecks({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
   const startWorkflows = deps.settings.flashSale?.startWorkflows ?? true;
   const sweepIntervalMs = deps.settings.flashSale?.sweepIntervalMs ?? 0;
   if (sweepIntervalMs > 0) orders.startSweeper(sweepIntervalMs);
@@ -337,6 +338,7 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
         throw unprocessable('flash-sale-wrong-sku', `flash sale ${campaignId} sells SKU ${terms.skuId}, not ${body.skuId}`, { skuId: terms.skuId });
       }
     }
+    await checks.assertMember(customerId);
     const result = await orders.admit(campaignId, customerId, body.quantity, requestId);
     if (!result.admitted) return sendRefusal(req, res, result);
     const { admission } = result;
@@ -367,8 +369,12 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
 
   router.post('/flash-sales/:campaignId/open', requireRole('admin'), async (req, res) => {
     const { campaignId } = CampaignParams.parse(req.params);
+    const before = await orders.flashSale.getCampaignState(campaignId);
     await orders.ensureOpen(campaignId);
-    res.json(await orders.flashSale.getCampaignState(campaignId));
+    const state = await orders.flashSale.getCampaignState(campaignId);
+    // Opening is idempotent: only the call that opened it is a change worth a row.
+    if (!before) await trail.record(req, res, { action: 'flash-sale.open', targetType: 'flash_sale', targetId: campaignId, after: JSON.parse(JSON.stringify(state)) });
+    res.json(state);
   });
 
   return router;
@@ -378,29 +384,28 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
  * `authenticate` with a cache of verified bearer tokens: a flash sale is the same buyers retrying
  * many times a second, and verifying an HS256 JWT costs far more than the sold-out answer itself.
  * A token is cached only after the full verification passed, keyed by its exact text, and only until
- * its own `exp`; tokens without `exp` and API keys are verified every time. Bounded size.
+ * its own `exp` (every token has one); API keys are verified every time. Bounded size.
  */
 export function cachedAuthenticate(settings: AuthSettings, maxEntries = 100_000): RequestHandler {
-  const verify = authenticate(settings);
+  const principalFor = createCredentialsCheck(settings);
   const verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const header = req.get('authorization');
-    if (!header?.startsWith('Bearer ') || req.get('x-api-key')) return verify(req, res, next);
-    const hit = verified.get(header);
+    const cacheable = header?.startsWith('Bearer ') && !req.get('x-api-key');
+    const hit = cacheable ? verified.get(header!) : undefined;
     if (hit && hit.expiresAtMs > Date.now()) {
       res.locals.principal = hit.principal;
       return next();
     }
-    verify(req, res, (error?: unknown) => {
-      if (error === undefined) {
-        const exp = (jwt.decode(header.slice('Bearer '.length)) as { exp?: number } | null)?.exp;
-        if (typeof exp === 'number') {
-          if (verified.size >= maxEntries) verified.clear();
-          verified.set(header, { principal: principalOf(res), expiresAtMs: exp * 1000 });
-        }
-      }
-      next(error as Error | undefined);
-    });
+    const principal = await principalFor(req, res);
+    res.locals.principal = principal;
+    if (cacheable) {
+      // Verified above; exp is required by the verifier.
+      const exp = decodeJwt(header!.slice('Bearer '.length)).exp!;
+      if (verified.size >= maxEntries) verified.clear();
+      verified.set(header!, { principal, expiresAtMs: exp * 1000 });
+    }
+    next();
   };
 }
 

@@ -19,11 +19,14 @@ import {
 import type { groupBuyWorkflow } from '../workflows/group/group';
 import type { groupBuyOrderWorkflow } from '../workflows/order/types/group-buy';
 import { findCampaign } from './admin-campaigns';
+import { createPlacementChecks } from './placement-checks';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
+import { orderIdFor } from './orders';
 import { claimIdempotencyKey, IdempotencyKeyHeader, orderSearchAttributes, readPlacement, type CampaignOrderDeps } from './presales';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
-import { isError } from './temporal';
+import { isError, QUERY_TIMEOUT_MS } from './temporal';
+import { campaignParams, idParams, idSchema, pathId } from './validation';
 
 /** Default payment timeout of a member's order (domain-rules.md); GROUP_BUY_PAYMENT_TIMEOUT overrides it. */
 const DEFAULT_MEMBER_PAYMENT_MS = 15 * 60_000;
@@ -33,9 +36,9 @@ const GroupBuyOrderRequest = registry.register(
   z
     .object({
       /** Join this group; without it the buyer opens a new group as its leader. */
-      groupId: z.string().min(1).max(64).optional(),
+      groupId: idSchema.optional(),
       quantity: z.number().int().min(1).max(99).default(1),
-      couponId: z.string().min(1).max(64).optional(),
+      couponId: idSchema.optional(),
       pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
     })
     .strict(),
@@ -48,7 +51,7 @@ registry.registerPath({
   summary: 'Open a group (no groupId) or join one, and place the member order at the group price',
   security,
   request: {
-    params: z.object({ campaignId: z.string() }),
+    params: campaignParams,
     headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeader }),
     body: { content: { 'application/json': { schema: GroupBuyOrderRequest } } },
   },
@@ -67,7 +70,7 @@ registry.registerPath({
   path: '/groups/{id}',
   summary: 'A group: members, seats left, deadline and outcome',
   security,
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: idParams },
   responses: { 200: { description: 'The group', content: { 'application/json': { schema: GroupSchema } } }, 404: problemResponse('No such group') },
 });
 
@@ -77,15 +80,18 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const marketing = createMarketingService({ pool: deps.pool });
+  const checks = createPlacementChecks({ pool: deps.pool });
   const groupBuy = createGroupBuyService({ pool: deps.pool });
 
   router.post('/group-buys/:campaignId/orders', requireRole('customer'), async (req, res) => {
     const customerId = principalOf(res).subject;
     const idempotencyKey = IdempotencyKeyHeader.parse(req.get('idempotency-key'));
     const body = GroupBuyOrderRequest.parse(req.body ?? {});
-    const campaignId = String(req.params.campaignId);
+    const campaignId = campaignParams.parse(req.params).campaignId;
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'GROUP_BUY') throw notFound(`group-buy campaign ${campaignId}`);
+    await checks.assertMember(customerId);
+    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
     if (!(await projection.get(orderId))) {
@@ -152,18 +158,22 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
     res.status(201).json(order);
   });
 
-  router.get('/groups/:id', async (req, res) => {
+  router.get('/groups/:id', requireRole('customer', 'support', 'finance'), async (req, res) => {
     const principal = principalOf(res);
+    const groupId = pathId(req.params);
     try {
-      const group = await deps.temporal.workflow.getHandle(groupWorkflowId(String(req.params.id))).query(getGroupQuery);
+      const group = await deps.temporal.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+        deps.temporal.workflow.getHandle(groupWorkflowId(groupId)).query(getGroupQuery),
+      );
       // Customers see who else is in a group only by a masked member id.
       const members = group.members.map((member) =>
         principal.role === 'customer' && member.customerId !== principal.subject ? { ...member, customerId: `${member.customerId.slice(0, 4)}***` } : member,
       );
       res.json({ ...group, members });
     } catch (error) {
-      if (isError(error, 'WorkflowNotFoundError')) throw notFound(`group ${req.params.id}`);
-      throw error;
+      if (isError(error, 'WorkflowNotFoundError')) throw notFound(`group ${groupId}`);
+      // Groups have no projection yet: a query that does not answer in time is 503, not a hanging read.
+      throw new ProblemError(503, 'unavailable', 'Temporarily unavailable', `group ${groupId} cannot be read right now; retry shortly`);
     }
   });
 

@@ -27,28 +27,36 @@ registry.registerPath({
 
 type Check = { ok: boolean; latencyMs?: number; error?: string };
 
-async function timed(probe: () => Promise<unknown>, timeoutMs = 3_000): Promise<Check> {
+/**
+ * A failed probe says only "unreachable" or "timeout": the backend's own error text (hosts, users,
+ * versions) is for the log, never for an unauthenticated endpoint.
+ */
+async function timed(what: string, probe: () => Promise<unknown>, log: (line: string) => void, timeoutMs = 3_000): Promise<Check> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       probe(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs))),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(`no answer in ${timeoutMs} ms`)), timeoutMs))),
     ]);
     return { ok: true, latencyMs: Math.round(performance.now() - started) };
   } catch (error) {
-    return { ok: false, error: (error as Error).message };
+    log(`health: ${what} check failed: ${(error as Error).message}`);
+    return { ok: false, error: error instanceof TimeoutError ? 'timeout' : 'unreachable' };
   } finally {
     clearTimeout(timer);
   }
 }
 
-export function healthRouter(deps: { pool: Pool; temporal: Client }): Router {
+class TimeoutError extends Error {}
+
+export function healthRouter(deps: { pool: Pool; temporal: Client; log?: (line: string) => void }): Router {
+  const log = deps.log ?? console.error;
   const router = Router();
   router.get('/healthz', async (_req, res) => {
     const [postgres, temporal] = await Promise.all([
-      timed(() => deps.pool.query('SELECT 1')),
-      timed(() => deps.temporal.workflowService.getSystemInfo({})),
+      timed('postgres', () => deps.pool.query('SELECT 1'), log),
+      timed('temporal', () => deps.temporal.workflowService.getSystemInfo({}), log),
     ]);
     const ok = postgres.ok && temporal.ok;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: { postgres, temporal } });

@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
+import { payloadCodecsFor } from '../infra/payload-codec';
 import { connectClient } from '../infra/temporal-connection';
 import { createConfiguredPayments } from '../infra/payments';
 import { createApp } from './app';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     apiKey: config.TEMPORAL_API_KEY,
     tls: config.TEMPORAL_TLS,
+    payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
   });
   // The sandbox payment provider (development only) lives with the API: its pay page and webhook
   // sender; every API process sweeps the shared outbox, so events written by workers are delivered too.

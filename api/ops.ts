@@ -4,11 +4,13 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createOrderProjection } from '../modules/orders/projection';
 import { resolveManuallyUpdate, retryCompensationUpdate } from '../workflows/order/definitions';
-import { principalOf, requireRole } from './auth';
+import { actorName, principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
-import { readOrder, runOrderUpdate } from './temporal';
+import { createAuditTrail } from './audit';
+import { readOrder } from './temporal';
+import { idParams, pathId, safeText } from './validation';
 
-const AttentionBody = registry.register('AttentionAction', z.object({ reason: z.string().trim().min(1).max(2000) }).strict());
+const AttentionBody = registry.register('AttentionAction', z.object({ reason: safeText(2000).trim().min(1) }).strict());
 
 const orderOk = { description: 'The order after the action', content: { 'application/json': { schema: z.object({}).passthrough() } } };
 const security: Record<string, string[]>[] = [{ apiKey: [] }, { bearerAuth: [] }];
@@ -21,7 +23,7 @@ for (const [path, summary] of [
     path,
     summary,
     security,
-    request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: AttentionBody } } } },
+    request: { params: idParams, body: { content: { 'application/json': { schema: AttentionBody } } } },
     responses: { 200: orderOk, 404: problemResponse('No such order'), 409: problemResponse('The order does not need attention') },
   });
 }
@@ -33,12 +35,13 @@ for (const [path, summary] of [
 export function opsRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
   const act = (update: typeof retryCompensationUpdate) =>
     async (req: import('express').Request, res: import('express').Response) => {
       const body = AttentionBody.parse(req.body);
       const principal = principalOf(res);
-      const order = await readOrder(deps.temporal, projection, String(req.params.id));
-      res.json(await runOrderUpdate(deps.temporal, order, update, { by: `${principal.role}:${principal.subject}`, reason: body.reason }));
+      const order = await readOrder(deps.temporal, projection, pathId(req.params));
+      res.json(await trail.orderUpdate(req, res, `order.${update.name}`, order, update, { by: actorName(principal), reason: body.reason }));
     };
   router.post('/admin/orders/:id/retry-compensation', requireRole('admin'), act(retryCompensationUpdate));
   router.post('/admin/orders/:id/resolve', requireRole('admin'), act(resolveManuallyUpdate));

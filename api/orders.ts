@@ -15,14 +15,18 @@ import {
   type PlaceOrderInput,
 } from '../workflows/order/definitions';
 import type { standardOrderWorkflow } from '../workflows/order/types/standard';
-import { principalOf, requireRole, type Principal } from './auth';
+import { createOrderAccess } from './access';
+import { createAuditTrail } from './audit';
+import { actorName, principalOf, requireRole, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
 import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
+import { idempotencyKeySchema, idParams, idSchema, pathId, safeText } from './validation';
+import { createPlacementChecks } from './placement-checks';
 
 const OrderLineRequest = z.object({
-  skuId: z.string().min(1).max(64),
+  skuId: idSchema,
   quantity: z.number().int().min(1).max(999),
 });
 
@@ -31,7 +35,7 @@ export const PlaceOrderRequest = registry.register(
   z
     .object({
       /** Only admins place orders for someone else; a customer's orders are always their own. */
-      customerId: z.string().min(1).max(64).optional(),
+      customerId: idSchema.optional(),
       lines: z
         .array(OrderLineRequest)
         .min(1)
@@ -39,24 +43,21 @@ export const PlaceOrderRequest = registry.register(
         .refine((lines) => new Set(lines.map((line) => line.skuId)).size === lines.length, {
           message: 'each SKU may appear once; combine the quantities',
         }),
-      couponId: z.string().min(1).max(64).optional(),
+      couponId: idSchema.optional(),
       pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
     })
     .strict(),
 );
 
-const CancelRequestBody = z.object({ reason: z.string().trim().min(1).max(500).default('cancelled by the buyer') }).strict();
+const CancelRequestBody = z.object({ reason: safeText(500).trim().min(1).default('cancelled by the buyer') }).strict();
 const ListQuery = z
   .object({
-    customerId: z.string().min(1).max(64).optional(),
-    status: z.string().min(1).max(32).optional(),
+    customerId: idSchema.optional(),
+    status: idSchema.max(32).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
   })
   .strict();
-const IdempotencyKeyHeader = z
-  .string({ error: 'the Idempotency-Key header is required' })
-  .min(8, 'the Idempotency-Key header must have 8 to 128 characters')
-  .max(128, 'the Idempotency-Key header must have 8 to 128 characters');
+const IdempotencyKeyHeader = idempotencyKeySchema;
 
 const OrderSchema = registry.register('Order', z.object({}).passthrough().openapi({ description: 'OrderView: state, lines with price breakdown, payment, timeline' }));
 const orderResponse = (description: string) => ({ description, content: { 'application/json': { schema: OrderSchema } } });
@@ -84,7 +85,7 @@ registry.registerPath({
   path: '/orders/{id}',
   summary: 'One order with lines, price breakdown, payment and timeline',
   security,
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: idParams },
   responses: { 200: orderResponse('The order'), 404: problemResponse('No such order (or not yours)') },
 });
 registry.registerPath({
@@ -100,7 +101,7 @@ registry.registerPath({
   path: '/orders/{id}/cancel',
   summary: 'Cancel before shipment: refund if paid, release stock, return coupon and points',
   security,
-  request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: CancelRequestBody } } } },
+  request: { params: idParams, body: { content: { 'application/json': { schema: CancelRequestBody } } } },
   responses: { 200: orderResponse('Cancelled'), 404: problemResponse('No such order'), 409: problemResponse('Not cancellable in its state') },
 });
 registry.registerPath({
@@ -108,7 +109,7 @@ registry.registerPath({
   path: '/orders/{id}/confirm-delivery',
   summary: 'The buyer confirms delivery',
   security,
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: idParams },
   responses: { 200: orderResponse('Delivered'), 404: problemResponse('No such order'), 409: problemResponse('Not shipped') },
 });
 
@@ -135,6 +136,9 @@ export function assertCanSee(principal: Principal, order: OrderView): void {
 export function ordersRouter(deps: OrdersDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
+  const checks = createPlacementChecks({ pool: deps.pool });
+  const access = createOrderAccess({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
 
   router.post('/orders', requireRole('customer'), async (req, res) => {
     const principal = principalOf(res);
@@ -144,6 +148,10 @@ export function ordersRouter(deps: OrdersDeps): Router {
     if (principal.role === 'customer' && body.customerId && body.customerId !== principal.subject) {
       throw new ProblemError(403, 'forbidden', 'Forbidden', 'customers place orders for themselves only');
     }
+    // Refusals the workflow would only meet after money moved, before the key or anything else is written.
+    await checks.assertMember(customerId);
+    await checks.assertSkus(body.lines.map((line) => line.skuId));
+    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
 
     // Same key, different request: refuse rather than silently answering with another order.
     const hash = requestHash(customerId, { ...body, customerId: undefined });
@@ -190,6 +198,18 @@ export function ordersRouter(deps: OrdersDeps): Router {
     });
 
     const order = await readPlacement(deps, handle.workflowId, orderId, projection);
+    if (principal.role === 'admin') {
+      await trail.record(req, res, {
+        action: 'order.place-for-customer',
+        targetType: 'order',
+        targetId: orderId,
+        outcome: order.status === 'REJECTED' ? 'REFUSED' : 'ACCEPTED',
+        after: { status: order.status },
+        details: { ...body, customerId },
+        workflowId: handle.workflowId,
+        runId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId,
+      });
+    }
     res.setHeader('Location', `/orders/${orderId}`);
     if (order.status === 'REJECTED') {
       throw unprocessable('order-rejected', order.rejection?.message ?? 'the order was rejected', {
@@ -200,13 +220,13 @@ export function ordersRouter(deps: OrdersDeps): Router {
     res.status(201).json(order);
   });
 
-  router.get('/orders/:id', async (req, res) => {
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
-    assertCanSee(principalOf(res), order);
+  router.get('/orders/:id', requireRole('customer', 'support', 'finance', 'warehouse'), async (req, res) => {
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
+    await access.assertCanSee(principalOf(res), order);
     res.json(order);
   });
 
-  router.get('/orders', async (req, res) => {
+  router.get('/orders', requireRole('customer', 'support', 'finance'), async (req, res) => {
     const principal = principalOf(res);
     const query = ListQuery.parse(req.query);
     const customerId = query.customerId ?? (principal.role === 'customer' ? principal.subject : undefined);
@@ -220,13 +240,16 @@ export function ordersRouter(deps: OrdersDeps): Router {
   router.post('/orders/:id/cancel', requireRole('customer', 'support'), async (req, res) => {
     const principal = principalOf(res);
     const body = CancelRequestBody.parse(req.body ?? {});
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
     assertCanSee(principal, order);
-    res.json(await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, { reason: body.reason, by: `${principal.role}:${principal.subject}` }));
+    const cancel = { reason: body.reason, by: actorName(principal) };
+    // The buyer's own cancel is the order's timeline; staff cancelling someone's order is audited.
+    if (principal.role === 'customer') res.json(await runOrderUpdate(deps.temporal, order, cancelOrderUpdate, cancel));
+    else res.json(await trail.orderUpdate(req, res, 'order.cancel', order, cancelOrderUpdate, cancel));
   });
 
   router.post('/orders/:id/confirm-delivery', requireRole('customer'), async (req, res) => {
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
     assertCanSee(principalOf(res), order);
     res.json(await runOrderUpdate(deps.temporal, order, confirmDeliveryUpdate, { by: 'buyer' }));
   });

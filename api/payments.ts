@@ -16,6 +16,7 @@ import {
   type WechatpayProvider,
 } from '../modules/finance';
 import { authenticate, principalOf, requireRole, type AuthSettings } from './auth';
+import { idSchema } from './validation';
 import { problemResponse, registry } from './openapi';
 import { acceptProviderEvent } from './payment-gate';
 import { notFound, ProblemError } from './problem';
@@ -193,19 +194,19 @@ export function paymentsRouter(deps: PaymentsDeps): Router {
     res.status(204).end();
   });
 
-  router.get('/admin/payments/refused-notifications', authenticate(deps.auth), requireRole('admin'), async (req, res) => {
+  router.get('/admin/payments/refused-notifications', authenticate(deps.auth), requireRole('finance'), async (req, res) => {
     const { limit } = refusedQuery.parse(req.query);
     res.json({ refused: await listRefusedNotifications(deps.pool, limit) });
   });
 
-  router.get('/admin/reconciliation', authenticate(deps.auth), requireRole('admin'), async (req, res) => {
+  router.get('/admin/reconciliation', authenticate(deps.auth), requireRole('finance'), async (req, res) => {
     const { date } = z.object({ date: z.iso.date() }).parse(req.query);
     const reports = await reconciliationReports(deps.pool, date);
     res.json({ date, status: reports[0]?.status ?? null, reports });
   });
 
   router.get('/payments/intents/:intentId/checkout', authenticate(deps.auth), async (req, res) => {
-    const intentId = z.string().min(1).max(200).parse(req.params.intentId);
+    const intentId = idSchema.parse(req.params.intentId);
     const found = await checkoutOf(deps.pool, intentId);
     const principal = principalOf(res);
     const owner = found && (await deps.pool.query<{ customer_id: string }>('SELECT customer_id FROM orders.orders WHERE order_id = $1', [found.orderId])).rows[0];

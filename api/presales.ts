@@ -11,17 +11,16 @@ import { orderWorkflowId, placementResultUpdate, type OrderType, type OrderView 
 import type { presaleOrderWorkflow } from '../workflows/order/types/presale';
 import { requestFinalPaymentUpdate, type PresaleOrderInput } from '../workflows/order/presale-definitions';
 import { findCampaign } from './admin-campaigns';
+import { createPlacementChecks } from './placement-checks';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { assertCanSee, orderIdFor } from './orders';
 import { conflict, notFound, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
 import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
+import { campaignParams, idempotencyKeySchema, idParams, idSchema, pathId } from './validation';
 
-export const IdempotencyKeyHeader = z
-  .string({ error: 'the Idempotency-Key header is required' })
-  .min(8, 'the Idempotency-Key header must have 8 to 128 characters')
-  .max(128, 'the Idempotency-Key header must have 8 to 128 characters');
+export const IdempotencyKeyHeader = idempotencyKeySchema;
 
 const PresaleOrderRequest = registry.register(
   'PresaleOrderRequest',
@@ -29,7 +28,7 @@ const PresaleOrderRequest = registry.register(
 );
 const FinalPaymentRequestBody = registry.register(
   'FinalPaymentRequest',
-  z.object({ couponId: z.string().min(1).max(64).optional() }).strict(),
+  z.object({ couponId: idSchema.optional() }).strict(),
 );
 
 const OrderBody = z.object({}).passthrough().openapi({ description: 'OrderView (presale: `presale` with deposit, final payment and windows)' });
@@ -41,7 +40,7 @@ registry.registerPath({
   summary: 'Pay a presale deposit: reserves stock and creates the deposit intent (deposit window only)',
   security,
   request: {
-    params: z.object({ campaignId: z.string() }),
+    params: campaignParams,
     headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeader }),
     body: { content: { 'application/json': { schema: PresaleOrderRequest } } },
   },
@@ -58,7 +57,7 @@ registry.registerPath({
   path: '/orders/{id}/final-payment',
   summary: 'Presale: open the final payment (presale price − deposit value − coupon) and get its payment intent',
   security,
-  request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: FinalPaymentRequestBody } } } },
+  request: { params: idParams, body: { content: { 'application/json': { schema: FinalPaymentRequestBody } } } },
   responses: {
     200: orderResponse('The order with presale.finalPayment.intentId'),
     404: problemResponse('No such order'),
@@ -119,14 +118,17 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const marketing = createMarketingService({ pool: deps.pool });
+  const checks = createPlacementChecks({ pool: deps.pool });
 
   router.post('/presales/:campaignId/orders', requireRole('customer'), async (req, res) => {
     const customerId = principalOf(res).subject;
     const idempotencyKey = IdempotencyKeyHeader.parse(req.get('idempotency-key'));
     const body = PresaleOrderRequest.parse(req.body ?? {});
-    const campaignId = String(req.params.campaignId);
+    const campaignId = campaignParams.parse(req.params).campaignId;
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'PRESALE') throw notFound(`presale campaign ${campaignId}`);
+    await checks.assertMember(customerId);
+    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
     // A retry of a deposit placed in the window finds its order even after the window closed.
@@ -185,7 +187,7 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
 
   router.post('/orders/:id/final-payment', requireRole('customer'), async (req, res) => {
     const body = FinalPaymentRequestBody.parse(req.body ?? {});
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
     assertCanSee(principalOf(res), order);
     if (order.type !== 'PRESALE') throw conflict(`order ${order.orderId} is a ${order.type} order; only presale orders have a final payment`);
     res.json(await runOrderUpdate(deps.temporal, order, requestFinalPaymentUpdate, body));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { Router } from 'express';
+import { WorkflowUpdateStage, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createAfterSalesService } from '../modules/after-sales';
@@ -13,13 +14,16 @@ import {
   submitReturnShipmentUpdate,
   type RefundRequestView,
 } from '../workflows/after-sales/definitions';
-import { principalOf, requireRole } from './auth';
+import { createOrderAccess } from './access';
+import { createAuditTrail, type AuditTrail } from './audit';
+import { actorName, principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
-import { conflict, notFound, unprocessable } from './problem';
-import { isError, orderHandle, readOrder } from './temporal';
+import { conflict, notFound, ProblemError, unprocessable } from './problem';
+import { isError, orderHandle, readFresh, readOrder } from './temporal';
+import { idParams, idSchema, optionalIdempotencyKey, pathId, safeText } from './validation';
 
 const RefundLineBody = z
-  .object({ lineId: z.string().min(1).max(16).optional(), skuId: z.string().min(1).max(64).optional(), quantity: z.number().int().min(1).max(999) })
+  .object({ lineId: idSchema.optional(), skuId: idSchema.optional(), quantity: z.number().int().min(1).max(999) })
   .strict()
   .refine((line) => Boolean(line.lineId) !== Boolean(line.skuId), { message: 'name the line by lineId or by skuId (one of them)' });
 export const RefundRequestBody = registry.register(
@@ -28,15 +32,15 @@ export const RefundRequestBody = registry.register(
     .object({
       kind: z.enum(['REFUND_ONLY', 'RETURN_AND_REFUND']),
       lines: z.array(RefundLineBody).min(1).max(50),
-      reason: z.string().trim().min(1).max(500),
+      reason: safeText(500).trim().min(1),
     })
     .strict(),
 );
 const ReturnShipmentBody = registry.register(
   'ReturnShipment',
-  z.object({ carrier: z.string().trim().min(1).max(64), trackingNumber: z.string().trim().min(1).max(64) }).strict(),
+  z.object({ carrier: safeText(64).trim().min(1), trackingNumber: safeText(64).trim().min(1) }).strict(),
 );
-const IdempotencyKey = z.string().min(8).max(128).optional();
+const IdempotencyKey = optionalIdempotencyKey;
 
 export const RefundRequestSchema = registry.register(
   'RefundRequestView',
@@ -44,7 +48,6 @@ export const RefundRequestSchema = registry.register(
 );
 const refundResponse = (description: string) => ({ description, content: { 'application/json': { schema: RefundRequestSchema } } });
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKey: [] }];
-const idParams = z.object({ id: z.string() });
 registry.registerPath({
   method: 'post',
   path: '/orders/{id}/refunds',
@@ -52,7 +55,7 @@ registry.registerPath({
   security,
   request: {
     params: idParams,
-    headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+    headers: z.object({ 'Idempotency-Key': optionalIdempotencyKey }),
     body: { content: { 'application/json': { schema: RefundRequestBody } } },
   },
   responses: {
@@ -95,34 +98,35 @@ export function refundRequestId(orderId: string, idempotencyKey: string): string
   return `${orderId}-rf-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12)}`;
 }
 
-/** Fresh from the request's workflow while it runs; its projection once it is gone. */
+/** Statuses after which a refund request's workflow has ended: its projection is final. */
+const FINAL_REFUND_STATUSES = new Set<string>(['REFUNDED', 'REJECTED', 'CLOSED']);
+
+/** Fresh from the request's workflow while it runs; its projection once closed, or when the query does not answer in time. */
 export async function readRefundRequest(temporal: Client, pool: Pool, requestId: string): Promise<RefundRequestView> {
-  try {
-    return await temporal.workflow.getHandle(refundWorkflowId(requestId)).query(getRefundRequestQuery);
-  } catch (error) {
-    if (!isError(error, 'WorkflowNotFoundError')) throw error;
-  }
   const stored = await createAfterSalesService({ pool }).getRequest(requestId);
-  if (!stored) throw notFound(`refund request ${requestId}`);
-  return stored;
+  return readFresh(temporal, `refund request ${requestId}`, stored, (view) => FINAL_REFUND_STATUSES.has(view.status), () =>
+    temporal.workflow.getHandle(refundWorkflowId(requestId)).query(getRefundRequestQuery),
+  );
 }
 
 /** The buyer's and the warehouse's after-sales endpoints. */
 export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
+  const access = createOrderAccess({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
 
   router.post('/orders/:id/refunds', requireRole('customer'), async (req, res) => {
     const principal = principalOf(res);
     const key = IdempotencyKey.parse(req.get('idempotency-key') || undefined);
     const body = RefundRequestBody.parse(req.body);
-    const order = await readOrder(deps.temporal, projection, String(req.params.id));
+    const order = await readOrder(deps.temporal, projection, pathId(req.params));
     if (principal.role === 'customer' && order.customerId !== principal.subject) throw notFound(`order ${order.orderId}`);
     const requestId = key ? refundRequestId(order.orderId, key) : undefined;
     let accepted;
     try {
       accepted = await orderHandle(deps.temporal, order.orderId).executeUpdate(requestRefundUpdate, {
-        args: [{ requestId, kind: body.kind, lines: body.lines, reason: body.reason, by: `${principal.role}:${principal.subject}` }],
+        args: [{ requestId, kind: body.kind, lines: body.lines, reason: body.reason, by: actorName(principal) }],
         ...(requestId ? { updateId: `refund-request:${requestId}` } : {}),
       });
     } catch (error) {
@@ -140,9 +144,9 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
     res.status(201).json(view ?? { ...accepted, status: 'PENDING' });
   });
 
-  router.get('/refunds/:id', async (req, res) => {
+  router.get('/refunds/:id', requireRole('customer', 'support', 'finance'), async (req, res) => {
     const principal = principalOf(res);
-    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
+    const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
     if (principal.role === 'customer' && view.customerId !== principal.subject) throw notFound(`refund request ${view.requestId}`);
     res.json(view);
   });
@@ -150,22 +154,47 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
   router.post('/refunds/:id/return-shipment', requireRole('customer'), async (req, res) => {
     const principal = principalOf(res);
     const body = ReturnShipmentBody.parse(req.body);
-    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
+    const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
     if (principal.role === 'customer' && view.customerId !== principal.subject) throw notFound(`refund request ${view.requestId}`);
     res.json(await runRefundUpdate(deps.temporal, view, (handle) => handle.executeUpdate(submitReturnShipmentUpdate, { args: [body] })));
   });
 
   router.post('/warehouse/refunds/:id/received', requireRole('warehouse'), async (req, res) => {
     const principal = principalOf(res);
-    const view = await readRefundRequest(deps.temporal, deps.pool, String(req.params.id));
-    res.json(
-      await runRefundUpdate(deps.temporal, view, (handle) =>
-        handle.executeUpdate(confirmReturnReceiptUpdate, { args: [{ by: `${principal.role}:${principal.subject}` }] }),
-      ),
-    );
+    const view = await readRefundRequest(deps.temporal, deps.pool, pathId(req.params));
+    await access.assertWarehouseActsFor(principal, view.orderId, `refund request ${view.requestId}`);
+    res.json(await auditedRefundUpdate(deps.temporal, trail, req, res, 'refund.return-received', view, confirmReturnReceiptUpdate, { by: actorName(principal) }));
   });
 
   return router;
+}
+
+/** A refund update by a person or partner, audited: accepted (with the run that took it) or refused (409). */
+export async function auditedRefundUpdate<Arg>(
+  temporal: Client,
+  trail: AuditTrail,
+  req: Request,
+  res: Response,
+  action: string,
+  view: RefundRequestView,
+  update: UpdateDefinition<RefundRequestView, [Arg]>,
+  arg: Arg,
+): Promise<RefundRequestView> {
+  const base = { action, targetType: 'refund', targetId: view.requestId, workflowId: refundWorkflowId(view.requestId), details: arg as Record<string, unknown> };
+  const before = { status: view.status };
+  let runId: string | undefined;
+  try {
+    const result = await runRefundUpdate(temporal, view, async (handle) => {
+      const sent = await handle.startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      runId = sent.workflowRunId;
+      return sent.result();
+    });
+    await trail.record(req, res, { ...base, runId, before, after: { status: result.status } });
+    return result;
+  } catch (error) {
+    if (error instanceof ProblemError && error.status === 409) await trail.record(req, res, { ...base, outcome: 'REFUSED', before, after: { refusal: error.message } });
+    throw error;
+  }
 }
 
 /** An update to a request's workflow: its validator's refusal, or a finished workflow, is 409. */

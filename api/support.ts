@@ -7,7 +7,9 @@ import { decideRefundUpdate, type RefundRequestView } from '../workflows/after-s
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { unprocessable } from './problem';
-import { readRefundRequest, RefundRequestSchema, runRefundUpdate } from './refunds';
+import { createAuditTrail } from './audit';
+import { auditedRefundUpdate, readRefundRequest, RefundRequestSchema } from './refunds';
+import { idParams, pathId, safeText } from './validation';
 
 const ListQuery = z
   .object({
@@ -16,10 +18,9 @@ const ListQuery = z
   })
   .strict();
 const ApproveBody = registry.register('ApproveRefund', z.object({ amountFen: z.number().int().min(1).optional() }).strict());
-const RejectBody = registry.register('RejectRefund', z.object({ reason: z.string().trim().min(1).max(1000) }).strict());
+const RejectBody = registry.register('RejectRefund', z.object({ reason: safeText(1000).trim().min(1) }).strict());
 
 const security: Record<string, string[]>[] = [{ apiKey: [] }, { bearerAuth: [] }];
-const idParams = z.object({ id: z.string() });
 const viewResponse = (description: string) => ({ description, content: { 'application/json': { schema: RefundRequestSchema } } });
 registry.registerPath({
   method: 'get',
@@ -79,6 +80,7 @@ function forAgent(view: RefundRequestView, nowMs = Date.now()) {
 export function supportRouter(deps: { pool: Pool; temporal: Client }): Router {
   const router = Router();
   const afterSales = createAfterSalesService({ pool: deps.pool });
+  const trail = createAuditTrail(deps);
   router.use('/support/refunds', requireRole('support'));
 
   router.get('/support/refunds', async (req, res) => {
@@ -89,36 +91,28 @@ export function supportRouter(deps: { pool: Pool; temporal: Client }): Router {
   });
 
   router.get('/support/refunds/:id', async (req, res) => {
-    const requestId = String(req.params.id);
+    const requestId = pathId(req.params);
     const view = await readRefundRequest(deps.temporal, deps.pool, requestId);
     res.json({ ...forAgent(view), audit: await afterSales.decisions({ requestId }) });
   });
 
   router.post('/support/refunds/:id/approve', async (req, res) => {
     const body = ApproveBody.parse(req.body ?? {});
-    const view = await known(String(req.params.id));
+    const view = await known(pathId(req.params));
     if (body.amountFen !== undefined && body.amountFen > view.requestedFen) {
       throw unprocessable('approval-exceeds-request', `at most ${view.requestedFen} fen was requested`, { requestId: view.requestId });
     }
     const agentId = principalOf(res).subject;
-    res.json(
-      forAgent(
-        await runRefundUpdate(deps.temporal, view, (handle) =>
-          handle.executeUpdate(decideRefundUpdate, { args: [{ decision: 'APPROVE', agentId, amountFen: body.amountFen }] }),
-        ),
-      ),
-    );
+    const decision = { decision: 'APPROVE' as const, agentId, amountFen: body.amountFen };
+    res.json(forAgent(await auditedRefundUpdate(deps.temporal, trail, req, res, 'refund.approve', view, decideRefundUpdate, decision)));
   });
 
   router.post('/support/refunds/:id/reject', async (req, res) => {
     const body = RejectBody.parse(req.body ?? {});
-    const view = await known(String(req.params.id));
+    const view = await known(pathId(req.params));
     const agentId = principalOf(res).subject;
-    res.json(
-      forAgent(
-        await runRefundUpdate(deps.temporal, view, (handle) => handle.executeUpdate(decideRefundUpdate, { args: [{ decision: 'REJECT', agentId, reason: body.reason }] })),
-      ),
-    );
+    const decision = { decision: 'REJECT' as const, agentId, reason: body.reason };
+    res.json(forAgent(await auditedRefundUpdate(deps.temporal, trail, req, res, 'refund.reject', view, decideRefundUpdate, decision)));
   });
 
   async function known(requestId: string): Promise<RefundRequestView> {

@@ -1,26 +1,45 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderProjection } from '../modules/orders/projection';
 import { getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/order/definitions';
-import { conflict, notFound } from './problem';
+import { conflict, notFound, ProblemError } from './problem';
 
 export function orderHandle(temporal: Client, orderId: string): WorkflowHandle {
   return temporal.workflow.getHandle(orderWorkflowId(orderId));
 }
 
+/** Statuses after which an order's workflow has ended: its projection is final. */
+const FINAL_ORDER_STATUSES = new Set<string>(['COMPLETED', 'REJECTED']);
+/** How long a read waits for a workflow query before the projection answers. */
+export const QUERY_TIMEOUT_MS = 3_000;
+
 /**
- * The order as it is now: asked from its workflow (always fresh); once the workflow is gone (closed
- * and past retention) its last projection in PostgreSQL answers.
+ * A workflow's state for a read: a closed one from its PostgreSQL projection (a query would replay
+ * its whole history), a running one from its query (always fresh) within QUERY_TIMEOUT_MS, else
+ * (timeout, query failure, workflow gone) from the projection. No projection and no answer: 503.
  */
-export async function readOrder(temporal: Client, projection: OrderProjection, orderId: string): Promise<OrderView> {
+export async function readFresh<View>(
+  temporal: Client,
+  what: string,
+  stored: View | undefined,
+  isFinal: (view: View) => boolean,
+  query: () => Promise<View>,
+): Promise<View> {
+  if (stored && isFinal(stored)) return stored;
   try {
-    return await orderHandle(temporal, orderId).query(getOrderQuery);
+    return await temporal.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, query);
   } catch (error) {
-    if (!isError(error, 'WorkflowNotFoundError')) throw error;
+    if (stored) return stored;
+    if (isError(error, 'WorkflowNotFoundError')) throw notFound(what);
+    throw new ProblemError(503, 'unavailable', 'Temporarily unavailable', `${what} cannot be read right now; retry shortly`);
   }
-  const stored = await projection.get(orderId);
-  if (!stored) throw notFound(`order ${orderId}`);
-  return stored;
+}
+
+/** The order as it is now (see readFresh). */
+export async function readOrder(temporal: Client, projection: OrderProjection, orderId: string): Promise<OrderView> {
+  return readFresh(temporal, `order ${orderId}`, await projection.get(orderId), (view) => FINAL_ORDER_STATUSES.has(view.status), () =>
+    orderHandle(temporal, orderId).query(getOrderQuery),
+  );
 }
 
 /**
@@ -34,8 +53,19 @@ export async function runOrderUpdate<Arg>(
   update: UpdateDefinition<OrderView, [Arg]>,
   arg: Arg,
 ): Promise<OrderView> {
+  return (await sendOrderUpdate(temporal, order, update, arg)).view;
+}
+
+/** `runOrderUpdate`, also telling which run of the order's workflow took the update (for the audit trail). */
+export async function sendOrderUpdate<Arg>(
+  temporal: Client,
+  order: OrderView,
+  update: UpdateDefinition<OrderView, [Arg]>,
+  arg: Arg,
+): Promise<{ view: OrderView; runId?: string }> {
   try {
-    return await orderHandle(temporal, order.orderId).executeUpdate(update, { args: [arg] });
+    const sent = await orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    return { view: await sent.result(), runId: sent.workflowRunId };
   } catch (error) {
     if (isError(error, 'WorkflowUpdateFailedError')) {
       throw conflict(((error as Error).cause as Error | undefined)?.message ?? (error as Error).message, { orderId: order.orderId, orderStatus: order.status });

@@ -89,18 +89,42 @@ const baseSchema = z.object({
   /** Public base URL of this API, used for the payment provider's webhook target. */
   PUBLIC_BASE_URL: optionalText.pipe(z.url().optional()),
 
-  /** HS256 secret of bearer tokens (JWT with `sub` and `role`). Required in production. */
+  /** HS256 secret of customer bearer tokens (JWT with `sub`, `role`, iss, aud, iat, exp). Required in production. */
   JWT_SECRET: optionalText.pipe(z.string().min(16, 'use at least 16 characters').optional()),
-  /** Static API keys: `key=role:subject` entries separated by commas (warehouse, carrier, support, admin). */
+  /** HS256 secret of staff tokens (warehouse, carrier, support, finance, admin); must differ from JWT_SECRET. */
+  JWT_STAFF_SECRET: optionalText.pipe(z.string().min(16, 'use at least 16 characters').optional()),
+  /** Or: the JWKS of an identity provider that signs staff tokens (RS256, ES256, EdDSA). */
+  JWT_STAFF_JWKS_URL: optionalText.pipe(z.url().optional()),
+  JWT_ISSUER: z.string().min(1).default('order-engine'),
+  JWT_AUDIENCE: z.string().min(1).default('order-engine-api'),
+  /** Longest lifetime (exp − iat) a bearer token may have; longer ones are refused. */
+  JWT_MAX_LIFETIME: durationSchema.default(parseDuration('24h')),
+  /**
+   * Static API keys: `key=role:subject` entries separated by commas (customer, warehouse, carrier,
+   * support, finance, admin). A warehouse key names its warehouses: `key=warehouse:team@wh_a+wh_b` (`@*`: all).
+   */
   API_KEYS: optionalText.pipe(
     z
       .string()
       .regex(
-        /^[^=,\s]+=(customer|warehouse|support|admin):[^,\s]+(,[^=,\s]+=(customer|warehouse|support|admin):[^,\s]+)*$/,
-        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, support or admin',
+        /^[^=,\s]+=(customer|warehouse|carrier|support|finance|admin):[^,\s]+(,[^=,\s]+=(customer|warehouse|carrier|support|finance|admin):[^,\s]+)*$/,
+        'expected key=role:subject[,key=role:subject...] with role customer, warehouse, carrier, support, finance or admin',
       )
       .optional(),
   ),
+  /**
+   * AES-256-GCM keys of the Temporal payload codec, `keyId:base64(32 bytes)` comma separated, the first
+   * encrypts (rotation: add the new key first, keep the old ones). Unset: payloads are not encrypted.
+   */
+  PAYLOAD_CODEC_KEYS: optionalText.pipe(z.string().regex(/^[\w.-]+:[A-Za-z0-9+/]{43}=(,[\w.-]+:[A-Za-z0-9+/]{43}=)*$/, 'expected keyId:base64-of-32-bytes[,...]').optional()),
+  /** Origins allowed to call the codec endpoints (the Temporal UI). */
+  CODEC_CORS_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+  /** Abuse limits: requests per minute per client IP, order placements per minute per principal, unpaid orders per customer. */
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(1200),
+  RATE_LIMIT_PLACEMENTS: z.coerce.number().int().min(1).default(20),
+  UNPAID_ORDERS_CAP: z.coerce.number().int().min(1).default(5),
+  /** Idempotency-Key rows are deleted after this. */
+  IDEMPOTENCY_KEY_TTL: durationSchema.default(parseDuration('24h')),
   /** Shared secret of the payment provider's webhook signatures (HMAC-SHA256). */
   PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').default('sandbox-webhook-secret-change-me'),
   /** Who takes the money: sandbox (development and test only), alipay or wechatpay. Required in production. */
@@ -164,6 +188,9 @@ function crossIssues(config: z.infer<typeof baseSchema>): { variable: string; me
     return issues;
   }
   const provider = config.PAYMENT_PROVIDER ?? (nodeEnv === 'production' ? undefined : 'sandbox');
+  if (config.JWT_STAFF_SECRET && config.JWT_STAFF_SECRET === config.JWT_SECRET) {
+    problem('JWT_STAFF_SECRET', 'must differ from JWT_SECRET (a customer key must never sign staff tokens)');
+  }
   if (nodeEnv === 'production') {
     if (!config.JWT_SECRET) problem('JWT_SECRET', 'required when NODE_ENV=production');
     if (!provider) problem('PAYMENT_PROVIDER', 'required when NODE_ENV=production (alipay or wechatpay)');

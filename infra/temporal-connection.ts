@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 
 /** How to reach Temporal: the dev server, a self-hosted cluster, or Temporal Cloud (API key + TLS). */
@@ -7,6 +8,8 @@ export interface TemporalTarget {
   namespace: string;
   apiKey?: string;
   tls?: boolean;
+  /** Payload codecs of clients (infra/payload-codec.ts); the worker takes the same in its options. */
+  payloadCodecs?: PayloadCodec[];
 }
 
 function connectionOptions(target: TemporalTarget) {
@@ -20,7 +23,7 @@ function connectionOptions(target: TemporalTarget) {
 
 export async function connectClient(target: TemporalTarget): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(target));
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, dataConverter: { payloadCodecs: target.payloadCodecs ?? [] } });
 }
 
 let runtimeInstalled = false;

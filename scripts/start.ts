@@ -9,6 +9,7 @@ import { seedDemoShop } from './seed-data';
 import { startDevStack } from '../infra/stack';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
+import { payloadCodecsFor } from '../infra/payload-codec';
 
 /**
  * `npm start`: the whole engine on this machine. PostgreSQL (embedded unless DATABASE_URL) with
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       apiKey: config.TEMPORAL_API_KEY,
       tls: config.TEMPORAL_TLS,
+      payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
     };
 
     const pool = new Pool({ connectionString: stack.databaseUrl, max: config.DB_POOL_MAX });
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TASK_QUEUE,
       pool,
+      payloadCodecs: target.payloadCodecs,
     });
     const workerRun = worker.run();
     workerRun.catch((error) => {

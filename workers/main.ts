@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { loadConfig, loadDotEnv } from '../infra/config';
 import { createConfiguredPayments } from '../infra/payments';
+import { payloadCodecsFor } from '../infra/payload-codec';
 import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from './worker';
@@ -28,7 +29,14 @@ async function main(): Promise<void> {
   });
   await client.connection.close();
   const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });
-  const worker = await createEngineWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, pool, payments: payments.provider });
+  const worker = await createEngineWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    pool,
+    payments: payments.provider,
+    payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
+  });
   console.log(`worker polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS}`);
   // On SIGINT/SIGTERM stop polling and let in-flight tasks finish; run() resolves once drained.
   process.once('SIGINT', () => worker.shutdown());

@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import type { PaymentProvider } from '../modules/finance';
@@ -17,6 +18,8 @@ export interface EngineWorkerOptions {
   /** The configured payment provider (infra/payments.ts): never a silent default. */
   payments: PaymentProvider;
   workflowSource?: WorkflowSource;
+  /** Payload codecs (infra/payload-codec.ts): the same as the clients'. */
+  payloadCodecs?: PayloadCodec[];
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -34,6 +37,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool: options.pool, payments: options.payments }),
+    dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     ...(faults ? { interceptors: { activity: [faults] } } : {}),
     ...options.overrides,
   });

@@ -153,7 +153,7 @@ export function actors(api: ApiClient, pool: Pool, timing: { waitMs: number }) {
     },
 
     async deliver(orderId: string): Promise<Answer> {
-      return expectStatus('deliver', await api.call('POST', `/carrier/orders/${orderId}/delivered`, { apiKey: 'warehouse' }, {}), 200, 409);
+      return expectStatus('deliver', await api.call('POST', `/carrier/orders/${orderId}/delivered`, { apiKey: 'carrier' }, {}), 200, 409);
     },
 
     async requestRefund(memberId: string, orderId: string, kind: 'REFUND_ONLY' | 'RETURN_AND_REFUND', quantity: number, key: string): Promise<string> {

@@ -8,10 +8,11 @@ import { issueToken } from '../../api/auth';
  */
 export const CHAOS_API_KEYS = {
   warehouse: 'chaos-warehouse-key',
+  carrier: 'chaos-carrier-key',
   support: 'chaos-support-key',
   admin: 'chaos-admin-key',
 };
-export const CHAOS_API_KEYS_ENV = `${CHAOS_API_KEYS.warehouse}=warehouse:wh_chaos,${CHAOS_API_KEYS.support}=support:agent_chaos,${CHAOS_API_KEYS.admin}=admin:ops_chaos`;
+export const CHAOS_API_KEYS_ENV = `${CHAOS_API_KEYS.warehouse}=warehouse:wh_chaos@*,${CHAOS_API_KEYS.carrier}=carrier:carrier_chaos,${CHAOS_API_KEYS.support}=support:agent_chaos,${CHAOS_API_KEYS.admin}=admin:ops_chaos`;
 export const CHAOS_JWT_SECRET = 'chaos-run-jwt-secret-0123456789';
 export const CHAOS_WEBHOOK_SECRET = 'chaos-run-webhook-secret-0123456789';
 
@@ -60,7 +61,7 @@ export class ApiClient {
     if ('apiKey' in caller) return { 'X-API-Key': CHAOS_API_KEYS[caller.apiKey] };
     let token = this.tokens.get(caller.customer);
     if (!token) {
-      token = issueToken(CHAOS_JWT_SECRET, { role: 'customer', subject: caller.customer }, '2h');
+      token = issueToken({ jwtSecret: CHAOS_JWT_SECRET, apiKeys: new Map() }, { role: 'customer', subject: caller.customer }, 2 * 3600);
       this.tokens.set(caller.customer, token);
     }
     return { Authorization: `Bearer ${token}` };

@@ -127,6 +127,9 @@ async function main(): Promise<number> {
       JWT_SECRET: CHAOS_JWT_SECRET,
       API_KEYS: CHAOS_API_KEYS_ENV,
       PAYMENT_WEBHOOK_SECRET: CHAOS_WEBHOOK_SECRET,
+      // Every buyer of the run calls from 127.0.0.1: the per-IP abuse limit would throttle the run itself.
+      RATE_LIMIT_PER_IP: '1000000',
+      RATE_LIMIT_PLACEMENTS: '1000',
       ...CHAOS_TIMINGS,
     };
     const api = supervise('api', path.join(ROOT, 'api', 'main.ts'), { ...common, API_HOST: '127.0.0.1', API_PORT: String(apiPort), PUBLIC_BASE_URL: proxy.url }, /API listening/, logDir, log);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { issueToken } from '../../api/auth';
+import { createMemberService } from '../../modules/member';
 import { migrate } from '../../infra/migrate';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { createFlashSaleService } from '../../modules/flash-sale';
@@ -173,8 +174,11 @@ async function main(): Promise<void> {
     await pool.query('INSERT INTO bench_naive.stock VALUES ($1, $2)', [`bench_${id}_${run}`, CAP]);
   }
 
+  // Buyers are members: placement refuses a token whose subject has no member record.
+  const members = createMemberService({ pool });
+  for (let index = 0; index < BUYERS; index += 1) await members.createMember({ id: `bench_buyer_${index}`, name: `Bench buyer ${index}` });
   const tokens = Array.from({ length: BUYERS }, (_, index) =>
-    `Bearer ${issueToken(BENCH_JWT_SECRET, { role: 'customer', subject: `bench_buyer_${index}` })}`,
+    `Bearer ${issueToken({ jwtSecret: BENCH_JWT_SECRET, apiKeys: new Map() }, { role: 'customer', subject: `bench_buyer_${index}` })}`,
   );
   const cpu = os.cpus();
   console.log(`flash-sale admission benchmark: N=${N} attempts, C=${C} connections, ${CAP} units, ${BUYERS} buyers (limit ${LIMIT}), ${ROUNDS} rounds`);

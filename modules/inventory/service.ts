@@ -17,6 +17,7 @@ import type {
   SetStockInput,
   UpsertWarehouseInput,
 } from './schemas';
+import { warehousesOfOrder } from './order-warehouses';
 import { restock } from './shipments';
 import { getStock, receiveStock, setLowStockThreshold, setStock, upsertWarehouse } from './stock';
 
@@ -34,6 +35,7 @@ export function createInventoryService({ pool, clock = systemClock }: InventoryS
     release: (input: CompensationInput) => release(ctx, input),
     commit: (input: CommitInput) => commit(ctx, input),
     restock: (input: RestockInput) => restock(ctx, input),
+    warehousesOfOrder: (orderId: string) => warehousesOfOrder(ctx, orderId),
     // Campaign pools
     allocateCampaignStock: (input: AllocateCampaignStockInput) => allocateCampaignStock(ctx, input),
     reserveCampaignStock: (input: ReserveCampaignStockInput) => reserveCampaignStock(ctx, input),

@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { idSchema, safeText } from '../shared/validation';
 
 /**
  * Campaign definitions (presale, group-buy, flash-sale): the terms only; the order flows that run
  * them live in the workflows. Every rule names the field it is about.
  */
-const id = z.string().min(1).max(200);
+const id = idSchema;
 const priceFen = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const instant = z.coerce.date();
-const common = { id, name: z.string().min(1).max(200), skuId: id };
+const common = { id, name: safeText(200).min(1), skuId: id };
 
 export const DEFAULT_GROUP_FORMATION_MINUTES = 24 * 60;
 export const MAX_DEPOSIT_PERCENT = 20;

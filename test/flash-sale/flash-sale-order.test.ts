@@ -86,7 +86,7 @@ test('happy path: admitted at the flash price on the campaign pool, paid, shippe
   expect(await inventory.getCampaignStock(campaignId, skuId)).toMatchObject({ reserved: 0, sold: 2, available: 3 });
   expect(await inventory.getStock(skuId)).toMatchObject({ onHand: 50, reserved: 0 });
 
-  const delivered = await request(api.url).post(`/carrier/orders/${order.orderId}/delivered`).set('X-API-Key', API_KEYS.warehouse).send({});
+  const delivered = await request(api.url).post(`/carrier/orders/${order.orderId}/delivered`).set('X-API-Key', API_KEYS.carrier).send({});
   expect(delivered.status).toBe(200);
   const completed = await waitForStatus(api, buyer, order.orderId, 'COMPLETED');
   expect(completed.timeline.map((entry) => entry.status).filter(Boolean)).toEqual(['PLACING', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'COMPLETED']);

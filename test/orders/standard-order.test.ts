@@ -100,7 +100,7 @@ test('happy path: placed, paid by webhook, shipped, delivered, completed, with s
   expect(shipped.body.status).toBe('SHIPPED');
   expect(await inventory.getStock(skuId)).toMatchObject({ onHand: 7, reserved: 0, available: 7 });
 
-  const delivered = await request(api.url).post(`/carrier/orders/${order.orderId}/delivered`).set('X-API-Key', API_KEYS.warehouse).send({});
+  const delivered = await request(api.url).post(`/carrier/orders/${order.orderId}/delivered`).set('X-API-Key', API_KEYS.carrier).send({});
   expect(delivered.status).toBe(200);
   expect(delivered.body.status).toBe('DELIVERED');
 

@@ -140,7 +140,7 @@ test('presale paid in full: deposit reserves stock, durable sleep, reminder, fin
   const shipped = await request(api.url).post(`/warehouse/orders/${order.orderId}/ship`).set('X-API-Key', API_KEYS.warehouse).send({ carrier: 'SF', trackingNumber: 'SF1' });
   expect(shipped.status).toBe(200);
   expect(await inventory.getStock(skuId)).toMatchObject({ onHand: 9, reserved: 0 });
-  const delivered = await request(api.url).post(`/carrier/orders/${order.orderId}/delivered`).set('X-API-Key', API_KEYS.warehouse).send({});
+  const delivered = await request(api.url).post(`/carrier/orders/${order.orderId}/delivered`).set('X-API-Key', API_KEYS.carrier).send({});
   expect(delivered.status).toBe(200);
 
   const completed = await waitForStatus(memberId, order.orderId, 'COMPLETED');

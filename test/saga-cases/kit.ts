@@ -149,7 +149,7 @@ export function caseKit(context: () => CaseContext) {
       return request(url()).post(`/warehouse/orders/${orderId}/shipment-failed`).set('X-API-Key', API_KEYS.warehouse).send({ reason });
     },
     deliver(orderId: string) {
-      return request(url()).post(`/carrier/orders/${orderId}/delivered`).set('X-API-Key', API_KEYS.warehouse).send({});
+      return request(url()).post(`/carrier/orders/${orderId}/delivered`).set('X-API-Key', API_KEYS.carrier).send({});
     },
 
     // --- after-sales -------------------------------------------------------------------------------

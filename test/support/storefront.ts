@@ -35,7 +35,7 @@ export function storefront(api: () => Pick<TestApi, 'url'>) {
       return shipped.body as OrderView;
     },
     async deliver(orderId: string) {
-      const delivered = await request(api().url).post(`/carrier/orders/${orderId}/delivered`).set('X-API-Key', API_KEYS.warehouse).send({});
+      const delivered = await request(api().url).post(`/carrier/orders/${orderId}/delivered`).set('X-API-Key', API_KEYS.carrier).send({});
       expect(delivered.status).toBe(200);
       return delivered.body as OrderView;
     },

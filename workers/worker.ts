@@ -6,6 +6,7 @@ import { tracingWorkerOptions } from '../infra/temporal-tracing';
 import type { PaymentProvider } from '../modules/finance';
 import type { AuthSettings } from '../infra/tokens';
 import { activityMetricsInterceptor } from './activity-metrics';
+import { faultInjectionFromEnv } from './interceptors/fault-injection';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { codePath: string } };
@@ -33,6 +34,8 @@ export interface EngineWorkerOptions {
  * apart from PostgreSQL and Temporal, so any number of these can run on any number of machines.
  */
 export async function createEngineWorker(options: EngineWorkerOptions): Promise<Worker> {
+  // Chaos runs only (CHAOS_FAULT_RATE; refused under NODE_ENV=production): see bench/chaos.
+  const faults = faultInjectionFromEnv();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -42,7 +45,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     // On shutdown, activities in flight get this long to finish before they are cancelled (and retried elsewhere).
     shutdownGraceTime: '10s',
-    ...engineWorkerObservability(),
+    ...withFaults(engineWorkerObservability(), faults),
     ...options.overrides,
   });
 }
@@ -61,4 +64,10 @@ export function engineWorkerObservability(): Pick<WorkerOptions, 'interceptors' 
     },
     sinks: tracing?.sinks,
   };
+}
+
+/** The chaos run's fault injector (only with CHAOS_FAULT_RATE) goes first, before metrics and tracing see the attempt. */
+function withFaults(options: Pick<WorkerOptions, 'interceptors' | 'sinks'>, faults: ReturnType<typeof faultInjectionFromEnv>): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  if (!faults) return options;
+  return { ...options, interceptors: { ...options.interceptors, activity: [faults, ...(options.interceptors?.activity ?? [])] } };
 }

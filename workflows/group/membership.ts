@@ -47,6 +47,8 @@ export class GroupMembership {
   /** True when the group succeeded; false when it failed (the order is then cancelled and refunded). */
   async awaitOutcome(): Promise<boolean> {
     await condition(() => this.order.typeFacts.groupOutcome !== 'PENDING' || this.order.cancellation !== undefined);
+    // The warehouse and the storefront read the projection: it must show the group's outcome now.
+    await this.order.project();
     return this.order.typeFacts.groupOutcome === 'SUCCEEDED' && !this.order.cancellation;
   }
 

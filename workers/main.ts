@@ -66,6 +66,7 @@ async function main(): Promise<void> {
   shutdown.add('worker', async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
+    logger.info('worker drained and stopped');
   });
   logger.info(
     {

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPool } from '../../infra/database';
 import { freePort } from '../../infra/temporal';
 import { actors } from './actors';
 import { ApiClient, CHAOS_API_KEYS_ENV, CHAOS_JWT_SECRET, CHAOS_WEBHOOK_SECRET, sleep } from './client';
@@ -145,7 +146,7 @@ async function main(): Promise<number> {
     await withTimeout(Promise.all([api.ready(), worker.ready()]), 180_000, `the API and the worker to start (logs: ${logDir})`);
     log(`API ${apiUrl} (webhooks through ${proxy.url}), worker on task queue ${taskQueue}; logs in ${logDir}`);
 
-    const pool = new Pool({ connectionString: stack.databaseUrl, max: 10 });
+    const pool = createPool({ connectionString: stack.databaseUrl, max: 10 });
     // The run restarts PostgreSQL itself: idle and checked-out connections alike may break.
     pool.on('error', () => undefined);
     pool.on('connect', (connected) => connected.on('error', () => undefined));

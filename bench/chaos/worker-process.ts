@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { createPool } from '../../infra/database';
 import { loadConfig } from '../../infra/config';
 import { createConfiguredPayments } from '../../infra/payments';
 import { connectWorkerConnection } from '../../infra/temporal-connection';
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const bundle = process.env.CHAOS_WORKFLOW_BUNDLE;
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS || !bundle) throw new Error('needs DATABASE_URL, TEMPORAL_ADDRESS and CHAOS_WORKFLOW_BUNDLE');
-  const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX });
+  const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX });
   const connection = await connectWorkerConnection({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
   // The sandbox provider (PAYMENT_PROVIDER defaults to it outside production); the API sends its webhooks.
   const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });

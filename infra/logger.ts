@@ -76,7 +76,8 @@ export function createLogger(settings: LoggerSettings): Logger {
     });
     return pino(options, stream);
   }
-  return pino(options, settings.destination ?? pino.destination({ dest: 1, sync: false }));
+  // Synchronous writes: the last lines before process.exit ("stopped", a fatal start error) are never lost.
+  return pino(options, settings.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** Settings from the environment: LOG_LEVEL (default info; warn under jest) and NODE_ENV. */

@@ -100,11 +100,14 @@ describe('docker-compose.yml', () => {
     expect(dependencies(services.temporal)).toMatchObject({ 'temporal-schema': 'service_completed_successfully' });
   });
 
-  test('publishes the API on 3000 and the Temporal UI on loopback only; nothing else', () => {
+  test('publishes the API on 3000, the Temporal UI and monitoring on loopback only; nothing else', () => {
     const published = Object.fromEntries(Object.entries(services).map(([name, service]) => [name, publishedPorts(service)]));
     expect(published.api).toEqual([{ published: '3000', target: 3000 }]);
     expect(published['temporal-ui']).toEqual([{ hostIp: '127.0.0.1', published: '8233', target: 8080 }]);
-    for (const name of Object.keys(services).filter((name) => name !== 'api' && name !== 'temporal-ui')) expect(published[name]).toEqual([]);
+    expect(published.prometheus).toEqual([{ hostIp: '127.0.0.1', published: '9090', target: 9090 }]);
+    expect(published.grafana).toEqual([{ hostIp: '127.0.0.1', published: '3001', target: 3000 }]);
+    const others = Object.keys(services).filter((name) => !['api', 'temporal-ui', 'prometheus', 'grafana'].includes(name));
+    for (const name of others) expect(published[name]).toEqual([]);
   });
 
   test('points the worker, the API and migrations at the compose services', () => {

@@ -27,7 +27,7 @@ function imageProblems(name: string, service: ComposeService): string[] {
   if (service.build) return []; // built from this repository (its base images are checked in the Dockerfile)
   const image = service.image ?? '';
   if (DEPRECATED_IMAGES.some((pattern) => pattern.test(image))) return [`${name}: image ${image} is deprecated`];
-  const pinned = PINNED_IMAGE.test(image) && (/:\d+\.\d+/.test(image) || image.includes('@sha256:'));
+  const pinned = PINNED_IMAGE.test(image) && (/:v?\d+\.\d+/.test(image) || image.includes('@sha256:'));
   return pinned ? [] : [`${name}: image "${image}" is not pinned to an exact version or digest`];
 }
 

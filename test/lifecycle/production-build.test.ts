@@ -47,6 +47,7 @@ test('node dist/...: migrations, then the API answers /healthz and the worker ru
     JWT_SECRET: randomBytes(24).toString('hex'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     API_KEYS: 'smoke-key=admin:ops_smoke',
+    METRICS_TOKEN: randomBytes(24).toString('hex'),
     // Production refuses the sandbox: a real provider's configuration (nothing is paid in this test).
     ...alipayConfiguration(),
   };

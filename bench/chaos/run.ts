@@ -133,7 +133,8 @@ async function main(): Promise<number> {
       RATE_LIMIT_PLACEMENTS: '1000',
       ...CHAOS_TIMINGS,
     };
-    const api = supervise('api', path.join(ROOT, 'api', 'main.ts'), { ...common, API_HOST: '127.0.0.1', API_PORT: String(apiPort), PUBLIC_BASE_URL: proxy.url }, /API listening/, logDir, log);
+    // info: the API says it listens at info (its request lines go to the log file too).
+    const api = supervise('api', path.join(ROOT, 'api', 'main.ts'), { ...common, LOG_LEVEL: 'info', API_HOST: '127.0.0.1', API_PORT: String(apiPort), PUBLIC_BASE_URL: proxy.url }, /API listening/, logDir, log);
     const worker = supervise(
       'worker',
       path.join(ROOT, 'bench', 'chaos', 'worker-process.ts'),

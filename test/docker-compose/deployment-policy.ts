@@ -13,7 +13,7 @@ export const REQUIRED_SECRETS = ['APP_DB_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'JWT
 const TEMPORAL_PORTS = new Set([7233, 7234, 7235, 7239, 7243, 6933, 6934, 6935, 6939]);
 const DEPRECATED_IMAGES = [/^temporalio\/auto-setup(:|@|$)/];
 /** An exact version tag (at least major.minor, as `postgres:17.10` or `temporalio/server:1.31.0`) and/or a digest. */
-const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/-]*(:\d+\.\d+[\w.-]*)?(@sha256:[a-f0-9]{64})?$/;
+const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/-]*(:v?\d+\.\d+[\w.-]*)?(@sha256:[a-f0-9]{64})?$/;
 
 export function deploymentProblems(config: ComposeFile): string[] {
   return Object.entries(config.services).flatMap(([name, service]) => [

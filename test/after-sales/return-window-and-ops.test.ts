@@ -108,6 +108,7 @@ test('ops approve by a signal sent straight to the refund workflow: honoured as 
   ]);
   expect(audit[0].decidedAt).toEqual(expect.any(String));
   // The workflow has completed; a reject signal to it now is refused by Temporal, and nothing changes.
+  await handle.result();
   await expect(handle.signal(rejectRefundSignal, { agentId: 'ops_bob', reason: 'second thoughts' })).rejects.toThrow();
   expect(await kit.afterSales().decisions({ requestId })).toHaveLength(1);
 });

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { systemClock, withTransaction, type Clock } from '../shared/db';
 import { readAfterSales, rollUpAfterSales } from './after-sales';
 import { dayOf, daySchema, timeZoneSchema, weekOfDay, weekSchema } from './days';
@@ -30,10 +30,16 @@ export function createReportsService({ pool, timeZone: zoneInput, clock = system
     async rollUpDay(dayInput: string): Promise<{ day: string; week: string }> {
       const day = daySchema.parse(dayInput);
       const week = weekOfDay(day);
-      for (const rollUp of [rollUpSales, rollUpMembers, rollUpAfterSales, rollUpFinance]) {
-        await withTransaction(pool, (client) => rollUp(client, day, timeZone));
+      // Two roll-ups of the same day (the schedule and a re-run) take turns: each replaces the day whole.
+      const serialised = (key: string, work: (client: PoolClient) => Promise<void>) =>
+        withTransaction(pool, async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+          await work(client);
+        });
+      for (const [name, rollUp] of [['sales', rollUpSales], ['members', rollUpMembers], ['after-sales', rollUpAfterSales], ['finance', rollUpFinance]] as const) {
+        await serialised(`reports:${name}:${day}`, (client) => rollUp(client, day, timeZone));
       }
-      await withTransaction(pool, (client) => rollUpStock(client, week, timeZone, week === weekOfDay(today())));
+      await serialised(`reports:stock:${week}`, (client) => rollUpStock(client, week, timeZone, week === weekOfDay(today())));
       return { day, week };
     },
     sales: (day: string, topN?: number) => readSales(pool, daySchema.parse(day), topN),

@@ -1,3 +1,4 @@
+import { rootLogger } from './logger';
 import { Client, Pool } from 'pg';
 
 /** Small helpers for managing databases on a PostgreSQL server. */
@@ -46,7 +47,7 @@ export interface PoolSettings {
  */
 export function createPool(settings: PoolSettings): Pool {
   const pool = new Pool({ connectionString: settings.connectionString, max: settings.max });
-  const log = settings.log ?? ((line: string) => console.error(line));
+  const log = settings.log ?? ((line: string) => rootLogger().warn(line));
   let reportedAt = 0;
   pool.on('error', (error) => {
     if (Date.now() - reportedAt < 10_000) return;

@@ -42,8 +42,10 @@ test('sales, members and the trial balance of today come from the orders placed,
   await eventually(async () => {
     await reports.rollUpDay(today);
     const members = await reports.members(today);
-    return members.pointsRedeemed === 500 ? members : undefined;
-  }, 20_000, 'the points of order A to be redeemed');
+    // The order projection is written after the placement answers: B may still read PLACING.
+    const sales = await reports.sales(today);
+    return members.pointsRedeemed === 500 && sales.orders === 2 ? members : undefined;
+  }, 20_000, 'the points of order A to be redeemed and both orders to be projected');
 
   const sales = await request(api.url).get(`/reports/sales/daily?date=${today}`).set('Authorization', bearer('merchant'));
   expect(sales.status).toBe(200);

@@ -18,7 +18,7 @@ export function formatInstant(iso: string, timeZone: string): string {
       .formatToParts(date)
       .map((part) => [part.type, part.value]),
   );
-  return `${parts.year}年${parts.month}月${parts.day}日 ${parts.hour}:${parts.minute}`;
+  return `${parts.year}年${Number(parts.month)}月${Number(parts.day)}日 ${parts.hour}:${parts.minute}`;
 }
 
 /** WeChat's `thing` fields hold at most 20 characters, SMS variables are limited too: cut, never fail. */

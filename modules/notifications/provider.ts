@@ -22,33 +22,6 @@ export interface NotificationProvider {
 }
 
 /**
- * The sandbox sends nothing: what would be sent is the notifications.sent row the consumer writes
- * with provider `sandbox` (recipient, template, parameters, text). It refuses to exist in production,
- * like the sandbox payment provider. `failNext(n)` makes the next n sends fail, for tests of retries.
- */
-export interface SandboxNotifier extends NotificationProvider {
-  failNext(count: number): void;
-}
-
-export function createSandboxNotifier(options: { production: boolean }): SandboxNotifier {
-  if (options.production) throw new Error('The sandbox notifier is never used in production: set NOTIFICATIONS_PROVIDER to a real provider or to disabled');
-  let failures = 0;
-  return {
-    name: 'sandbox',
-    failNext(count) {
-      failures = count;
-    },
-    async send(notification) {
-      if (failures > 0) {
-        failures -= 1;
-        throw new Error(`sandbox notifier: scripted failure for ${notification.key}`);
-      }
-      return { messageId: `sandbox:${notification.key}` };
-    },
-  };
-}
-
-/**
  * The shape of a production adapter, not implemented yet: Tencent Cloud SMS (短信, template id +
  * parameters, signed with the SMS signature), WeChat subscription messages (`subscribeMessage.send`
  * with the official account's access token, template id, page and data) and Tencent Cloud SES for

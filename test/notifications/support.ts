@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import type { OutboxEvent } from '../../modules/events/types';
 import { createMemberContacts, createMemberService, type ContactUpdate } from '../../modules/member';
-import { createSandboxNotifier, type NotificationProvider, type OutgoingNotification, type SandboxNotifier } from '../../modules/notifications';
+import type { NotificationProvider, OutgoingNotification } from '../../modules/notifications';
+import { createSandboxNotifier, type SandboxNotifier } from '../../modules/notifications/sandbox';
 
 /** The sandbox notifier, counting what reached it (what a real provider would have been asked to send). */
 export function countingSandbox(): SandboxNotifier & { calls: OutgoingNotification[] } {

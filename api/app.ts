@@ -23,6 +23,7 @@ import { reportsRouter } from './reports';
 import { backOfficeSearchRouter } from './back-office';
 import { backOfficeAdminRouter } from './back-office-admin';
 import { dashboardRouter } from './dashboard/router';
+import { memberNotificationsRouter } from './member-notifications';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
 import { createIdempotencyKeySweeper, perIpLimit, placementLimit } from './limits';
@@ -108,6 +109,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
+  // The buyer's notification preferences and contact details (buyer-scoped: the token's member).
+  app.use(['/members/me/notification-preferences', '/members/me/contact'], authenticate(deps.settings.auth));
+  app.use(memberNotificationsRouter(deps));
   app.use(['/reports', '/admin/refunds', '/admin/catalog', '/admin/stock', '/admin/coupons', '/admin/alerts'], authenticate(deps.settings.auth));
   app.use(reportsRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
   app.use(backOfficeSearchRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));

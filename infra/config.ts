@@ -37,6 +37,9 @@ export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 export const PAYMENT_PROVIDERS = ['sandbox', 'alipay', 'wechatpay'] as const;
 export type PaymentProviderName = (typeof PAYMENT_PROVIDERS)[number];
+/** Who tells buyers: the sandbox (records only; never in production) or nobody. A real adapter joins this list. */
+export const NOTIFICATIONS_PROVIDERS = ['sandbox', 'disabled'] as const;
+export type NotificationsProviderName = (typeof NOTIFICATIONS_PROVIDERS)[number];
 
 /**
  * Secrets this repository publishes (development defaults, README and .env.example examples, test
@@ -192,6 +195,24 @@ const baseSchema = z.object({
   /** Group-buy: payment timeout of a member's order (the formation window is the campaign's). */
   GROUP_BUY_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('15m')),
 
+  /** Buyer notifications (modules/notifications): sandbox outside production by default; required in production. */
+  NOTIFICATIONS_PROVIDER: z.enum(NOTIFICATIONS_PROVIDERS).optional(),
+  /** The store's name in buyer messages: the SMS signature (【签名】) and the email's closing line. */
+  NOTIFICATIONS_SIGN_NAME: z.string().trim().min(1).max(20).refine((name) => !/[\u0000\p{Cs}【】]/u.test(name), 'no NUL, lone surrogates or 【】').default('订单中心'),
+  /** Publish every event to NATS JetStream (modules/events/nats.ts) when set: nats://[user:pass@]host:4222 or tls://... */
+  EVENTS_NATS_URL: optionalText.pipe(
+    z
+      .string()
+      .refine((value) => value.split(',').every(isNatsUrl), 'expected nats://host:port or tls://host:port (comma separated for several servers)')
+      .optional(),
+  ),
+  /** The JetStream stream (created when missing) and the subject prefix: events go to <prefix>.<type>. */
+  EVENTS_NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a stream name of letters, digits, _ and -').default('ORDER_EVENTS'),
+  EVENTS_NATS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'expected dot-separated tokens of letters, digits, _ and -, e.g. orders.events')
+    .default('orders.events'),
+
   /** Bearer token Prometheus sends to the API's GET /metrics. Required in production. */
   METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'use at least 16 characters').optional()),
   /** A worker's endpoints: the SDK's Prometheus metrics, and its own health + business metrics (0 = off). */
@@ -228,6 +249,11 @@ function crossIssues(config: z.infer<typeof baseSchema>): { variable: string; me
     if (provider === 'sandbox') {
       problem('PAYMENT_PROVIDER', 'the sandbox takes no money and lets anyone mark orders paid: it never runs with NODE_ENV=production');
     }
+    if (!config.NOTIFICATIONS_PROVIDER) {
+      problem('NOTIFICATIONS_PROVIDER', 'required when NODE_ENV=production: no real notification provider is built in yet, set disabled to run without buyer notifications');
+    } else if (config.NOTIFICATIONS_PROVIDER === 'sandbox') {
+      problem('NOTIFICATIONS_PROVIDER', 'the sandbox notifier tells no buyer anything: it never runs with NODE_ENV=production (set disabled)');
+    }
     for (const variable of ['JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET', 'API_KEYS'] as const) {
       const demo = demoSecretIn(config[variable]);
       if (demo) problem(variable, `uses the published demo value "${demo}": set a real secret when NODE_ENV=production`);
@@ -252,6 +278,15 @@ function crossIssues(config: z.infer<typeof baseSchema>): { variable: string; me
   return issues;
 }
 
+function isNatsUrl(text: string): boolean {
+  try {
+    const url = new URL(text.trim());
+    return (url.protocol === 'nats:' || url.protocol === 'tls:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Unset NODE_ENV means development only on a bare machine; next to real servers it must be said. */
 export function resolveNodeEnv(config: { NODE_ENV?: NodeEnv; DATABASE_URL?: string; TEMPORAL_ADDRESS?: string }): NodeEnv | undefined {
   if (config.NODE_ENV) return config.NODE_ENV;
@@ -265,9 +300,10 @@ function demoSecretIn(value: string | undefined): string | undefined {
   return DEMO_SECRET_VALUES.find((demo) => parts.includes(demo));
 }
 
-export type Config = Omit<z.infer<typeof configSchema>, 'NODE_ENV' | 'PAYMENT_PROVIDER'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'NODE_ENV' | 'PAYMENT_PROVIDER' | 'NOTIFICATIONS_PROVIDER'> & {
   NODE_ENV: NodeEnv;
   PAYMENT_PROVIDER: PaymentProviderName;
+  NOTIFICATIONS_PROVIDER: NotificationsProviderName;
 };
 
 export class ConfigError extends Error {
@@ -294,7 +330,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const issues = crossIssues(parsed.data);
   if (issues.length > 0) throw new ConfigError(issues);
   const nodeEnv = resolveNodeEnv(parsed.data)!;
-  return { ...parsed.data, NODE_ENV: nodeEnv, PAYMENT_PROVIDER: parsed.data.PAYMENT_PROVIDER ?? 'sandbox' };
+  return {
+    ...parsed.data,
+    NODE_ENV: nodeEnv,
+    PAYMENT_PROVIDER: parsed.data.PAYMENT_PROVIDER ?? 'sandbox',
+    NOTIFICATIONS_PROVIDER: parsed.data.NOTIFICATIONS_PROVIDER ?? 'sandbox',
+  };
 }
 
 /** Loads `.env` from the working directory into process.env when present (real env wins). */

@@ -11,3 +11,4 @@ export {
   type TakeBackResult,
 } from './service';
 export type { Balances, EntryKind } from './ledger';
+export { contactFieldsSchema, createMemberContacts, type ContactUpdate, type MemberContact, type MemberContacts } from './contacts';

@@ -19,6 +19,7 @@ const production = {
   PAYMENT_WEBHOOK_SECRET: 'another-real-secret-456789',
   API_KEYS: 'k8s-warehouse-7f3a=warehouse:wh_sh,ops-2c9e=admin:ops_li',
   METRICS_TOKEN: 'a-real-metrics-token-0f3c9a',
+  NOTIFICATIONS_PROVIDER: 'disabled',
   JWT_STAFF_SECRET: 'a-real-staff-secret-of-the-merchant-789',
   ...alipay,
 };

@@ -66,6 +66,8 @@ test('node dist/...: migrations, then the API answers /healthz and the worker ru
     PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     API_KEYS: 'smoke-key=admin:ops_smoke',
     METRICS_TOKEN: randomBytes(24).toString('hex'),
+    // No real notification provider is built in: production says so explicitly.
+    NOTIFICATIONS_PROVIDER: 'disabled',
     // Production refuses the sandbox: a real provider's configuration (nothing is paid in this test).
     ...alipayConfiguration(),
   };

@@ -68,6 +68,11 @@ const ROUTES: Route[] = [
   { route: 'GET /admin/payments/refused-notifications', allowed: { finance: 200, admin: 200 } },
   { route: 'GET /admin/reconciliation?date=2026-01-01', allowed: { finance: 200, admin: 200 } },
   { route: 'GET /payments/intents/pi_none/checkout', allowed: Object.fromEntries(ALL.filter((c) => c !== 'anonymous').map((c) => [c, 404])) },
+  // Buyer-scoped: the token's member (mem_matrix); the admin is no member.
+  { route: 'GET /members/me/notification-preferences', allowed: { customer: 200, admin: 404 } },
+  { route: 'PUT /members/me/notification-preferences', body: { channels: { email: true } }, allowed: { customer: 200, admin: 404 } },
+  { route: 'GET /members/me/contact', allowed: { customer: 200, admin: 404 } },
+  { route: 'PUT /members/me/contact', body: {}, allowed: { customer: 200, admin: 404 } },
   { route: 'GET /healthz', allowed: {}, others: 200 },
   { route: 'POST /payments/webhook', body: {}, allowed: {}, others: 401 },
 ];
@@ -88,7 +93,7 @@ afterAll(async () => {
 
 function call(route: string, caller: Caller, body?: object, key?: boolean) {
   const [method, path] = route.split(' ');
-  let pending = method === 'GET' ? request(app).get(path) : request(app).post(path);
+  let pending = method === 'GET' ? request(app).get(path) : method === 'PUT' ? request(app).put(path) : request(app).post(path);
   for (const [name, value] of Object.entries(CALLERS[caller])) pending = pending.set(name, value);
   if (key) pending = pending.set('Idempotency-Key', `matrix-${caller}-${Math.random()}`);
   return method === 'GET' ? pending : pending.send(body ?? {});

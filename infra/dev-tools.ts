@@ -1,9 +1,10 @@
 import type * as SandboxModule from '../modules/finance/sandbox';
+import type * as SandboxNotifierModule from '../modules/notifications/sandbox';
 
 /**
  * The one door to the development tools. The sandbox payment provider takes no money and lets anyone
- * mark an order paid, so the production build leaves `modules/finance/sandbox` out of dist/ altogether
- * (scripts/build.mjs), and nothing in production code imports it except through here: the path is
+ * mark an order paid, and the sandbox notifier sends nothing; the production build leaves
+ * `modules/finance/sandbox` and `modules/notifications/sandbox` out of dist/ altogether (scripts/build.mjs), and nothing in production code imports it except through here: the path is
  * computed, so the compiled code holds no static require of it, and production never asks.
  * Tests and `npm start` (tsx) load it from source.
  */
@@ -15,4 +16,14 @@ export function loadSandboxModule(context: { production?: boolean }): typeof San
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately dynamic, see above
   return require(SANDBOX_MODULE_PATH) as typeof SandboxModule;
+}
+
+export const SANDBOX_NOTIFIER_PATH = ['..', 'modules', 'notifications', 'sandbox'].join('/');
+
+export function loadSandboxNotifierModule(context: { production?: boolean }): typeof SandboxNotifierModule {
+  if (context.production) {
+    throw new Error('The sandbox notifier is never used in production: set NOTIFICATIONS_PROVIDER to a real provider or to disabled');
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately dynamic, see above
+  return require(SANDBOX_NOTIFIER_PATH) as typeof SandboxNotifierModule;
 }

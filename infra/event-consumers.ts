@@ -2,9 +2,9 @@ import type { Pool } from 'pg';
 import { createNatsEventPublisher } from '../modules/events/nats';
 import type { EventConsumer } from '../modules/events/types';
 import { createNotificationConsumer } from '../modules/notifications';
-import type * as SandboxNotifierModule from '../modules/notifications/sandbox';
 import type { SandboxNotifier } from '../modules/notifications/sandbox';
 import type { Config } from './config';
+import { loadSandboxNotifierModule } from './dev-tools';
 
 /**
  * The engine's own event consumers the configuration asks for, for the process that runs the outbox
@@ -24,7 +24,7 @@ export function createConfiguredEventConsumers(config: Config, pool: Pool): Conf
   let sandboxNotifier: SandboxNotifier | undefined;
   if (config.NOTIFICATIONS_PROVIDER === 'sandbox') {
     // loadConfig refuses this in production already; the notifier refuses too, for a hand-built Config.
-    sandboxNotifier = loadSandboxNotifierModule(config.NODE_ENV === 'production').createSandboxNotifier({ production: config.NODE_ENV === 'production' });
+    sandboxNotifier = loadSandboxNotifierModule({ production: config.NODE_ENV === 'production' }).createSandboxNotifier({ production: config.NODE_ENV === 'production' });
     consumers.push(createNotificationConsumer({ pool, provider: sandboxNotifier, timeZone: config.STORE_TIMEZONE, signName: config.NOTIFICATIONS_SIGN_NAME }));
   } else if (config.NOTIFICATIONS_PROVIDER !== 'disabled') {
     throw new Error(`NOTIFICATIONS_PROVIDER=${String(config.NOTIFICATIONS_PROVIDER)} is not a notification provider of this engine`);
@@ -41,17 +41,4 @@ export function createConfiguredEventConsumers(config: Config, pool: Pool): Conf
       await Promise.all(closers.map((close) => close()));
     },
   };
-}
-
-/**
- * The sandbox notifier is a development tool: its path is computed, so compiled production code holds
- * no static require of it and the production build can leave it out (as infra/dev-tools.ts does for
- * the sandbox payment provider; the two belong together there once both are on one branch).
- */
-const SANDBOX_NOTIFIER_PATH = ['..', 'modules', 'notifications', 'sandbox'].join('/');
-
-function loadSandboxNotifierModule(production: boolean): typeof SandboxNotifierModule {
-  if (production) throw new Error('The sandbox notifier is never used in production: set NOTIFICATIONS_PROVIDER to a real provider or to disabled');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately dynamic, see above
-  return require(SANDBOX_NOTIFIER_PATH) as typeof SandboxNotifierModule;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The production build (`npm run build`, the Dockerfile): `tsc -p tsconfig.build.json` into the out
 // dir (default dist/), then the development tools are taken out of it. The sandbox payment provider
-// is compiled because production code names its types, but it must never ship: it is removed here,
+// and the sandbox notifier are compiled because production code names their types, but it must never ship: it is removed here,
 // and the build fails if any other compiled file still requires it (only infra/dev-tools.js may, by a
 // computed path that production never takes).
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.resolve(process.argv[2] ?? path.join(root, 'dist'));
-const DEV_TOOLS = ['modules/finance/sandbox'];
+const DEV_TOOLS = ['modules/finance/sandbox', 'modules/notifications/sandbox'];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir], { cwd: root, stdio: 'inherit' });

@@ -39,7 +39,7 @@ afterAll(async () => {
 
 test('the build holds no development tool: no sandbox provider, no dev stack, no seeding, no tests', () => {
   const dist = path.join(scratch, 'dist');
-  for (const devOnly of ['modules/finance/sandbox', 'scripts/start.js', 'scripts/seed.js', 'scripts/token.js', 'infra/postgres.js', 'infra/stack.js', 'infra/temporal.js', 'test', 'bench']) {
+  for (const devOnly of ['modules/finance/sandbox', 'modules/notifications/sandbox', 'scripts/start.js', 'scripts/seed.js', 'scripts/token.js', 'infra/postgres.js', 'infra/stack.js', 'infra/temporal.js', 'test', 'bench']) {
     expect([devOnly, existsSync(path.join(dist, devOnly))]).toEqual([devOnly, false]);
   }
   // Nothing compiled requires the sandbox statically (infra/dev-tools.js computes its path and refuses production).

@@ -16,6 +16,7 @@ import { adminCampaignsRouter } from './admin-campaigns';
 import { paymentsRouter, type RequestWithRawBody } from './payments';
 import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
+import { parcelsRouter } from './parcels';
 import { opsRouter } from './ops';
 import { reportsRouter } from './reports';
 import { backOfficeSearchRouter } from './back-office';
@@ -106,6 +107,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
+  app.use(parcelsRouter(deps));
   app.use(['/reports', '/admin/refunds', '/admin/catalog', '/admin/stock', '/admin/coupons', '/admin/alerts'], authenticate(deps.settings.auth));
   app.use(reportsRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
   app.use(backOfficeSearchRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));

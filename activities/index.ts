@@ -9,6 +9,7 @@ import { createMarketingActivities } from './marketing';
 import { createMemberActivities } from './member';
 import { createOpsActivities } from './ops';
 import { createOrderActivities } from './orders';
+import { createParcelActivities } from './parcels';
 import { createSecurityActivities } from './security';
 import { createReportsActivities } from './reports';
 
@@ -29,6 +30,7 @@ export function createActivities(deps: PaymentActivityDeps) {
     ...createGroupBuyActivities(deps),
     ...createSecurityActivities(deps),
     ...createReportsActivities(deps),
+    ...createParcelActivities(deps),
   };
 }
 

@@ -18,6 +18,7 @@ import { adminCampaignsRouter } from './admin-campaigns';
 import { paymentsRouter, type RequestWithRawBody } from './payments';
 import type { ApiSettings } from './settings';
 import { warehouseRouter } from './warehouse';
+import { parcelsRouter } from './parcels';
 import { opsRouter } from './ops';
 import { reportsRouter } from './reports';
 import { backOfficeSearchRouter } from './back-office';
@@ -109,6 +110,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(['/refunds', '/support'], authenticate(deps.settings.auth));
   app.use(refundsRouter(deps));
   app.use(supportRouter(deps));
+  app.use(parcelsRouter(deps));
   // The buyer's notification preferences and contact details (buyer-scoped: the token's member).
   app.use(['/members/me/notification-preferences', '/members/me/contact'], authenticate(deps.settings.auth));
   app.use(memberNotificationsRouter(deps));

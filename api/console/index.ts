@@ -4,7 +4,7 @@ import { registry } from '../openapi';
 registry.registerPath({
   method: 'get',
   path: '/support/console',
-  summary: 'Support console: a page listing pending refund requests with approve/reject buttons (API key typed in or in the URL fragment #key=...)',
+  summary: 'Support console: a page listing pending refund requests with approve/reject buttons, and parcels in exception (API key typed in or in the URL fragment #key=...)',
   responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
 });
 
@@ -27,6 +27,10 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 <p id="decision" role="status" aria-live="polite"></p>
 <table><thead><tr><th>Requested</th><th>Request</th><th>Order</th><th>Kind</th><th>Amount</th><th>Reason</th><th>Auto-approval in</th><th>Decision</th></tr></thead>
 <tbody id="rows"></tbody></table>
+<h2>Parcels in exception</h2>
+<p id="parcel-status" role="status"></p>
+<table><thead><tr><th>Since</th><th>Parcel</th><th>Order</th><th>Warehouse</th><th>Carrier</th><th>What the carrier said</th></tr></thead>
+<tbody id="parcels"></tbody></table>
 <script>
 const keyInput = document.getElementById('key');
 const fragment = new URLSearchParams(location.hash.slice(1));
@@ -77,6 +81,27 @@ async function load() {
     }
     say(requests.length + ' pending request(s).');
   } catch (error) { say(error.message, true); }
+  loadParcels();
+}
+async function loadParcels() {
+  const line = document.getElementById('parcel-status');
+  try {
+    const { parcels } = await call('GET', '/support/parcels?status=EXCEPTION');
+    const rows = document.getElementById('parcels');
+    rows.replaceChildren();
+    for (const parcel of parcels) {
+      const row = document.createElement('tr');
+      row.dataset.parcelId = parcel.parcelId;
+      cell(row, parcel.exception ? new Date(parcel.exception.at).toLocaleString() : '');
+      cell(row, parcel.parcelId);
+      cell(row, parcel.orderId);
+      cell(row, parcel.warehouseId || '(campaign stock)');
+      cell(row, (parcel.carrier || '') + ' ' + (parcel.trackingNumber || ''));
+      cell(row, parcel.exception && parcel.exception.description ? parcel.exception.description : '');
+      rows.append(row);
+    }
+    line.textContent = parcels.length + ' parcel(s) in exception.';
+  } catch (error) { line.textContent = error.message; }
 }
 async function decide(requestId, action, body) {
   try {

@@ -38,7 +38,7 @@ async function lockStockOfSkus(client: PoolClient, skuIds: string[]): Promise<Lo
 }
 
 /** Locks the stock rows a reservation allocated, in the global order. */
-async function lockStockOfReservation(client: PoolClient, reservationKey: string): Promise<void> {
+export async function lockStockOfReservation(client: PoolClient, reservationKey: string): Promise<void> {
   await client.query(
     `SELECT 1 FROM inventory.stock s
      JOIN inventory.reservation_allocations a ON a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id
@@ -97,16 +97,16 @@ interface ReservationRow {
   status: 'RESERVED' | 'RELEASED' | 'COMMITTED';
 }
 
-async function lockReservation(client: PoolClient, key: string): Promise<ReservationRow | undefined> {
+export async function lockReservation(client: PoolClient, key: string): Promise<ReservationRow | undefined> {
   const found = await client.query<ReservationRow>('SELECT order_id, status FROM inventory.reservations WHERE key = $1 FOR UPDATE', [key]);
   return found.rows[0];
 }
 
-async function allocationsOf(client: PoolClient, key: string): Promise<Allocation[]> {
+export async function allocationsOf(client: PoolClient, key: string, state?: 'RESERVED'): Promise<Allocation[]> {
   const found = await client.query<Allocation>(
     `SELECT sku_id AS "skuId", warehouse_id AS "warehouseId", quantity FROM inventory.reservation_allocations
-     WHERE reservation_key = $1 ORDER BY sku_id COLLATE "C", warehouse_id COLLATE "C"`,
-    [key],
+     WHERE reservation_key = $1 AND ($2::text IS NULL OR state = $2) ORDER BY sku_id COLLATE "C", warehouse_id COLLATE "C"`,
+    [key, state ?? null],
   );
   return found.rows;
 }
@@ -127,13 +127,15 @@ export async function release(ctx: InventoryContext, input: CompensationInput): 
     }
     await lockStockOfReservation(client, idempotencyKey);
     const now = ctx.clock();
+    // Only what is still reserved: a parcel shipped or failed on its own already left (parcel-stock.ts).
     await client.query(
       `UPDATE inventory.stock s SET reserved = s.reserved - a.quantity, updated_at = $2
        FROM inventory.reservation_allocations a
-       WHERE a.reservation_key = $1 AND a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id`,
+       WHERE a.reservation_key = $1 AND a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id AND a.state = 'RESERVED'`,
       [idempotencyKey, now],
     );
-    await client.query(`UPDATE inventory.reservations SET status = 'RELEASED', released_at = $2 WHERE key = $1`, [idempotencyKey, now]);
+    await client.query(`UPDATE inventory.reservation_allocations SET state = 'RELEASED' WHERE reservation_key = $1 AND state = 'RESERVED'`, [idempotencyKey]);
+    await client.query(`UPDATE inventory.reservations SET status = 'RELEASED', released_at = $2 WHERE key = $1 AND status = 'RESERVED'`, [idempotencyKey, now]);
     return { reservationKey: idempotencyKey, orderId: reservation.order_id, allocations: await allocationsOf(client, idempotencyKey) };
   });
 }
@@ -155,16 +157,17 @@ export async function commit(ctx: InventoryContext, input: CommitInput): Promise
         status: reservation.status,
       });
     }
-    const allocations = await allocationsOf(client, reservationKey);
+    const allocations = await allocationsOf(client, reservationKey, 'RESERVED');
     for (const allocation of allocations) await recordShipment(client, reservation.order_id, allocation);
     await lockStockOfReservation(client, reservationKey);
     const now = ctx.clock();
     await client.query(
       `UPDATE inventory.stock s SET on_hand = s.on_hand - a.quantity, reserved = s.reserved - a.quantity, updated_at = $2
        FROM inventory.reservation_allocations a
-       WHERE a.reservation_key = $1 AND a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id`,
+       WHERE a.reservation_key = $1 AND a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id AND a.state = 'RESERVED'`,
       [reservationKey, now],
     );
+    await client.query(`UPDATE inventory.reservation_allocations SET state = 'COMMITTED' WHERE reservation_key = $1 AND state = 'RESERVED'`, [reservationKey]);
     await client.query(`UPDATE inventory.reservations SET status = 'COMMITTED', committed_at = $2 WHERE key = $1`, [reservationKey, now]);
     return { reservationKey, orderId: reservation.order_id, allocations };
   });

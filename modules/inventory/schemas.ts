@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 const idSchema = z.string().min(1).max(100).regex(/^\S+$/, 'must not contain whitespace');
-const idempotencyKeySchema = z.string().min(1).max(200);
+export const idempotencyKeySchema = z.string().min(1).max(200);
 /** Quantities are whole units within the `integer` columns' range. */
 const quantitySchema = z.number().int().positive().max(1_000_000_000);
 const countSchema = z.number().int().min(0).max(1_000_000_000);

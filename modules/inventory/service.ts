@@ -19,6 +19,7 @@ import type {
   UpsertWarehouseInput,
 } from './schemas';
 import { warehousesOfOrder } from './order-warehouses';
+import { commitParcelStock, releaseParcelStock, sharesOfReservation, type ParcelStockInput } from './parcel-stock';
 import { restock } from './shipments';
 import { getStock, receiveStock, setLowStockThreshold, setStock, upsertWarehouse } from './stock';
 
@@ -37,6 +38,10 @@ export function createInventoryService({ pool, clock = systemClock }: InventoryS
     commit: (input: CommitInput) => commit(ctx, input),
     restock: (input: RestockInput) => restock(ctx, input),
     warehousesOfOrder: (orderId: string) => warehousesOfOrder(ctx, orderId),
+    // Parcels (one per warehouse of a reservation)
+    sharesOfReservation: (reservationKey: string) => sharesOfReservation(ctx, reservationKey),
+    commitParcelStock: (input: ParcelStockInput) => commitParcelStock(ctx, input),
+    releaseParcelStock: (input: ParcelStockInput) => releaseParcelStock(ctx, input),
     // Campaign pools
     allocateCampaignStock: (input: AllocateCampaignStockInput) => allocateCampaignStock(ctx, input),
     reserveCampaignStock: (input: ReserveCampaignStockInput) => reserveCampaignStock(ctx, input),

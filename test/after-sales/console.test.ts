@@ -6,6 +6,7 @@ import { API_KEYS } from '../support/api';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { launchChromium } from '../support/browser';
 import { createTestEnv, type TestEnv } from '../support/harness';
+import { createParcelService } from '../../modules/logistics';
 import { afterSalesKit, afterSalesTimeouts } from './helpers';
 
 /** The support console in headless Chromium (test/support/browser.ts), clicked as an agent would. */
@@ -51,4 +52,19 @@ test('an agent opens the console, sees the pending request and approves it: the 
   expect(refunded.totals.refundedFen).toBe(10_000);
   expect(await kit.stock(skuId)).toMatchObject({ onHand: 10, reserved: 0 });
   expect(await kit.afterSales().decisions({ requestId })).toEqual([expect.objectContaining({ decision: 'APPROVED', decidedBy: 'agent_test', channel: 'api' })]);
+});
+
+test('the console lists parcels in exception (issue 13) beside the refund requests', async () => {
+  const parcels = createParcelService({ pool: env.pool });
+  const inException = { parcelId: 'ord_console-p1', seq: 1, warehouseId: 'wh_main', items: [], payableFen: 100, freightFen: 0, tracking: [], carrier: 'SF', trackingNumber: 'SF77' };
+  await parcels.recordParcels('ord_console', [{ ...inException, status: 'EXCEPTION', exception: { eventId: 'evt_x', at: '2026-12-01T10:00:00Z', description: 'address not found' } }], 1);
+  await parcels.recordParcels('ord_console', [{ ...inException, parcelId: 'ord_console-p2', seq: 2, status: 'IN_TRANSIT' }], 1);
+
+  const page = await browser.newPage();
+  await page.goto(`${api.url}/support/console#key=${API_KEYS.support}`);
+  const row = page.locator('tr[data-parcel-id="ord_console-p1"]');
+  await row.waitFor({ timeout: 15_000 });
+  expect(await row.textContent()).toContain('address not found');
+  expect(await page.locator('tr[data-parcel-id="ord_console-p2"]').count()).toBe(0);
+  await page.close();
 });

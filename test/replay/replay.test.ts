@@ -34,6 +34,8 @@ test('the recorded scenarios are all there', () => {
       'group-failed.json',
       'group-buy-order-group-failed.json',
       'standard-needs-attention-retried.json',
+      // parcels (issue 13): an order of two warehouses, shipped and delivered as two parcels
+      'standard-two-parcels.json',
       // stopped mid-flight: a worker picking up a running order replays exactly this
       'standard-awaiting-payment-running.json',
       'group-buy-order-shipped-running.json',

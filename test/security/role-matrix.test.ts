@@ -54,6 +54,15 @@ const ROUTES: Route[] = [
   { route: 'POST /warehouse/orders/ord_none/ship', body: ship, allowed: { warehouse: 404, eastWarehouse: 404, admin: 404 } },
   { route: 'POST /warehouse/orders/ord_none/shipment-failed', body: { reason: 'lost' }, allowed: { warehouse: 404, eastWarehouse: 404, admin: 404 } },
   { route: 'POST /carrier/orders/ord_none/delivered', allowed: { carrier: 404, admin: 404 } },
+  { route: 'GET /warehouse/parcels?status=PENDING', allowed: { warehouse: 200, eastWarehouse: 200, admin: 200 } },
+  { route: 'POST /warehouse/parcels/ord_none-p1/ship', body: ship, allowed: { warehouse: 404, eastWarehouse: 404, admin: 404 } },
+  { route: 'POST /warehouse/parcels/ord_none-p1/shipment-failed', body: { reason: 'lost' }, allowed: { warehouse: 404, eastWarehouse: 404, admin: 404 } },
+  {
+    route: 'POST /carrier/parcels/ord_none-p1/events',
+    body: { eventId: 'evt_1', code: 'IN_TRANSIT', occurredAt: '2026-12-01T10:00:00Z' },
+    allowed: { carrier: 404, admin: 404 },
+  },
+  { route: 'GET /support/parcels?status=EXCEPTION', allowed: { support: 200, admin: 200 } },
   { route: 'POST /presales/camp_none/orders', key: true, body: {}, allowed: { customer: 404, admin: 404 } },
   { route: 'POST /group-buys/camp_none/orders', key: true, body: {}, allowed: { customer: 404, admin: 404 } },
   // The admin is no member: placement refuses it before looking at the campaign.

@@ -3,7 +3,11 @@ import {
   canAttend,
   canCancel,
   canConfirmDelivery,
+  canDeliverParcel,
   canPayFinal,
+  canRecordCarrierEvent,
+  canReportParcelFailure,
+  canShipParcel,
   canReportShipmentFailure,
   canRequestRefund,
   canShip,
@@ -28,6 +32,11 @@ const actions: Record<string, (facts: OrderFacts) => Decision> = {
   returnAndRefund: (facts) => canRequestRefund(facts, 'RETURN_AND_REFUND'),
   payFinal: (facts) => canPayFinal(facts, windows),
   attend: canAttend,
+  // Parcels: a parcel still with its warehouse (ship, fail) or on its way (deliver, carrier event).
+  shipParcel: (facts) => canShipParcel(facts, { parcelId: 'p1', status: 'PENDING' }),
+  reportParcelFailure: (facts) => canReportParcelFailure(facts, { parcelId: 'p1', status: 'PENDING' }),
+  deliverParcel: (facts) => canDeliverParcel(facts, { parcelId: 'p1', status: 'IN_TRANSIT' }),
+  carrierEvent: (facts) => canRecordCarrierEvent(facts, { parcelId: 'p1', status: 'SHIPPED' }),
 };
 
 type Row = Partial<Record<OrderPhase, string>> & { other: string };
@@ -50,6 +59,7 @@ const table: Record<string, Row> = {
   confirmDelivery: { SHIPPED: 'ok', other: 'NOT_DELIVERABLE' },
   refundOnly: {
     PAID: 'ok',
+    PARTIALLY_SHIPPED: 'PARCELS_PENDING',
     SHIPPED: 'ok',
     DELIVERED: 'ok',
     DEPOSIT_PAID: 'DEPOSIT_NOT_REFUNDABLE',
@@ -59,6 +69,7 @@ const table: Record<string, Row> = {
   },
   returnAndRefund: {
     DELIVERED: 'ok',
+    PARTIALLY_SHIPPED: 'PARCELS_PENDING',
     DEPOSIT_PAID: 'DEPOSIT_NOT_REFUNDABLE',
     AWAITING_FINAL_PAYMENT: 'DEPOSIT_NOT_REFUNDABLE',
     NEEDS_ATTENTION: 'ORDER_NEEDS_ATTENTION',
@@ -73,6 +84,10 @@ const table: Record<string, Row> = {
     other: 'NOT_AWAITING_FINAL_PAYMENT',
   },
   attend: { NEEDS_ATTENTION: 'ok', other: 'NOT_NEEDING_ATTENTION' },
+  shipParcel: { PAID: 'ok', PARTIALLY_SHIPPED: 'ok', NEEDS_ATTENTION: 'ORDER_NEEDS_ATTENTION', other: 'NOT_SHIPPABLE' },
+  reportParcelFailure: { PAID: 'ok', PARTIALLY_SHIPPED: 'ok', NEEDS_ATTENTION: 'ORDER_NEEDS_ATTENTION', other: 'NOT_SHIPPABLE' },
+  deliverParcel: { PARTIALLY_SHIPPED: 'ok', SHIPPED: 'ok', NEEDS_ATTENTION: 'ok', other: 'NOT_DELIVERABLE' },
+  carrierEvent: { other: 'ok' },
 };
 
 /** Group-buy cells that differ while the group forms (groupOutcome PENDING). */
@@ -81,6 +96,8 @@ const formingGroup: Record<string, Partial<Record<OrderPhase, string>>> = {
   ship: { PAID: 'GROUP_NOT_SUCCEEDED' },
   reportShipmentFailure: { PAID: 'GROUP_NOT_SUCCEEDED' },
   refundOnly: { PAID: 'REFUND_NOT_ALLOWED' },
+  shipParcel: { PAID: 'GROUP_NOT_SUCCEEDED', PARTIALLY_SHIPPED: 'GROUP_NOT_SUCCEEDED' },
+  reportParcelFailure: { PAID: 'GROUP_NOT_SUCCEEDED', PARTIALLY_SHIPPED: 'GROUP_NOT_SUCCEEDED' },
 };
 
 function factsFor(type: OrderType, phase: OrderPhase, extra: Partial<OrderFacts> = {}): OrderFacts {
@@ -116,7 +133,7 @@ test.each(cells)('%s in %s: %s', (type, phase, action) => {
 
 test('the table covers every phase, action and type', () => {
   expect(cells).toHaveLength(allPhases.length * Object.keys(actions).length * types.length);
-  expect(allPhases).toHaveLength(15);
+  expect(allPhases).toHaveLength(16);
 });
 
 describe('facts that change an answer', () => {
@@ -154,6 +171,21 @@ describe('facts that change an answer', () => {
     expect(answer(canShip(refunded))).toBe('ALREADY_REFUNDED');
   });
 
+  test('a parcel already reported is not shipped or failed again; one not on its way is not delivered; carrier events need a shipped parcel', () => {
+    for (const status of ['SHIPPED', 'DELIVERED', 'FAILED', 'EXCEPTION'] as const) {
+      expect(answer(canShipParcel(factsFor('STANDARD', 'PARTIALLY_SHIPPED'), { parcelId: 'p1', status }))).toBe('PARCEL_ALREADY_REPORTED');
+      expect(answer(canReportParcelFailure(factsFor('STANDARD', 'PAID'), { parcelId: 'p1', status }))).toBe('PARCEL_ALREADY_REPORTED');
+    }
+    for (const status of ['PENDING', 'DELIVERED', 'RETURNED', 'FAILED'] as const) {
+      expect(answer(canDeliverParcel(factsFor('STANDARD', 'SHIPPED'), { parcelId: 'p1', status }))).toBe('PARCEL_NOT_ON_ITS_WAY');
+    }
+    expect(answer(canRecordCarrierEvent(factsFor('STANDARD', 'PAID'), { parcelId: 'p1', status: 'PENDING' }))).toBe('PARCEL_NOT_SHIPPED');
+    expect(answer(canRecordCarrierEvent(factsFor('STANDARD', 'PAID'), { parcelId: 'p1', status: 'FAILED' }))).toBe('PARCEL_NOT_SHIPPED');
+    expect(answer(canRecordCarrierEvent(factsFor('STANDARD', 'COMPLETED'), { parcelId: 'p1', status: 'DELIVERED' }))).toBe('ok');
+    expect(answer(canShipParcel(factsFor('STANDARD', 'PAID', { openRefundRequests: 1 }), { parcelId: 'p1', status: 'PENDING' }))).toBe('REFUND_IN_PROGRESS');
+    expect(answer(canShipParcel(factsFor('STANDARD', 'PAID', { cancelRequested: true }), { parcelId: 'p1', status: 'PENDING' }))).toBe('ALREADY_CANCELLING');
+  });
+
   test('nothing paid, nothing to refund; a closed window refuses returns; a confirmed delivery is not confirmed twice', () => {
     expect(answer(canRequestRefund(factsFor('STANDARD', 'PAID', { paidFen: 0 }), 'REFUND_ONLY'))).toBe('REFUND_NOT_ALLOWED');
     expect(answer(canRequestRefund(factsFor('STANDARD', 'DELIVERED', { afterSalesClosed: true }), 'RETURN_AND_REFUND'))).toBe('REFUND_WINDOW_CLOSED');
@@ -180,11 +212,14 @@ describe('phase transitions', () => {
       ['DEPOSIT_PAID', 'AWAITING_FINAL_PAYMENT', 'CANCELLING'],
       ['PAID', 'REFUNDED'],
       ['DELIVERED', 'REFUNDED'],
+      ['PAID', 'PARTIALLY_SHIPPED', 'SHIPPED', 'DELIVERED'],
     ];
     for (const path of paths) {
       for (let index = 1; index < path.length; index += 1) expect(canMove(path[index - 1], path[index])).toBe(true);
     }
     expect(canMove('SHIPPED', 'CANCELLING')).toBe(false);
+    expect(canMove('PARTIALLY_SHIPPED', 'CANCELLING')).toBe(false);
+    expect(canMove('PARTIALLY_SHIPPED', 'DELIVERED')).toBe(false);
     expect(canMove('PAYMENT_RECEIVED', 'CANCELLING')).toBe(false);
   });
 });

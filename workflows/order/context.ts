@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import { mustComplete } from '../shared/activities';
 import { shielded } from '../shared/wait';
 import { type OrderType } from '../shared/kinds';
@@ -58,6 +59,14 @@ export class OrderContext {
   readonly typeFacts: TypeFacts = {};
   readonly seenPaymentEvents = new Set<string>();
   readonly latePayments: LatePayment[] = [];
+
+  /**
+   * Parcels (issue 13), decided once per run at its start (versioning rule): runs started before
+   * parcels existed replay without the marker and keep one shipment for the whole order.
+   */
+  readonly parcelsEnabled: boolean = patched('parcels-per-warehouse');
+  /** A parcel's shipment or failure is being carried out (they take turns: stock, money, phase). */
+  parcelBusy = false;
 
   placementDecided = false;
   cancellation: CancelRequest | undefined;

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OrderAfterSalesView } from '../after-sales/definitions';
 import type { OrderPhase, OrderStatus, OrderType } from '../shared/kinds';
+import type { CarrierEvent, ParcelShipmentFailed, ParcelView, ShipParcel } from './parcel-definitions';
 
 export type { OrderPhase, OrderStatus, OrderType } from '../shared/kinds';
 
@@ -107,6 +108,8 @@ export interface OrderView {
   totals: OrderTotalsView;
   payment: PaymentView;
   shipment?: { carrier: string; trackingNumber: string; shippedAt: string };
+  /** One per warehouse of the stock allocation (orders paid since parcels exist; older orders have `shipment` only). */
+  parcels?: ParcelView[];
   deliveredAt?: string;
   rejection?: { code: string; message: string };
   cancellation?: { reason: string; by: string; at: string };
@@ -188,6 +191,11 @@ export interface DeliveryConfirmed {
   by: 'carrier' | 'buyer';
 }
 export const confirmDeliveryUpdate = defineUpdate<OrderView, [DeliveryConfirmed]>('confirmDelivery');
+
+/** Parcels (parcel-definitions.ts): the warehouse ships one parcel or reports it cannot; the carrier's tracking events. */
+export const shipParcelUpdate = defineUpdate<OrderView, [ShipParcel]>('shipParcel');
+export const parcelShipmentFailedUpdate = defineUpdate<OrderView, [ParcelShipmentFailed]>('parcelShipmentFailed');
+export const carrierEventUpdate = defineUpdate<OrderView, [CarrierEvent]>('carrierEvent');
 
 /**
  * Resolves once placement is decided: PENDING_PAYMENT (with the payment intent) or REJECTED with the

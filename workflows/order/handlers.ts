@@ -25,6 +25,8 @@ import {
 import { isTerminal } from './phase';
 import { judgePayment, moveGate } from './payment-gate';
 import { canAttend, canCancel, canConfirmDelivery, canReportShipmentFailure, canShip } from './policy';
+import { onlyParcel, refuseIfSeveralParcels, registerParcelHandlers } from './parcel-handlers';
+import { failParcel, shipParcel } from './parcel-shipping';
 import { requestCancel, syncPaymentView } from './spine';
 
 /**
@@ -33,6 +35,7 @@ import { requestCancel, syncPaymentView } from './spine';
  */
 export function registerOrderHandlers(order: OrderContext): void {
   setHandler(getOrderQuery, () => order.view);
+  registerParcelHandlers(order);
   setHandler(getAttentionQuery, () => order.view.attention ?? null);
   setHandler(placementResultUpdate, async () => {
     await waitUntil(() => order.placementDecided);
@@ -61,21 +64,36 @@ export function registerOrderHandlers(order: OrderContext): void {
   setHandler(
     shipOrderUpdate,
     async (dispatched) => {
-      order.shipment = dispatched;
+      if (order.parcelsEnabled) await shipParcel(order, { parcelId: await onlyParcel(order), ...dispatched });
+      else order.shipment = dispatched;
       await waitUntil(() => order.phase !== 'PAID');
       return order.state.snapshot();
     },
-    { validator: (_dispatched: ShipmentDispatched) => enforce(canShip(order.facts())) },
+    {
+      validator: (_dispatched: ShipmentDispatched) => {
+        enforce(canShip(order.facts()));
+        refuseIfSeveralParcels(order);
+      },
+    },
   );
   setHandler(
     shipmentFailedUpdate,
     async ({ reason }) => {
-      order.shipmentFailure = reason;
-      order.record('shipment failed', { reason });
+      if (order.parcelsEnabled) {
+        await failParcel(order, await onlyParcel(order), reason);
+      } else {
+        order.shipmentFailure = reason;
+        order.record('shipment failed', { reason });
+      }
       await waitUntil(settled);
       return order.state.snapshot();
     },
-    { validator: (_failure: ShipmentFailed) => enforce(canReportShipmentFailure(order.facts())) },
+    {
+      validator: (_failure: ShipmentFailed) => {
+        enforce(canReportShipmentFailure(order.facts()));
+        refuseIfSeveralParcels(order);
+      },
+    },
   );
   setHandler(
     confirmDeliveryUpdate,

@@ -1,6 +1,8 @@
 import type { RefundKind } from '../after-sales/definitions';
 import type { OrderPhase, OrderType } from '../shared/kinds';
 import { ALLOWED, denied, type Decision } from '../shared/refusals';
+import type { ParcelStatus } from './parcel-definitions';
+import { isOnTheWay } from './parcels';
 
 /**
  * What an order allows now, decided from its phase and a few facts (pure; unit-tested as a table for
@@ -75,7 +77,50 @@ export function canShip(f: OrderFacts): Decision {
 
 export const canReportShipmentFailure = canShip;
 
+/** A parcel as the parcel policy reads it (issue 13). */
+export interface ParcelFacts {
+  parcelId: string;
+  status: ParcelStatus;
+}
+
+/**
+ * Shipping one parcel, or reporting that its warehouse cannot: the order is paid (or partly shipped)
+ * and may ship, and this parcel is still with its warehouse. The same rules as canShip otherwise.
+ */
+export function canShipParcel(f: OrderFacts, parcel: ParcelFacts): Decision {
+  if (f.phase === 'NEEDS_ATTENTION') return needsAttention;
+  if (f.phase !== 'PAID' && f.phase !== 'PARTIALLY_SHIPPED') return denied('NOT_SHIPPABLE', `the order is ${f.phase}; only paid orders can be shipped`);
+  if (f.cancelRequested) return denied('ALREADY_CANCELLING', 'the order is being cancelled');
+  if (f.type === 'GROUP_BUY' && f.groupOutcome !== 'SUCCEEDED') {
+    return denied('GROUP_NOT_SUCCEEDED', 'the group has not succeeded yet; nothing ships before it does');
+  }
+  if (f.openRefundRequests > 0) return denied('REFUND_IN_PROGRESS', 'a refund request on this order is open; ship once it is decided');
+  if (f.refundedInFull) return denied('ALREADY_REFUNDED', 'the order was refunded in full');
+  if (parcel.status !== 'PENDING') return denied('PARCEL_ALREADY_REPORTED', `parcel ${parcel.parcelId} is ${parcel.status}; its shipment was already reported`);
+  return ALLOWED;
+}
+
+export const canReportParcelFailure = canShipParcel;
+
+/** A parcel is delivered (carrier, buyer, auto-confirm) only while it is on its way. */
+export function canDeliverParcel(f: OrderFacts, parcel: ParcelFacts): Decision {
+  if (f.phase !== 'SHIPPED' && f.phase !== 'PARTIALLY_SHIPPED' && f.phase !== 'NEEDS_ATTENTION') {
+    return denied('NOT_DELIVERABLE', `the order is ${f.phase}; only shipped orders can be delivered`);
+  }
+  if (!isOnTheWay(parcel.status)) return denied('PARCEL_NOT_ON_ITS_WAY', `parcel ${parcel.parcelId} is ${parcel.status}`);
+  return ALLOWED;
+}
+
+/** A carrier event is taken for a parcel the carrier has (shipped); whether it moves the parcel is parcels.ts's. */
+export function canRecordCarrierEvent(_f: OrderFacts, parcel: ParcelFacts): Decision {
+  if (parcel.status === 'PENDING' || parcel.status === 'FAILED') {
+    return denied('PARCEL_NOT_SHIPPED', `parcel ${parcel.parcelId} is ${parcel.status}: the warehouse has not shipped it`);
+  }
+  return ALLOWED;
+}
+
 export function canConfirmDelivery(f: OrderFacts): Decision {
+  if (f.phase === 'PARTIALLY_SHIPPED') return denied('NOT_DELIVERABLE', 'some parcels are still with their warehouses; confirm once every parcel shipped');
   if (f.phase !== 'SHIPPED' || f.deliveryConfirmed) return denied('NOT_DELIVERABLE', `the order is ${f.phase}; only shipped orders can be delivered`);
   return ALLOWED;
 }
@@ -96,6 +141,8 @@ export function canRequestRefund(f: OrderFacts, kind: RefundKind): Decision {
       return ALLOWED;
     case 'SHIPPED':
       return kind === 'REFUND_ONLY' ? ALLOWED : denied('REFUND_NOT_ALLOWED', 'goods not delivered yet: ask for a refund only (goods not received)');
+    case 'PARTIALLY_SHIPPED':
+      return denied('PARCELS_PENDING', 'some parcels are still with their warehouses; ask again once every parcel shipped');
     case 'DELIVERED':
       return f.afterSalesClosed ? denied('REFUND_WINDOW_CLOSED', 'the after-sales window is closed') : ALLOWED;
     case 'DEPOSIT_PAID':

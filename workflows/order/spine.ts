@@ -7,6 +7,7 @@ import { mustDo } from './attention';
 import type { OrderContext } from './context';
 import type { OrderPhase, OrderView } from './definitions';
 import { closeIfOpen, type GateName, type PaymentGate } from './payment-gate';
+import { awaitParcelDeliveries, awaitParcelShipments } from './parcel-shipping';
 import { canCancelRun } from './policy';
 import { commitShippedStock, restockRefundedBeforeShipment } from './steps/stock';
 import { capturePayment, refundLatePayments } from './steps/payment';
@@ -144,6 +145,7 @@ export function syncPaymentView(order: OrderContext): void {
 
 /** Waits for the warehouse: true when shipped (stock deducted for good), false when the order must end otherwise. */
 export async function awaitShipment(order: OrderContext): Promise<boolean> {
+  if (order.parcelsEnabled) return awaitParcelShipments(order);
   await condition(
     () => order.shipment !== undefined || order.shipmentFailure !== undefined || order.cancellation !== undefined || order.refundState.refundedInFull,
   );
@@ -161,12 +163,10 @@ export async function awaitShipment(order: OrderContext): Promise<boolean> {
 
 /** Delivery (confirmed or auto-confirmed), the after-sales window, then completion (or REFUNDED). */
 export async function deliverAndComplete(order: OrderContext, closeWindow: () => Promise<void>): Promise<void> {
-  const confirmed = await condition(() => order.deliveredBy !== undefined, order.timeouts.autoConfirmDeliveryMs, {
-    summary: 'wait for delivery confirmation (auto-confirm)',
-  });
+  const by = order.view.parcels ? await awaitParcelDeliveries(order) : await awaitDelivery(order);
   order.view.deliveredAt = now();
   order.view.deadlines.afterSalesEndsAt = afterMs(order.timeouts.afterSalesWindowMs);
-  order.record('delivered', { by: confirmed ? order.deliveredBy : 'auto-confirm' }, 'DELIVERED');
+  order.record('delivered', { by }, 'DELIVERED');
   await order.project();
 
   await sleep(order.timeouts.afterSalesWindowMs, { summary: 'after-sales window (7-day returns)' });
@@ -175,6 +175,14 @@ export async function deliverAndComplete(order: OrderContext, closeWindow: () =>
   const keptFen = await recognizeKept(order);
   order.record('completed', { revenueFen: keptFen }, 'COMPLETED');
   await order.project();
+}
+
+/** One shipment for the whole order (runs from before parcels): confirmed, or auto-confirmed. */
+async function awaitDelivery(order: OrderContext): Promise<string | undefined> {
+  const confirmed = await condition(() => order.deliveredBy !== undefined, order.timeouts.autoConfirmDeliveryMs, {
+    summary: 'wait for delivery confirmation (auto-confirm)',
+  });
+  return confirmed ? order.deliveredBy : 'auto-confirm';
 }
 
 /** Pending points of the kept money become available and it is recognised as revenue; returns it. */

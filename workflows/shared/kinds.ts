@@ -34,6 +34,8 @@ export type OrderPhase =
   | 'DEPOSIT_PAID'
   | 'AWAITING_FINAL_PAYMENT'
   | 'FINAL_PAYMENT_RECEIVED'
+  // parcels (issue 13): the first parcel left, others are still with their warehouses (status SHIPPED)
+  | 'PARTIALLY_SHIPPED'
   | 'SHIPPED'
   | 'DELIVERED'
   | 'COMPLETED'

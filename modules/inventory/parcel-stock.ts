@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { DomainError } from '../shared/errors';
+import { applyOnce } from '../shared/idempotency';
+import { idempotencyKeySchema } from './schemas';
+import { byPriority } from './allocation';
+import { INVENTORY_LOG, type InventoryContext } from './context';
+import { allocationsOf, lockReservation, lockStockOfReservation } from './reservations';
+import { recordShipment } from './shipments';
+import type { Allocation } from './schemas';
+
+/**
+ * Stock of one parcel: the allocations of an order's reservation in one warehouse (issue 13). A
+ * parcel's shipment deducts its warehouse's units for good; its shipment failure gives them back;
+ * the other warehouses' units stay reserved for their own parcels. The reservation becomes
+ * COMMITTED (or RELEASED, when every parcel failed) once none of its allocations is left RESERVED.
+ */
+export const parcelStockSchema = z.object({
+  idempotencyKey: idempotencyKeySchema,
+  reservationKey: idempotencyKeySchema,
+  warehouseId: z.string().min(1).max(128),
+});
+export type ParcelStockInput = z.infer<typeof parcelStockSchema>;
+
+export interface ParcelStock {
+  reservationKey: string;
+  warehouseId: string;
+  allocations: Allocation[];
+}
+
+export interface WarehouseShare {
+  warehouseId: string;
+  priority: number;
+  allocations: Allocation[];
+}
+
+/** The reservation's allocations grouped by warehouse, in the warehouses' priority order (the parcels' order). */
+export async function sharesOfReservation(ctx: InventoryContext, reservationKey: string): Promise<WarehouseShare[]> {
+  const found = await ctx.pool.query<Allocation & { priority: number }>(
+    `SELECT a.sku_id AS "skuId", a.warehouse_id AS "warehouseId", a.quantity, w.priority
+     FROM inventory.reservation_allocations a JOIN inventory.warehouses w ON w.id = a.warehouse_id
+     WHERE a.reservation_key = $1 ORDER BY a.sku_id COLLATE "C"`,
+    [reservationKey],
+  );
+  const shares = new Map<string, WarehouseShare>();
+  for (const { priority, ...allocation } of found.rows) {
+    const share = shares.get(allocation.warehouseId) ?? { warehouseId: allocation.warehouseId, priority, allocations: [] };
+    share.allocations.push(allocation);
+    shares.set(allocation.warehouseId, share);
+  }
+  return [...shares.values()].sort(byPriority);
+}
+
+async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMITTED' | 'RELEASED'): Promise<ParcelStock> {
+  const { idempotencyKey, reservationKey, warehouseId } = parcelStockSchema.parse(input);
+  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, to === 'COMMITTED' ? 'commit-parcel' : 'release-parcel', async (client) => {
+    const reservation = await lockReservation(client, reservationKey);
+    if (!reservation) throw new DomainError('RESERVATION_NOT_FOUND', `no stock reservation ${reservationKey}`, { reservationKey });
+    if (reservation.status !== 'RESERVED') {
+      throw new DomainError(`RESERVATION_${reservation.status}`, `reservation ${reservationKey} was already ${reservation.status.toLowerCase()}`, {
+        reservationKey,
+        status: reservation.status,
+      });
+    }
+    await lockStockOfReservation(client, reservationKey);
+    const allocations = (await allocationsOf(client, reservationKey, 'RESERVED')).filter((allocation) => allocation.warehouseId === warehouseId);
+    if (allocations.length === 0) {
+      throw new DomainError('PARCEL_STOCK_NOT_RESERVED', `reservation ${reservationKey} holds nothing in ${warehouseId} any more`, { reservationKey, warehouseId });
+    }
+    const now = ctx.clock();
+    const onHandDelta = to === 'COMMITTED' ? 'a.quantity' : '0';
+    await client.query(
+      `UPDATE inventory.stock s SET on_hand = s.on_hand - ${onHandDelta}, reserved = s.reserved - a.quantity, updated_at = $3
+       FROM inventory.reservation_allocations a
+       WHERE a.reservation_key = $1 AND a.warehouse_id = $2 AND a.state = 'RESERVED' AND a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id`,
+      [reservationKey, warehouseId, now],
+    );
+    await client.query(
+      `UPDATE inventory.reservation_allocations SET state = $3 WHERE reservation_key = $1 AND warehouse_id = $2 AND state = 'RESERVED'`,
+      [reservationKey, warehouseId, to],
+    );
+    if (to === 'COMMITTED') for (const allocation of allocations) await recordShipment(client, reservation.order_id, allocation);
+    // The last parcel settled: the reservation follows (COMMITTED when anything shipped).
+    await client.query(
+      `UPDATE inventory.reservations r SET
+         status = CASE WHEN EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'COMMITTED') THEN 'COMMITTED' ELSE 'RELEASED' END,
+         committed_at = CASE WHEN EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'COMMITTED') THEN $2::timestamptz END,
+         released_at = CASE WHEN EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'COMMITTED') THEN NULL ELSE $2::timestamptz END
+       WHERE r.key = $1 AND NOT EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'RESERVED')`,
+      [reservationKey, now],
+    );
+    return { reservationKey, warehouseId, allocations };
+  });
+}
+
+/** The parcel shipped: its warehouse's reserved units leave for good (recorded as shipped, for returns). */
+export const commitParcelStock = (ctx: InventoryContext, input: ParcelStockInput) => settle(ctx, input, 'COMMITTED');
+
+/** The parcel's shipment failed: its warehouse's reserved units are available again. */
+export const releaseParcelStock = (ctx: InventoryContext, input: ParcelStockInput) => settle(ctx, input, 'RELEASED');

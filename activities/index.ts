@@ -1,5 +1,6 @@
 import { createAfterSalesActivities } from './after-sales';
 import { createCatalogActivities } from './catalog';
+import { createEventActivities } from './events';
 import type { ActivityDeps } from './deps';
 import { createFinanceActivities } from './finance';
 import { createFlashSaleActivities } from './flash-sale';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createGroupBuyActivities(deps),
     ...createSecurityActivities(deps),
     ...createReportsActivities(deps),
+    ...createEventActivities(deps),
   };
 }
 

@@ -11,6 +11,12 @@ export interface EventDeliverySettings {
   defaultMaxAttempts: number;
 }
 
+/** The defaults of infra/config.ts (EVENTS_*), for callers built without a config (tests). */
+export const DEFAULT_EVENT_DELIVERY: EventDeliverySettings = {
+  timing: { pollMs: 2_000, retryInitialMs: 1_000, retryMaxMs: 600_000 },
+  defaultMaxAttempts: 12,
+};
+
 export function eventDeliveryFromConfig(config: Config): EventDeliverySettings {
   return {
     timing: { pollMs: config.EVENTS_DISPATCH_POLL, retryInitialMs: config.EVENTS_RETRY_INITIAL, retryMaxMs: config.EVENTS_RETRY_MAX },

@@ -22,7 +22,7 @@ export function orderEvents(view: OrderView): NewEvent[] {
     seen.add(event.eventId);
     events.push(domainEvent(event));
   };
-  for (const entry of view.timeline) {
+  for (const entry of view.timeline ?? []) {
     const at = entry.at;
     const detail = entry.detail ?? {};
     switch (entry.event) {
@@ -35,8 +35,8 @@ export function orderEvents(view: OrderView): NewEvent[] {
           data: {
             orderType: view.type,
             currency: view.currency,
-            payableFen: view.totals.payableFen,
-            lines: view.lines.map((line) => ({ skuId: line.skuId, quantity: line.quantity })),
+            payableFen: view.totals?.payableFen ?? 0,
+            lines: (view.lines ?? []).map((line) => ({ skuId: line.skuId, quantity: line.quantity })),
           },
         });
         break;
@@ -45,10 +45,10 @@ export function orderEvents(view: OrderView): NewEvent[] {
         break;
       case 'paid':
         // A presale's deposit is recorded as 'paid' too, in phase DEPOSIT_PAID: the order is paid once the final payment is.
-        if (entry.phase === 'PAID') add({ ...base, eventId: `${view.orderId}:paid`, type: 'order.paid', occurredAt: at, data: { paidFen: fenOf(detail.paidFen ?? detail.amountFen, view.totals.paidFen) } });
+        if (entry.phase === 'PAID') add({ ...base, eventId: `${view.orderId}:paid`, type: 'order.paid', occurredAt: at, data: { paidFen: fenOf(detail.paidFen ?? detail.amountFen, view.totals?.paidFen ?? 0) } });
         break;
       case 'cancelled':
-        add({ ...base, eventId: `${view.orderId}:cancelled`, type: 'order.cancelled', occurredAt: at, data: { by: String(detail.by ?? 'system'), refundedFen: view.totals.refundedFen } });
+        add({ ...base, eventId: `${view.orderId}:cancelled`, type: 'order.cancelled', occurredAt: at, data: { by: String(detail.by ?? 'system'), refundedFen: view.totals?.refundedFen ?? 0 } });
         break;
       case 'shipped':
         add({

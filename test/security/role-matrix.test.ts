@@ -67,6 +67,11 @@ const ROUTES: Route[] = [
   { route: 'GET /admin/payments/refused-notifications', allowed: { finance: 200, admin: 200 } },
   { route: 'GET /admin/reconciliation?date=2026-01-01', allowed: { finance: 200, admin: 200 } },
   { route: 'GET /payments/intents/pi_none/checkout', allowed: Object.fromEntries(ALL.filter((c) => c !== 'anonymous').map((c) => [c, 404])) },
+  { route: 'POST /admin/subscriptions', body: { url: 'ftp://nowhere' }, allowed: { admin: 400 } },
+  { route: 'GET /admin/subscriptions', allowed: { admin: 200 } },
+  { route: 'GET /admin/subscriptions/sub_none/dead-letters', allowed: { admin: 404 } },
+  { route: 'POST /admin/subscriptions/sub_none/replay?from=1', allowed: { admin: 404 } },
+  { route: 'GET /events/schema.json', allowed: {}, others: 200 },
   { route: 'GET /healthz', allowed: {}, others: 200 },
   { route: 'POST /payments/webhook', body: {}, allowed: {}, others: 401 },
 ];

@@ -14,8 +14,7 @@ import { flakyConsumer, startSubscriber } from './support';
 
 /**
  * Delivery of the outbox: webhook subscribers over real HTTP (signed, retried with backoff, dead
- * letters, replay) and in-process consumers, by one dispatcher workflow per subscription while two
- * workers serve the task queue.
+ * letters, replay) and in-process consumers, by one dispatcher workflow per subscription.
  */
 const DELIVERY: EventDeliverySettings = { timing: { pollMs: 300, retryInitialMs: 100, retryMaxMs: 400 }, defaultMaxAttempts: 5 };
 const SECRET = 'subscriber-secret-0123456789';
@@ -29,10 +28,7 @@ const admin = () => request(api.url);
 beforeAll(async () => {
   env = await createTestEnv();
   api = await startTestApi(env, undefined, { ...testApiSettings(env), events: DELIVERY });
-  // Two worker processes' worth of workers, each registering the same consumers.
-  for (let i = 0; i < 2; i++) {
-    workers.push(await env.startWorker({ activities: createActivities({ pool: env.pool, auth: TEST_AUTH, eventConsumers: [consumer] }) }));
-  }
+  workers.push(await env.startWorker({ activities: createActivities({ pool: env.pool, auth: TEST_AUTH, eventConsumers: [consumer] }) }));
   await registerEventConsumers(env.temporal, { pool: env.pool, taskQueue: env.taskQueue, consumers: [consumer], delivery: DELIVERY });
 });
 afterAll(async () => {

@@ -150,12 +150,9 @@ export function createAfterSalesService({ pool }: { pool: Pool }) {
   };
 }
 
-/** refund.decided of a decision row; the buyer is the order's (read in the same transaction). */
+/** refund.decided of a decision row; the buyer is the request's (projected when it was made). */
 async function decidedEvent(client: PoolClient, decision: DecisionRecord) {
-  const buyer = await client.query<{ customer_id: string }>(
-    `SELECT customer_id FROM orders.orders WHERE order_id = $1 UNION ALL SELECT customer_id FROM after_sales.refund_requests WHERE request_id = $2 LIMIT 1`,
-    [decision.orderId, decision.requestId],
-  );
+  const buyer = await client.query<{ customer_id: string }>('SELECT customer_id FROM after_sales.refund_requests WHERE request_id = $1', [decision.requestId]);
   return domainEvent({
     eventId: `${decision.requestId}:decided`,
     type: 'refund.decided',

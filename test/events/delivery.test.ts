@@ -3,6 +3,10 @@ import request from 'supertest';
 import { createActivities } from '../../activities';
 import { registerEventConsumers, type EventDeliverySettings } from '../../infra/event-dispatchers';
 import { listEvents } from '../../modules/events/outbox';
+import { createSubscriptionService } from '../../modules/events/subscriptions';
+import { eventDispatcherWorkflow } from '../../workflows/events/dispatcher';
+import { dispatcherStatusQuery, dispatcherWorkflowId } from '../../workflows/events/definitions';
+import { recordWorkflowHistory } from '../support/histories';
 import type { OutboxEvent } from '../../modules/events/types';
 import type { OrderView } from '../../workflows/order/definitions';
 import { API_KEYS, TEST_AUTH, testApiSettings } from '../support/api';
@@ -128,6 +132,36 @@ test('a subscriber down for good: its events are dead-lettered after maxAttempts
     const listed = await admin().get('/admin/subscriptions').set('X-API-Key', API_KEYS.admin);
     expect(listed.body.subscriptions.map((sub: { id: string }) => sub.id)).toEqual(expect.arrayContaining([subscriptionId, 'consumer:test-recorder']));
     expect(JSON.stringify(listed.body)).not.toContain(SECRET);
+    // A replay fixture of the dispatcher: retries, timers, dead letters, the replay signal (mid-flight).
+    await recordWorkflowHistory(env, dispatcherWorkflowId(subscriptionId), 'events-dispatcher-dead-letters-replayed-running', { running: true });
+  } finally {
+    await subscriber.close();
+  }
+});
+
+test('the dispatcher keeps its history bounded: it continues as new with its cursor and delivers everything once', async () => {
+  const subscriber = await startSubscriber(SECRET, () => 200);
+  try {
+    const subscriptions = createSubscriptionService({ pool: env.pool, defaultMaxAttempts: 3 });
+    const subscription = await subscriptions.create({ url: subscriber.url, eventTypes: ['*'], secret: SECRET }, 'test:admin');
+    const handle = await env.temporal.workflow.start(eventDispatcherWorkflow, {
+      workflowId: dispatcherWorkflowId(subscription.id),
+      taskQueue: env.taskQueue,
+      args: [{ subscriptionId: subscription.id, timing: DELIVERY.timing, maxHistory: 40 }],
+    });
+    await addSku(env.pool, 'sku_ev_can', 1_000, 10);
+    await addMember(env.pool, 'mem_ev_can');
+    const orders = [await paidOrder('mem_ev_can', 'sku_ev_can'), await paidOrder('mem_ev_can', 'sku_ev_can')];
+    const expected = bySeq((await Promise.all(orders.map((order) => listEvents(env.pool, { orderId: order.orderId })))).flat());
+    await eventually(async () => (subscriber.acknowledged().length >= expected.length ? true : undefined), 60_000, 'the events');
+    expect(subscriber.acknowledged().map((event) => event.eventId)).toEqual(expected.map((event) => event.eventId));
+    const runs = await eventually(async () => {
+      const found: string[] = [];
+      for await (const run of env.temporal.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) found.push(run.runId);
+      return found.length > 1 ? found : undefined;
+    }, 30_000, 'a continued-as-new run');
+    expect(new Set(runs).size).toBe(runs.length);
+    expect((await handle.query(dispatcherStatusQuery)).afterSeq).toBeGreaterThanOrEqual(expected.at(-1)!.seq);
   } finally {
     await subscriber.close();
   }

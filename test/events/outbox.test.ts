@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { INVARIANTS } from '../../bench/chaos/invariants';
 import { listEvents } from '../../modules/events/outbox';
 import type { OrderView } from '../../workflows/order/definitions';
 import { eventually, startTestApi, type TestApi } from '../support/api-server';
@@ -25,6 +26,12 @@ afterAll(async () => {
   await api.close();
   await env.close();
 });
+
+/** The chaos run's invariant over the whole database: every recorded fact has its one event, and no event lacks its fact. */
+async function eventsWithoutEffectsOrEffectsWithoutEvents() {
+  const invariant = INVARIANTS.find((candidate) => candidate.name.startsWith('one event per effect'))!;
+  return (await env.pool.query(invariant.sql)).rows;
+}
 
 async function eventCount(eventId: string): Promise<number> {
   const found = await env.pool.query<{ n: string }>('SELECT count(*) AS n FROM events.outbox WHERE event_id = $1', [eventId]);
@@ -87,6 +94,7 @@ test('a worker killed between the PAID projection and its acknowledgement: order
     expect(events.find((event) => event.type === 'parcel.shipped')!.data).toEqual({ parcelId: `${order.orderId}:1`, carrier: 'SF', trackingNumber: 'SF1' });
     // Ids and amounts only: no name, phone or address anywhere in the events.
     expect(JSON.stringify(events)).not.toMatch(/phone|address|name/i);
+    expect(await eventsWithoutEffectsOrEffectsWithoutEvents()).toEqual([]);
   } finally {
     await second.stop();
   }
@@ -107,6 +115,15 @@ test('no event without its effect: a rejected placement writes order.rejected on
     expect(typesOf(events, orderId)).toEqual(['order.rejected']);
     expect(events[0].data).toEqual({ code: 'OUT_OF_STOCK' });
     await expect(env.pool.query(`DELETE FROM events.outbox WHERE order_id = $1`, [orderId])).rejects.toThrow(/append-only/);
+    expect(await eventsWithoutEffectsOrEffectsWithoutEvents()).toEqual([]);
+    // The invariant sees an event whose fact is missing.
+    await env.pool.query(
+      `INSERT INTO events.outbox (event_id, type, version, order_id, occurred_at, data) VALUES ($1, 'order.paid', 1, $2, now(), '{"paidFen": 1}')`,
+      [`${orderId}:paid`, orderId],
+    );
+    expect(await eventsWithoutEffectsOrEffectsWithoutEvents()).toEqual(
+      expect.arrayContaining([{ event_id: `${orderId}:paid`, problem: 'event without effect' }, { event_id: `${orderId}:paid`, problem: 'order.paid without captured money' }]),
+    );
   } finally {
     await worker.stop();
   }

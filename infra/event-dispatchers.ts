@@ -53,14 +53,19 @@ export async function kickDispatcher(
  * dead letters like a webhook. Every worker process that passes `eventConsumers` to
  * createEngineWorker calls this with the same list (workers/main.ts); the activity that delivers runs
  * on whichever worker takes it, so every worker must register the same consumers.
+ * It also makes sure every webhook subscription's dispatcher runs (one the API could not start, say
+ * because Temporal was briefly away, starts here): signal-with-start is idempotent.
  */
 export async function registerEventConsumers(
   client: Client,
   options: { pool: Pool; taskQueue: string; consumers: readonly EventConsumer[]; delivery: EventDeliverySettings },
 ): Promise<void> {
   const subscriptions = createSubscriptionService({ pool: options.pool, defaultMaxAttempts: options.delivery.defaultMaxAttempts });
-  for (const consumer of options.consumers) {
-    const subscription = await subscriptions.ensureConsumer(consumer.name);
+  for (const consumer of options.consumers) await subscriptions.ensureConsumer(consumer.name);
+  const registered = new Set(options.consumers.map((consumer) => consumer.name));
+  for (const subscription of await subscriptions.list()) {
+    // A consumer no worker registers any more keeps its subscription (and its cursor) but no dispatcher.
+    if (subscription.kind === 'CONSUMER' && !registered.has(subscription.consumer ?? '')) continue;
     await kickDispatcher(client, { taskQueue: options.taskQueue, subscriptionId: subscription.id, timing: options.delivery.timing });
   }
 }

@@ -5,7 +5,8 @@
 #   API         node dist/api/main.js
 #   migrations  node dist/scripts/migrate.js
 # Configuration comes from the environment only (see infra/config.ts). The image holds compiled code,
-# the SQL migrations and production dependencies only: no TypeScript, tsx, embedded PostgreSQL or tests.
+# the SQL migrations and production dependencies only: no TypeScript, tsx, embedded PostgreSQL, tests or
+# the sandbox payment provider (`npm run build` leaves it out of dist/, see scripts/build.mjs).
 
 # Node 24 LTS, an exact release. npm 11 (it honours package.json's `allowScripts`), an exact release too.
 ARG NODE_IMAGE=node:24.18.0-bookworm-slim

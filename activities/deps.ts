@@ -9,10 +9,13 @@ export interface ActivityDeps {
   pool: Pool;
   /** Defaults to the system clock. */
   clock?: Clock;
-  /** The payment provider; defaults to the sandbox provider on the same database. */
+  /** The configured payment provider (infra/payments.ts); the finance activities require it: no silent default. */
   payments?: PaymentProvider;
   /** How staff tokens are verified (verifyActorToken); without it every actor token is refused. */
   auth?: AuthSettings;
   /** In-process consumers of the outbox (notifications, NATS), delivered by their dispatcher workflows. */
   eventConsumers?: readonly EventConsumer[];
 }
+
+/** The worker's activities take money: the provider is always named, never the sandbox by default. */
+export type PaymentActivityDeps = ActivityDeps & { payments: PaymentProvider };

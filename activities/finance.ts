@@ -3,7 +3,6 @@ import {
   capturePaymentSchema,
   createFinanceService,
   createPaymentIntentSchema,
-  createSandboxProvider,
   forfeitDepositSchema,
   recognizeRevenueSchema,
   recordPaymentSucceededSchema,
@@ -20,7 +19,7 @@ import {
   type RefundLatePaymentInput,
   type RefundPaymentInput,
 } from '../modules/finance';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps, PaymentActivityDeps } from './deps';
 import { asActivity } from './errors';
 
 /**
@@ -28,9 +27,8 @@ import { asActivity } from './errors';
  * Compensations: cancelPaymentIntent undoes createPaymentIntent (same key); a captured payment is
  * undone by refundPayment. Revenue recognition and forfeits are final and have none.
  */
-export function createFinanceActivities(deps: ActivityDeps) {
-  const provider = deps.payments ?? createSandboxProvider({ pool: deps.pool, clock: deps.clock });
-  const finance = createFinanceService({ pool: deps.pool, provider, clock: deps.clock });
+export function createFinanceActivities(deps: PaymentActivityDeps) {
+  const finance = createFinanceService({ pool: deps.pool, provider: deps.payments, clock: deps.clock });
   return {
     async createPaymentIntent(input: CreatePaymentIntentInput) {
       return asActivity(() => finance.createPaymentIntent(createPaymentIntentSchema.parse(input)));

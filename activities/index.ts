@@ -1,7 +1,7 @@
 import { createAfterSalesActivities } from './after-sales';
 import { createCatalogActivities } from './catalog';
 import { createEventActivities } from './events';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps, PaymentActivityDeps } from './deps';
 import { createFinanceActivities } from './finance';
 import { createFlashSaleActivities } from './flash-sale';
 import { createGroupBuyActivities } from './group-buy';
@@ -16,7 +16,7 @@ import { createReportsActivities } from './reports';
 export type { ActivityDeps } from './deps';
 
 /** Every activity the engine's workers serve, built from their dependencies. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: PaymentActivityDeps) {
   return {
     ...createOpsActivities(deps),
     ...createCatalogActivities(deps),

@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
-import { createSandboxRouter, type AlipayProvider, type SandboxProvider, type WechatpayProvider } from '../modules/finance';
+import type { AlipayProvider, WechatpayProvider } from '../modules/finance';
+import type { SandboxProvider } from '../modules/finance/sandbox';
+import { loadSandboxModule } from '../infra/dev-tools';
 import { authenticate, requireRole } from './auth';
 import { codecRouter } from './codec';
 import { consolePage, supportConsoleRouter } from './console';
@@ -88,9 +90,9 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   // The payment provider authenticates by signature, the sandbox is the provider's own face.
-  app.use(paymentsRouter({ ...deps, webhookSecret: deps.settings.webhookSecret, taskQueue: deps.settings.taskQueue, auth: deps.settings.auth }));
+  app.use(paymentsRouter({ ...deps, sandboxWebhooks: deps.sandbox !== undefined, webhookSecret: deps.settings.webhookSecret, taskQueue: deps.settings.taskQueue, auth: deps.settings.auth }));
   // Its control endpoints (misbehaviour, transaction list) are for admins; the pay page is open.
-  if (deps.sandbox) app.use(createSandboxRouter(deps.sandbox, { guardControl: [authenticate(deps.settings.auth), requireRole('admin')] }));
+  if (deps.sandbox) app.use(loadSandboxModule(deps.settings).createSandboxRouter(deps.sandbox, { guardControl: [authenticate(deps.settings.auth), requireRole('admin')] }));
 
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
   app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));

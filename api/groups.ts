@@ -1,5 +1,5 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
 import { createGroupBuyService } from '../modules/group-buy';
@@ -138,6 +138,8 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
         .start<typeof groupBuyOrderWorkflow>('groupBuyOrderWorkflow', {
           taskQueue: deps.settings.taskQueue,
           workflowId: orderWorkflowId(orderId),
+          // An order id is used once: a retried key after the run closed finds that run, never starts a second.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           args: [input, { ...deps.settings.orderTimeouts, paymentMs: memberPaymentMs }],
           typedSearchAttributes: orderSearchAttributes(orderId, customerId, 'GROUP_BUY', campaignId),

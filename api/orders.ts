@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Pool } from 'pg';
@@ -181,6 +181,8 @@ export function ordersRouter(deps: OrdersDeps): Router {
     const handle = await deps.temporal.workflow.start<typeof standardOrderWorkflow>('standardOrderWorkflow', {
       taskQueue: deps.settings.taskQueue,
       workflowId: orderWorkflowId(orderId),
+      // An order id is used once: a retried key after the run closed finds that run, never starts a second.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       args: [input, deps.settings.orderTimeouts],
       typedSearchAttributes: [

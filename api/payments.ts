@@ -100,6 +100,8 @@ export interface PaymentsDeps {
   webhookSecret: string;
   taskQueue: string;
   auth: AuthSettings;
+  /** The sandbox provider's webhooks are received only when the sandbox is served (never in production). */
+  sandboxWebhooks: boolean;
   /** Set when the engine takes payments with Alipay: its notifications are verified with it. */
   alipay?: AlipayProvider;
   /** Set when the engine takes payments with WeChat Pay. */
@@ -114,7 +116,8 @@ const refusedQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).d
 export function paymentsRouter(deps: PaymentsDeps): Router {
   const router = Router();
 
-  router.post('/payments/webhook', async (req: RequestWithRawBody, res) => {
+  router.post('/payments/webhook', async (req: RequestWithRawBody, res, next) => {
+    if (!deps.sandboxWebhooks) return next();
     const rawBody = req.rawBody ?? Buffer.alloc(0);
     if (!verifyWebhookSignature(deps.webhookSecret, req.get(SIGNATURE_HEADER), rawBody, SIGNATURE_TOLERANCE_SECONDS)) {
       throw new ProblemError(401, 'invalid-signature', 'Invalid signature', `missing, wrong or stale ${SIGNATURE_HEADER}`);

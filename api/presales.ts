@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WorkflowIdConflictPolicy, type SearchAttributePair } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Pool } from 'pg';
@@ -167,6 +167,8 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
       .start<typeof presaleOrderWorkflow>('presaleOrderWorkflow', {
         taskQueue: deps.settings.taskQueue,
         workflowId: orderWorkflowId(orderId),
+        // An order id is used once: a retried key after the run closed finds that run, never starts a second.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         args: [input, deps.settings.orderTimeouts],
         typedSearchAttributes: orderSearchAttributes(orderId, customerId, 'PRESALE', campaignId),

@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
-import {
-  createAlipayProvider,
-  createSandboxProvider,
-  createWechatpayProvider,
-  type AlipayProvider,
-  type PaymentProvider,
-  type SandboxProvider,
-  type WechatpayProvider,
-} from '../modules/finance';
+import { createAlipayProvider, createWechatpayProvider, type AlipayProvider, type PaymentProvider, type WechatpayProvider } from '../modules/finance';
+import type { SandboxProvider } from '../modules/finance/sandbox';
+import { loadSandboxModule } from './dev-tools';
 import type { Config } from './config';
 
 /** The payment provider the configuration names, for one process (API or worker). */
@@ -58,7 +52,8 @@ export function createConfiguredPayments(config: Config, pool: Pool, options: { 
     // loadConfig refuses these already; this keeps a hand-built Config from reaching the sandbox.
     throw new Error(`PAYMENT_PROVIDER=${config.PAYMENT_PROVIDER} is not available with NODE_ENV=${config.NODE_ENV}`);
   }
-  const sandbox = createSandboxProvider({
+  // Not production here (refused just above).
+  const sandbox = loadSandboxModule({ production: false }).createSandboxProvider({
     pool,
     ...(options.sendWebhooks
       ? { webhook: { url: `${publicBaseUrl(config)}/payments/webhook`, secret: config.PAYMENT_WEBHOOK_SECRET }, pollIntervalMs: 1_000 }

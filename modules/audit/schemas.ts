@@ -16,6 +16,8 @@ export const auditEntrySchema = z.object({
   requestId: safeText(200).optional(),
   workflowId: safeText(300).optional(),
   runId: safeText(100).optional(),
+  /** A request's Idempotency-Key (namespaced by its caller): a retried request is audited once. */
+  idempotencyKey: safeText(300).optional(),
 });
 export type AuditEntryInput = z.input<typeof auditEntrySchema>;
 

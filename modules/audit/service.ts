@@ -16,6 +16,7 @@ interface EventRow {
   request_id: string | null;
   workflow_id: string | null;
   run_id: string | null;
+  idempotency_key: string | null;
 }
 
 /** The append-only audit trail (`audit.events`): who changed what, before and after, in which run. */
@@ -24,8 +25,9 @@ export function createAuditService({ pool }: { pool: Pool }) {
     async record(input: AuditEntryInput): Promise<void> {
       const entry = auditEntrySchema.parse(input);
       await pool.query(
-        `INSERT INTO audit.events (actor, actor_role, action, target_type, target_id, outcome, before, after, details, request_id, workflow_id, run_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        `INSERT INTO audit.events (actor, actor_role, action, target_type, target_id, outcome, before, after, details, request_id, workflow_id, run_id, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
         [
           entry.actor,
           entry.actorRole,
@@ -39,6 +41,7 @@ export function createAuditService({ pool }: { pool: Pool }) {
           entry.requestId ?? null,
           entry.workflowId ?? null,
           entry.runId ?? null,
+          entry.idempotencyKey ?? null,
         ],
       );
     },
@@ -63,6 +66,7 @@ export function createAuditService({ pool }: { pool: Pool }) {
         requestId: row.request_id ?? undefined,
         workflowId: row.workflow_id ?? undefined,
         runId: row.run_id ?? undefined,
+        idempotencyKey: row.idempotency_key ?? undefined,
       }));
     },
   };

@@ -1,8 +1,8 @@
-import { signWebhook, verifyWebhookSignature } from '../finance/sandbox/signature';
+import { signWebhook, verifyWebhookSignature } from '../finance/webhook-signature';
 
 /**
  * Deliveries are signed with the scheme the engine itself accepts from payment providers
- * (modules/finance/sandbox/signature.ts): `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`
+ * (modules/finance/webhook-signature.ts): `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`
  * keyed by the subscription's secret. A subscriber recomputes the HMAC over the exact bytes it
  * received and refuses a timestamp far from its clock (replay protection).
  */

@@ -9,7 +9,9 @@ export type { RefundOutcome, SettledRefund } from './refunds';
 export type { Booking } from './recognition';
 export type { LatePaymentOutcome } from './late-payment';
 export { reconciliationReports, type ReconciliationDifference, type ReconciliationReport } from './reconciliation';
-export * from './sandbox';
+// The sandbox provider is a development tool, left out of the production build: import it from
+// './sandbox' (tests, infra/dev-tools.ts). The webhook signature scheme is the engine's own.
+export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature } from './webhook-signature';
 export * from './alipay';
 export { BEIJING_OFFSET_MS, fenToYuan, fromBeijingTime, toBeijingTime, yuanToFen } from './cny';
 export {

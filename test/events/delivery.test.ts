@@ -4,6 +4,7 @@ import { createActivities } from '../../activities';
 import { registerEventConsumers, type EventDeliverySettings } from '../../infra/event-dispatchers';
 import { listEvents } from '../../modules/events/outbox';
 import { createSubscriptionService } from '../../modules/events/subscriptions';
+import { createSandboxProvider } from '../../modules/finance/sandbox';
 import { eventDispatcherWorkflow } from '../../workflows/events/dispatcher';
 import { dispatcherStatusQuery, dispatcherWorkflowId } from '../../workflows/events/definitions';
 import { recordWorkflowHistory } from '../support/histories';
@@ -32,7 +33,7 @@ const admin = () => request(api.url);
 beforeAll(async () => {
   env = await createTestEnv();
   api = await startTestApi(env, undefined, { ...testApiSettings(env), events: DELIVERY });
-  workers.push(await env.startWorker({ activities: createActivities({ pool: env.pool, auth: TEST_AUTH, eventConsumers: [consumer] }) }));
+  workers.push(await env.startWorker({ activities: createActivities({ pool: env.pool, payments: createSandboxProvider({ pool: env.pool }), auth: TEST_AUTH, eventConsumers: [consumer] }) }));
   await registerEventConsumers(env.temporal, { pool: env.pool, taskQueue: env.taskQueue, consumers: [consumer], delivery: DELIVERY });
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { createAfterSalesService } from '../../modules/after-sales';
 import { listEvents } from '../../modules/events/outbox';
-import { createFinanceService, createSandboxProvider, type SandboxProvider } from '../../modules/finance';
+import { createFinanceService } from '../../modules/finance';
+import { createSandboxProvider, type SandboxProvider } from '../../modules/finance/sandbox';
 import type { RefundRequestView } from '../../workflows/after-sales/definitions';
 import { addSku, services } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';

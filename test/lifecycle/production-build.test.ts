@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -26,15 +26,33 @@ beforeAll(async () => {
   // dist/ beside node_modules/ and db/migrations/, as in the image's /app.
   symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
   symlinkSync(path.join(PROJECT_ROOT, 'db'), path.join(scratch, 'db'));
-  await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(scratch, 'dist')], { cwd: PROJECT_ROOT });
+  // `npm run build` into the scratch folder: tsc on the entry points, then the development tools removed.
+  await run(process.execPath, [path.join(PROJECT_ROOT, 'scripts/build.mjs'), path.join(scratch, 'dist')], { cwd: PROJECT_ROOT });
   await run(process.execPath, [path.join(scratch, 'dist/scripts/bundle-workflows.js'), path.join(scratch, 'dist/workflow-bundle.js')], { cwd: scratch });
-}, 240_000);
+}, 480_000); // tsc on a loaded machine takes minutes
 
 afterAll(async () => {
   await Promise.all([api?.stop(), worker?.stop()]);
   await env.close();
   rmSync(scratch, { recursive: true, force: true });
 });
+
+test('the build holds no development tool: no sandbox provider, no dev stack, no seeding, no tests', () => {
+  const dist = path.join(scratch, 'dist');
+  for (const devOnly of ['modules/finance/sandbox', 'scripts/start.js', 'scripts/seed.js', 'scripts/token.js', 'infra/postgres.js', 'infra/stack.js', 'infra/temporal.js', 'test', 'bench']) {
+    expect([devOnly, existsSync(path.join(dist, devOnly))]).toEqual([devOnly, false]);
+  }
+  // Nothing compiled requires the sandbox statically (infra/dev-tools.js computes its path and refuses production).
+  const requiresSandbox = compiledFiles(dist).filter((file) => /require\(["'][./\w-]*sandbox["']\)/.test(readFileSync(file, 'utf8')));
+  expect(requiresSandbox).toEqual([]);
+  expect(existsSync(path.join(dist, 'api/main.js')) && existsSync(path.join(dist, 'workers/main.js'))).toBe(true);
+});
+
+function compiledFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.js'))
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
 
 test('node dist/...: migrations, then the API answers /healthz and the worker runs a workflow; both stop cleanly', async () => {
   const port = await freePort();
@@ -61,6 +79,11 @@ test('node dist/...: migrations, then the API answers /healthz and the worker ru
   const health = await fetch(`http://127.0.0.1:${port}/healthz`);
   expect(health.status).toBe(200);
   expect(await health.json()).toMatchObject({ status: 'ok' });
+  // The sandbox's pay page, controls and webhook receiver do not exist in production.
+  for (const [method, route] of [['GET', '/sandbox/intents/pi_x'], ['POST', '/sandbox/intents/pi_x/pay'], ['POST', '/payments/webhook']]) {
+    const response = await fetch(`http://127.0.0.1:${port}${route}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+    expect([route, response.status]).toEqual([route, 404]);
+  }
   const workflowId = `prod-smoke-${env.id}`;
   const result = await env.temporal.workflow.execute(smokeTestWorkflow, { taskQueue: env.taskQueue, workflowId, args: ['from dist'] });
   expect(result.workflowId).toBe(workflowId);

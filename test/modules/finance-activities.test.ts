@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createFinanceActivities } from '../../activities/finance';
-import { createSandboxProvider, type SandboxProvider } from '../../modules/finance';
+import { createSandboxProvider, type SandboxProvider } from '../../modules/finance/sandbox';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
 let env: TestEnv;
@@ -16,8 +16,8 @@ afterAll(async () => {
   await env.close();
 });
 
-test('the activities run a payment end to end on the default sandbox provider', async () => {
-  const finance = createFinanceActivities({ pool: env.pool });
+test('the activities run a payment end to end on the sandbox provider', async () => {
+  const finance = createFinanceActivities({ pool: env.pool, payments: createSandboxProvider({ pool: env.pool }) });
   const orderId = 'ord_activity';
   const intent = await finance.createPaymentIntent({ idempotencyKey: `${orderId}:intent`, orderId, amountFen: 6_000, currency: 'CNY' });
   await buyer.pay(intent.intentId);

@@ -1,4 +1,5 @@
-import { createFinanceService, createSandboxProvider, type FinanceService, type SandboxProvider } from '../../modules/finance';
+import { createFinanceService, type FinanceService } from '../../modules/finance';
+import { createSandboxProvider, type SandboxProvider } from '../../modules/finance/sandbox';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
 let env: TestEnv;

@@ -3,16 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import request from 'supertest';
-import {
-  createFinanceService,
-  createSandboxProvider,
-  createSandboxRouter,
-  signWebhook,
-  verifyWebhookSignature,
-  type FinanceService,
-  type SandboxProvider,
-  type WebhookEvent,
-} from '../../modules/finance';
+import { createFinanceService, signWebhook, verifyWebhookSignature, type FinanceService } from '../../modules/finance';
+import { createSandboxProvider, createSandboxRouter, type SandboxProvider, type WebhookEvent } from '../../modules/finance/sandbox';
 import { authenticate, requireRole } from '../../api/auth';
 import { API_KEYS, testApiSettings } from '../support/api';
 import { createTestEnv, type TestEnv } from '../support/harness';

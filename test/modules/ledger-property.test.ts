@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { createFinanceService, createSandboxProvider, type FinanceService, type SandboxProvider } from '../../modules/finance';
+import { createFinanceService, type FinanceService } from '../../modules/finance';
+import { createSandboxProvider, type SandboxProvider } from '../../modules/finance/sandbox';
 import { postEntry } from '../../modules/finance/journal';
 import { withTransaction } from '../../modules/shared/db';
 import { DomainError } from '../../modules/shared/errors';

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { Pool } from 'pg';
 import { createApp } from '../../api/app';
 import { connectClient, connectWorkerConnection } from '../../infra/temporal-connection';
-import { createSandboxProvider } from '../../modules/finance';
+import { createSandboxProvider } from '../../modules/finance/sandbox';
 import { createEngineWorker } from '../../workers/worker';
 import { TEST_WEBHOOK_SECRET, testApiSettings } from '../support/api';
 

@@ -280,6 +280,27 @@ test('the same Idempotency-Key gives one order and one workflow; another body un
   expect(runs).toBe(1);
 });
 
+test('a key retried after its order closed and its idempotency row expired finds that order, never a second run', async () => {
+  const { skuId, memberId } = await shop();
+  const key = `late-retry-${memberId}`;
+  const body = { lines: [{ skuId, quantity: 1 }] };
+  const placed = await placeOrder(memberId, body, key);
+  expect(placed.status).toBe(201);
+  const cancel = await request(api.url).post(`/orders/${placed.body.orderId}/cancel`).set('Authorization', customerAuth(memberId)).send({ reason: 'changed my mind' });
+  expect(cancel.status).toBe(200);
+  await waitForStatus(memberId, placed.body.orderId, 'CANCELLED');
+  await eventually(async () => ((await env.temporal.workflow.getHandle(`order-${placed.body.orderId}`).describe()).status.name === 'COMPLETED' ? true : undefined), 20_000, 'the run to close');
+  // What the 24-hour sweeper does to the key's row.
+  await env.pool.query('DELETE FROM api.idempotency_keys WHERE scope = $1 AND key = $2', [memberId, key]);
+
+  const retried = await placeOrder(memberId, body, key);
+  expect(retried.body).toMatchObject({ orderId: placed.body.orderId, status: 'CANCELLED' });
+  expect(await services(env.pool).inventory.getStock(skuId)).toMatchObject({ reserved: 0, onHand: 10 });
+  let runs = 0;
+  for await (const run of env.temporal.workflow.list({ query: `WorkflowId = "order-${placed.body.orderId}"` })) runs += run ? 1 : 0;
+  expect(runs).toBe(1);
+});
+
 test('search attributes let ops list running orders by status and customer', async () => {
   const { skuId, memberId } = await shop();
   const placed = await placeOrder(memberId, { lines: [{ skuId, quantity: 1 }] });

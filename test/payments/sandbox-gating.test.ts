@@ -2,8 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { loadConfig } from '../../infra/config';
+import { loadSandboxModule } from '../../infra/dev-tools';
 import { createConfiguredPayments } from '../../infra/payments';
-import { createAlipayProvider, createSandboxProvider, type SandboxProvider } from '../../modules/finance';
+import { createAlipayProvider } from '../../modules/finance';
+import { createSandboxProvider, type SandboxProvider } from '../../modules/finance/sandbox';
 import { API_KEYS, testApiSettings } from '../support/api';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
@@ -65,6 +67,11 @@ test('in production the sandbox is never served: createApp refuses it, and with 
     expect([path, response.status]).toEqual([path, 404]);
   }
   expect(Number((await env.pool.query('SELECT count(*) AS n FROM finance_sandbox.behaviours')).rows[0].n)).toBe(0);
+});
+
+test('production code reaches the sandbox only through the dev-tools door, which refuses production', () => {
+  expect(() => loadSandboxModule({ production: true })).toThrow('not part of the production build');
+  expect(loadSandboxModule({ production: false }).createSandboxProvider).toBe(createSandboxProvider);
 });
 
 test('the configured payments follow PAYMENT_PROVIDER, and a hand-built production config never gets the sandbox', async () => {

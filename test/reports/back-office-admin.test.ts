@@ -42,13 +42,18 @@ test('stock: receive, adjust with a reason, transfer; a refused change writes no
   expect((await request(api.url).post('/admin/stock/receive').set('Authorization', customerAuth('m1')).set('Idempotency-Key', 'customer-key').send({ skuId: 'sku_bo', warehouseId: 'wh_main', quantity: 1 })).status).toBe(403);
   expect((await services(env.pool).inventory.getStock('sku_bo')).onHand).toBe(13);
 
-  const audit = await env.pool.query(`SELECT actor, action, details->>'reason' AS reason FROM back_office.audit_log WHERE target = 'sku:sku_bo' ORDER BY id`);
+  // One audit trail: audit.events, once per Idempotency-Key (the retried receive is one row), with the request id.
+  const audit = await env.pool.query(
+    `SELECT actor_role || ':' || actor AS actor, action, details->>'reason' AS reason, request_id IS NOT NULL AS has_request
+       FROM audit.events WHERE target_type = 'sku' AND target_id = 'sku_bo' ORDER BY id`,
+  );
   expect(audit.rows).toEqual([
-    { actor: 'merchant:shop_admin', action: 'receive-stock', reason: null },
-    { actor: 'merchant:shop_admin', action: 'adjust-stock', reason: '破损 damaged in stocktake' },
-    { actor: 'merchant:shop_admin', action: 'transfer-stock', reason: null },
+    { actor: 'merchant:shop_admin', action: 'back-office.receive-stock', reason: null, has_request: true },
+    { actor: 'merchant:shop_admin', action: 'back-office.adjust-stock', reason: '破损 damaged in stocktake', has_request: true },
+    { actor: 'merchant:shop_admin', action: 'back-office.transfer-stock', reason: null, has_request: true },
   ]);
-  await expect(env.pool.query('DELETE FROM back_office.audit_log')).rejects.toThrow(/append-only/);
+  await expect(env.pool.query(`DELETE FROM audit.events WHERE target_id = 'sku_bo'`)).rejects.toThrow(/append-only/);
+  expect((await env.pool.query(`SELECT to_regclass('back_office.audit_log') AS gone`)).rows[0].gone).toBeNull();
 });
 
 test('catalog prices, coupon templates issued to members, low-stock alerts listed and acknowledged', async () => {

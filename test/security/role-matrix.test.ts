@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { createSandboxProvider } from '../../modules/finance/sandbox';
 import { createOrderProjection } from '../../modules/orders/projection';
 import type { OrderView } from '../../workflows/order/definitions';
 import { API_KEYS, customerAuth, testApiSettings } from '../support/api';
@@ -78,12 +79,17 @@ const ROUTES: Route[] = [
 
 let env: TestEnv;
 let app: ReturnType<typeof createApp>;
+let sandbox: ReturnType<typeof createSandboxProvider>;
 beforeAll(async () => {
   env = await createTestEnv();
   await addMember(env.pool, 'mem_matrix');
-  app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env) });
+  // With the sandbox provider, as in development: its webhook receiver is one of the routes.
+  app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), sandbox: (sandbox = createSandboxProvider({ pool: env.pool })) });
 });
-afterAll(() => env.close());
+afterAll(async () => {
+  await sandbox.close();
+  await env.close();
+});
 
 function call(route: string, caller: Caller, body?: object, key?: boolean) {
   const [method, path] = route.split(' ');

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import type { ApiSettings } from '../../api/settings';
-import { createSandboxProvider, type SandboxProvider } from '../../modules/finance';
+import { createSandboxProvider, type SandboxProvider } from '../../modules/finance/sandbox';
 import type { OrderTimeouts } from '../../workflows/order/definitions';
 import { SHORT_TIMEOUTS, TEST_WEBHOOK_SECRET, testApiSettings } from './api';
 import type { TestEnv } from './harness';

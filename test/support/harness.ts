@@ -5,6 +5,7 @@ import { Client as PgClient, Pool } from 'pg';
 import { connectWorkerConnection } from '../../infra/temporal-connection';
 import { quoteIdentifier } from '../../infra/database';
 import { createActivities } from '../../activities';
+import { createSandboxProvider } from '../../modules/finance/sandbox';
 import { TEST_AUTH } from './api';
 import { engineWorkerObservability } from '../../workers/worker';
 
@@ -75,7 +76,8 @@ export async function createTestEnv(): Promise<TestEnv> {
         namespace: 'default',
         taskQueue,
         workflowBundle: { codePath: required('TEST_WORKFLOW_BUNDLE') },
-        activities: createActivities({ pool, auth: TEST_AUTH }),
+        // The workers' side of the sandbox provider: it records webhooks, the test API's side sends them.
+        activities: createActivities({ pool, payments: createSandboxProvider({ pool }), auth: TEST_AUTH }),
         // The engine's activity counters (workers/activity-metrics.ts), as production workers have them.
         ...engineWorkerObservability(),
         shutdownGraceTime: '2s',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import { SIGNATURE_HEADER, signWebhook } from './signature';
+import { SIGNATURE_HEADER, signWebhook } from '../webhook-signature';
 
 export type WebhookEventType = 'payment.succeeded' | 'payment.failed' | 'payment.cancelled' | 'capture.succeeded' | 'refund.succeeded';
 

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { EventConsumer } from '../modules/events/types';
 import type { PaymentProvider } from '../modules/finance/provider';
 import type { Clock } from '../modules/shared/db';
 import type { AuthSettings } from '../infra/tokens';
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   payments?: PaymentProvider;
   /** How staff tokens are verified (verifyActorToken); without it every actor token is refused. */
   auth?: AuthSettings;
+  /** In-process consumers of the outbox (notifications, NATS), delivered by their dispatcher workflows. */
+  eventConsumers?: readonly EventConsumer[];
 }
 
 /** The worker's activities take money: the provider is always named, never the sandbox by default. */

@@ -1,5 +1,6 @@
 import { createAfterSalesActivities } from './after-sales';
 import { createCatalogActivities } from './catalog';
+import { createEventActivities } from './events';
 import type { ActivityDeps, PaymentActivityDeps } from './deps';
 import { createFinanceActivities } from './finance';
 import { createFlashSaleActivities } from './flash-sale';
@@ -31,6 +32,7 @@ export function createActivities(deps: PaymentActivityDeps) {
     ...createSecurityActivities(deps),
     ...createReportsActivities(deps),
     ...createParcelActivities(deps),
+    ...createEventActivities(deps),
   };
 }
 

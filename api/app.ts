@@ -25,6 +25,7 @@ import { backOfficeSearchRouter } from './back-office';
 import { backOfficeAdminRouter } from './back-office-admin';
 import { dashboardRouter } from './dashboard/router';
 import { memberNotificationsRouter } from './member-notifications';
+import { eventsRouter } from './events';
 import { docsPage, openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
 import { createIdempotencyKeySweeper, perIpLimit, placementLimit } from './limits';
@@ -118,6 +119,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(reportsRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
   app.use(backOfficeSearchRouter({ pool: deps.pool, timeZone: deps.settings.storeTimeZone }));
   app.use(backOfficeAdminRouter(deps));
+  // Domain events: the public schema, the admin's subscribers (it authenticates its admin routes).
+  app.use(eventsRouter(deps));
   app.use(dashboardRouter({ pool: deps.pool, auth: deps.settings.auth, timeZone: deps.settings.storeTimeZone ?? 'Asia/Shanghai', log: (line: string) => logger.warn(line) }).router);
 
   if (deps.settings.codec) app.use(codecRouter(deps.settings.codec, deps.settings.auth));

@@ -4,6 +4,7 @@ import { parseApiKeys, type AuthSettings } from './auth';
 import type { AbuseLimits } from './limits';
 import type { CodecSettings } from './codec';
 import { payloadCodecsFor } from '../infra/payload-codec';
+import { eventDeliveryFromConfig, type EventDeliverySettings } from '../infra/event-dispatchers';
 
 /** What the API needs besides its connections; built from the config, or directly by tests. */
 export interface ApiSettings {
@@ -27,6 +28,8 @@ export interface ApiSettings {
   codec?: CodecSettings;
   /** Bearer token Prometheus sends to GET /metrics; unset: /metrics is open (development, tests). */
   metricsToken?: string;
+  /** Event delivery to subscribers (EVENTS_*); unset: the defaults of infra/config.ts. */
+  events?: EventDeliverySettings;
 }
 
 export interface FlashSaleSettings {
@@ -78,6 +81,7 @@ export function apiSettingsFromConfig(config: Config): ApiSettings {
       unpaidOrdersPerCustomer: config.UNPAID_ORDERS_CAP,
     },
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL,
+    events: eventDeliveryFromConfig(config),
     codec: config.PAYLOAD_CODEC_KEYS ? { codecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS), corsOrigins: config.CODEC_CORS_ORIGINS.split(',') } : undefined,
     metricsToken: config.METRICS_TOKEN,
   };

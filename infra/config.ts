@@ -194,6 +194,11 @@ const baseSchema = z.object({
   RECONCILIATION_DAYS_BACK: z.coerce.number().int().min(0).max(30).default(1),
   /** Group-buy: payment timeout of a member's order (the formation window is the campaign's). */
   GROUP_BUY_PAYMENT_TIMEOUT: durationSchema.default(parseDuration('15m')),
+  /** Event delivery (modules/events): idle poll of a dispatcher, retry backoff, attempts before a dead letter. */
+  EVENTS_DISPATCH_POLL: durationSchema.default(parseDuration('2s')),
+  EVENTS_RETRY_INITIAL: durationSchema.default(parseDuration('1s')),
+  EVENTS_RETRY_MAX: durationSchema.default(parseDuration('10m')),
+  EVENTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
 
   /** Buyer notifications (modules/notifications): sandbox outside production by default; required in production. */
   NOTIFICATIONS_PROVIDER: z.enum(NOTIFICATIONS_PROVIDERS).optional(),

@@ -11,6 +11,8 @@ import { startStackChild } from '../infra/stack-child';
 import { seedDemoShop } from './seed-data';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
+import { engineEventConsumers } from '../modules/events/consumers';
+import { eventDeliveryFromConfig, registerEventConsumers } from '../infra/event-dispatchers';
 import { loggerFor, setRootLogger, type Logger } from '../infra/logger';
 import { ensureReportSchedules, reportSchedulesFromConfig } from '../infra/report-schedules';
 import { payloadCodecsFor } from '../infra/payload-codec';
@@ -54,8 +56,10 @@ async function main(): Promise<void> {
     // One provider for worker and API in this process; the API side sends the sandbox's webhooks.
     const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
     shutdown.add('payment providers', () => payments.close());
+    const eventConsumers = engineEventConsumers(config, pool);
     const worker = await createEngineWorker({
       payments: payments.provider,
+      eventConsumers,
       connection: workerConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TASK_QUEUE,
@@ -80,6 +84,7 @@ async function main(): Promise<void> {
     const scheduleId = reconciliationScheduleId(config.TASK_QUEUE);
     await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
     log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);
+    await registerEventConsumers(temporal, { pool, taskQueue: config.TASK_QUEUE, consumers: eventConsumers, delivery: eventDeliveryFromConfig(config) });
     const apiUrl = publicBaseUrl(config);
     const app = createApp({ pool, temporal, logger, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);

@@ -10,6 +10,8 @@ import { activeTracing } from '../infra/tracing';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { startWorkerHealthServer } from './health-server';
 import { createEngineWorker } from './worker';
+import { engineEventConsumers } from '../modules/events/consumers';
+import { eventDeliveryFromConfig, registerEventConsumers } from '../infra/event-dispatchers';
 import { apiSettingsFromConfig } from '../api/settings';
 
 /**
@@ -47,6 +49,8 @@ async function main(): Promise<void> {
     cron: config.RECONCILIATION_CRON,
     daysBack: config.RECONCILIATION_DAYS_BACK,
   });
+  const eventConsumers = engineEventConsumers(config, pool);
+  await registerEventConsumers(client, { pool, taskQueue: config.TASK_QUEUE, consumers: eventConsumers, delivery: eventDeliveryFromConfig(config) });
   await client.connection.close();
   const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });
   shutdown.add('payment providers', () => payments.close());
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
     payments: payments.provider,
     auth: apiSettingsFromConfig(config).auth,
     payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
+    eventConsumers,
     workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
   });
   const health = config.WORKER_HEALTH_PORT ? await startWorkerHealthServer(worker, config.WORKER_METRICS_HOST, config.WORKER_HEALTH_PORT) : undefined;

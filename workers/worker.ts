@@ -3,6 +3,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { tracingWorkerOptions } from '../infra/temporal-tracing';
+import type { EventConsumer } from '../modules/events/types';
 import type { PaymentProvider } from '../modules/finance';
 import type { AuthSettings } from '../infra/tokens';
 import { activityMetricsInterceptor } from './activity-metrics';
@@ -25,6 +26,11 @@ export interface EngineWorkerOptions {
   workflowSource?: WorkflowSource;
   /** Payload codecs (infra/payload-codec.ts): the same as the clients'. */
   payloadCodecs?: PayloadCodec[];
+  /**
+   * In-process consumers of the domain events (modules/events/README.md): delivered by their own
+   * dispatcher workflows like webhooks. Pass the same list to every worker and to registerEventConsumers.
+   */
+  eventConsumers?: readonly EventConsumer[];
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -41,7 +47,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool, payments: options.payments, auth: options.auth }),
+    activities: createActivities({ pool: options.pool, payments: options.payments, auth: options.auth, eventConsumers: options.eventConsumers }),
     dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     // On shutdown, activities in flight get this long to finish before they are cancelled (and retried elsewhere).
     shutdownGraceTime: '10s',

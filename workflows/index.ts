@@ -9,3 +9,4 @@ export * from './after-sales/refund-request';
 export * from './group/group';
 export * from './reports/roll-up';
 export * from './reconciliation';
+export * from './events/dispatcher';

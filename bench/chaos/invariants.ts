@@ -207,6 +207,42 @@ export const INVARIANTS: Invariant[] = [
                       CASE WHEN jsonb_typeof(view->'attention') = 'string' THEN NULLIF(view->>'attention', '') END) IS NULL`,
   },
   {
+    // modules/events: an order's events are written with its projection, from its timeline.
+    name: 'one event per effect, none without its effect (the order facts of each projection = its outbox events; one refund.decided per decision)',
+    sql: `
+      WITH facts AS (
+        SELECT CASE e->>'event'
+                 WHEN 'awaiting payment' THEN o.order_id || ':placed'
+                 WHEN 'rejected' THEN o.order_id || ':rejected'
+                 WHEN 'paid' THEN CASE WHEN e->>'phase' = 'PAID' THEN o.order_id || ':paid' END
+                 WHEN 'cancelled' THEN o.order_id || ':cancelled'
+                 WHEN 'shipped' THEN o.order_id || ':1:shipped'
+                 WHEN 'delivered' THEN o.order_id || ':1:delivered'
+                 WHEN 'completed' THEN o.order_id || ':completed'
+                 WHEN 'final payment reminder' THEN o.order_id || ':final-payment-due'
+                 WHEN 'refund requested' THEN (e->'detail'->>'requestId') || ':requested'
+                 WHEN 'refund paid' THEN (e->'detail'->>'requestId') || ':paid'
+                 WHEN 'group succeeded' THEN o.order_id || ':group-succeeded'
+                 WHEN 'group failed' THEN o.order_id || ':group-failed'
+               END AS event_id
+          FROM orders.orders o, jsonb_array_elements(o.view->'timeline') e
+        UNION
+        SELECT request_id || ':decided' FROM after_sales.decisions
+      ),
+      events AS (
+        SELECT event_id FROM events.outbox
+         WHERE type IN ('order.placed', 'order.rejected', 'order.paid', 'order.cancelled', 'order.completed', 'parcel.shipped', 'parcel.delivered',
+                        'presale.final_payment_due', 'refund.requested', 'refund.paid', 'refund.decided', 'group.succeeded', 'group.failed')
+      )
+      SELECT COALESCE(f.event_id, e.event_id) AS event_id, CASE WHEN e.event_id IS NULL THEN 'effect without event' ELSE 'event without effect' END AS problem
+        FROM (SELECT DISTINCT event_id FROM facts WHERE event_id IS NOT NULL) f FULL JOIN events e USING (event_id)
+       WHERE f.event_id IS NULL OR e.event_id IS NULL
+      UNION ALL
+      SELECT e.event_id, 'order.paid without captured money' FROM events.outbox e
+       WHERE e.type = 'order.paid' AND (e.data->>'paidFen')::bigint > 0
+         AND NOT EXISTS (SELECT 1 FROM finance.payments p WHERE p.order_id = e.order_id AND p.captured_fen > 0)`,
+  },
+  {
     name: 'every order of the run has its projection row',
     sql: `SELECT c.order_id, c.order_type, c.path FROM chaos.orders c LEFT JOIN orders.orders o USING (order_id) WHERE o.order_id IS NULL`,
   },

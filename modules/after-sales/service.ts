@@ -1,5 +1,7 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { RefundRequestView } from '../../workflows/after-sales/definitions';
+import { domainEvent, writeEvents } from '../events/outbox';
+import { withTransaction } from '../shared/db';
 import { DomainError } from '../shared/errors';
 import { listRequestsSchema, recordDecisionSchema, type ListRequestsInput, type RecordDecisionInput } from './schemas';
 
@@ -81,24 +83,29 @@ export function createAfterSalesService({ pool }: { pool: Pool }) {
     /** Writes the audit row once; the same decision again returns the row, a different one is refused. */
     async recordDecision(input: RecordDecisionInput): Promise<DecisionRecord> {
       const decision = recordDecisionSchema.parse(input);
-      const inserted = await pool.query<DecisionRow>(
-        `INSERT INTO after_sales.decisions
-           (request_id, order_id, decision, decided_by, channel, approved_fen, reason, decided_at, workflow_id, run_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (request_id) DO NOTHING RETURNING *`,
-        [
-          decision.requestId,
-          decision.orderId,
-          decision.decision,
-          decision.decidedBy,
-          decision.channel,
-          decision.approvedFen ?? null,
-          decision.reason ?? null,
-          decision.decidedAt,
-          decision.workflowId,
-          decision.runId,
-        ],
-      );
+      // The decision row and its refund.decided event commit together (one decision per request).
+      const inserted = await withTransaction(pool, async (client) => {
+        const row = await client.query<DecisionRow>(
+          `INSERT INTO after_sales.decisions
+             (request_id, order_id, decision, decided_by, channel, approved_fen, reason, decided_at, workflow_id, run_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (request_id) DO NOTHING RETURNING *`,
+          [
+            decision.requestId,
+            decision.orderId,
+            decision.decision,
+            decision.decidedBy,
+            decision.channel,
+            decision.approvedFen ?? null,
+            decision.reason ?? null,
+            decision.decidedAt,
+            decision.workflowId,
+            decision.runId,
+          ],
+        );
+        if (row.rows[0]) await writeEvents(client, [await decidedEvent(client, toDecision(row.rows[0]))]);
+        return row;
+      });
       if (inserted.rows[0]) return toDecision(inserted.rows[0]);
       const existing = toDecision((await pool.query<DecisionRow>('SELECT * FROM after_sales.decisions WHERE request_id = $1', [decision.requestId])).rows[0]);
       if (existing.decision !== decision.decision || existing.decidedBy !== decision.decidedBy) {
@@ -141,6 +148,19 @@ export function createAfterSalesService({ pool }: { pool: Pool }) {
       return found.rows.map(toDecision);
     },
   };
+}
+
+/** refund.decided of a decision row; the buyer is the request's (projected when it was made). */
+async function decidedEvent(client: PoolClient, decision: DecisionRecord) {
+  const buyer = await client.query<{ customer_id: string }>('SELECT customer_id FROM after_sales.refund_requests WHERE request_id = $1', [decision.requestId]);
+  return domainEvent({
+    eventId: `${decision.requestId}:decided`,
+    type: 'refund.decided',
+    orderId: decision.orderId,
+    customerId: buyer.rows[0]?.customer_id ?? null,
+    occurredAt: decision.decidedAt,
+    data: { requestId: decision.requestId, decision: decision.decision, approvedFen: decision.approvedFen, channel: decision.channel },
+  });
 }
 
 export type AfterSalesService = ReturnType<typeof createAfterSalesService>;

@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import { domainEvent, writeEvents } from '../events/outbox';
+import { withTransaction } from '../shared/db';
 import { ACCOUNTS } from './accounts';
 import type { ProviderTransaction } from './provider';
 import { reconcileSchema, type ReconcileInput } from './schemas';
@@ -40,7 +42,7 @@ const DAY_MS = 86_400_000;
  * side of midnight is matched across days rather than reported twice as missing.
  */
 export function createReconciliation(context: FinanceContext) {
-  const { pool, provider } = context;
+  const { pool, provider, clock } = context;
 
   async function storedReport(runKey: string): Promise<ReconciliationReport | undefined> {
     const rows = await pool.query<ReportRow>('SELECT * FROM finance.reconciliation_reports WHERE run_key = $1', [runKey]);
@@ -99,11 +101,16 @@ export function createReconciliation(context: FinanceContext) {
         ledgerNetFen: ledgerDay.reduce((sum, movement) => sum + movement.netFen, 0),
         differences,
       };
-      const stored = await pool.query<{ id: string }>(
-        `INSERT INTO finance.reconciliation_reports (report_date, status, provider_count, ledger_count, provider_net_fen, ledger_net_fen, differences, run_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_key) DO NOTHING RETURNING id`,
-        [date, report.status, report.providerCount, report.ledgerCount, report.providerNetFen, report.ledgerNetFen, JSON.stringify(differences), idempotencyKey ?? null],
-      );
+      // The report and one reconciliation.difference event per difference commit together.
+      const stored = await withTransaction(pool, async (client) => {
+        const row = await client.query<{ id: string }>(
+          `INSERT INTO finance.reconciliation_reports (report_date, status, provider_count, ledger_count, provider_net_fen, ledger_net_fen, differences, run_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_key) DO NOTHING RETURNING id`,
+          [date, report.status, report.providerCount, report.ledgerCount, report.providerNetFen, report.ledgerNetFen, JSON.stringify(differences), idempotencyKey ?? null],
+        );
+        if (row.rows[0]) await writeEvents(client, differenceEvents(row.rows[0].id, date, differences, clock()));
+        return row;
+      });
       if (!stored.rows[0]) return (await storedReport(idempotencyKey!))!;
       return { reportId: Number(stored.rows[0].id), ...report };
     },
@@ -144,6 +151,26 @@ function toReport(row: ReportRow): ReconciliationReport {
 /** pg reads a date column as local midnight: take the calendar date back out in local time. */
 function dateOnly(date: Date): string {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+}
+
+function differenceEvents(reportId: string, date: string, differences: ReconciliationDifference[], at: Date) {
+  return differences.map((difference) =>
+    domainEvent({
+      eventId: `reconciliation:${reportId}:${difference.transactionId}:${difference.kind}`,
+      type: 'reconciliation.difference',
+      orderId: difference.orderId ?? null,
+      customerId: null,
+      occurredAt: at,
+      data: {
+        reportId,
+        date,
+        kind: difference.kind,
+        transactionId: difference.transactionId,
+        providerAmountFen: difference.providerAmountFen,
+        ledgerAmountFen: difference.ledgerAmountFen,
+      },
+    }),
+  );
 }
 
 function signed(tx: ProviderTransaction): number {

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { domainEvent, writeEvents } from '../events/outbox';
 import { DomainError } from '../shared/errors';
 import type { InventoryContext } from './context';
 import { alertIdSchema, type LowStockAlert } from './schemas';
@@ -35,7 +36,8 @@ export async function lowStockThreshold(client: PoolClient, skuId: string): Prom
  * Opens an alert when available stock goes from at/above the SKU's threshold to below it. Alerting on
  * the crossing (not on every low reading) means an acknowledged alert stays quiet until stock has
  * recovered and fallen again. The partial unique index keeps one open alert per SKU; a second
- * crossing while one is open refreshes its numbers.
+ * crossing while one is open refreshes its numbers. A new alert writes its stock.low event in the
+ * caller's transaction (the stock change that crossed the threshold), so it goes out once.
  */
 export async function alertIfCrossedBelow(
   client: PoolClient,
@@ -47,12 +49,25 @@ export async function alertIfCrossedBelow(
   const thresholdBefore = level.thresholdBefore ?? threshold;
   const wasLow = level.before < thresholdBefore;
   if (threshold === 0 || wasLow || level.after >= threshold) return;
-  await client.query(
+  const alert = await client.query<{ id: string; opened: boolean }>(
     `INSERT INTO inventory.low_stock_alerts (sku_id, available, threshold, created_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (sku_id) WHERE acknowledged_at IS NULL
-     DO UPDATE SET available = EXCLUDED.available, threshold = EXCLUDED.threshold`,
+     DO UPDATE SET available = EXCLUDED.available, threshold = EXCLUDED.threshold
+     RETURNING id, (xmax = 0) AS opened`,
     [skuId, level.after, threshold, now],
   );
+  const { id, opened } = alert.rows[0];
+  if (!opened) return;
+  await writeEvents(client, [
+    domainEvent({
+      eventId: `stock-low:${id}`,
+      type: 'stock.low',
+      orderId: null,
+      customerId: null,
+      occurredAt: now,
+      data: { alertId: String(id), skuId, available: level.after, threshold },
+    }),
+  ]);
 }
 
 export async function listLowStockAlerts(

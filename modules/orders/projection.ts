@@ -1,34 +1,42 @@
 import type { Pool } from 'pg';
 import type { OrderView } from '../../workflows/order/definitions';
+import { orderEvents } from '../events/order-events';
+import { writeEvents } from '../events/outbox';
+import { withTransaction } from '../shared/db';
 
 /**
  * Writes the order workflow's state to `orders.orders`. Idempotent and order-insensitive: a row is only
  * replaced by a higher version, so a retried or late activity never moves an order backwards.
+ * The order's domain events (modules/events/order-events.ts) are written in the same transaction.
  */
 export function createOrderProjection({ pool }: { pool: Pool }) {
   return {
     async save(view: OrderView): Promise<void> {
       const createdAt = view.timeline[0]?.at ?? new Date().toISOString();
-      await pool.query(
-        `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (order_id) DO UPDATE SET
-           status = EXCLUDED.status, payable_fen = EXCLUDED.payable_fen, refunded_fen = EXCLUDED.refunded_fen,
-           view = EXCLUDED.view, version = EXCLUDED.version, updated_at = now()
-         WHERE orders.orders.version < EXCLUDED.version`,
-        [
-          view.orderId,
-          view.customerId,
-          view.type,
-          view.status,
-          view.currency,
-          view.totals.payableFen,
-          view.totals.refundedFen,
-          JSON.stringify(view),
-          view.version,
-          createdAt,
-        ],
-      );
+      const events = orderEvents(view);
+      await withTransaction(pool, async (client) => {
+        await client.query(
+          `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (order_id) DO UPDATE SET
+             status = EXCLUDED.status, payable_fen = EXCLUDED.payable_fen, refunded_fen = EXCLUDED.refunded_fen,
+             view = EXCLUDED.view, version = EXCLUDED.version, updated_at = now()
+           WHERE orders.orders.version < EXCLUDED.version`,
+          [
+            view.orderId,
+            view.customerId,
+            view.type,
+            view.status,
+            view.currency,
+            view.totals.payableFen,
+            view.totals.refundedFen,
+            JSON.stringify(view),
+            view.version,
+            createdAt,
+          ],
+        );
+        await writeEvents(client, events);
+      });
     },
 
     async get(orderId: string): Promise<OrderView | undefined> {

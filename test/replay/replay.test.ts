@@ -40,6 +40,7 @@ test('the recorded scenarios are all there', () => {
       'standard-awaiting-payment-running.json',
       'group-buy-order-shipped-running.json',
       'standard-needs-attention-running.json',
+      'events-dispatcher-dead-letters-replayed-running.json',
     ]),
   );
 });

@@ -82,6 +82,11 @@ const ROUTES: Route[] = [
   { route: 'PUT /members/me/notification-preferences', body: { channels: { email: true } }, allowed: { customer: 200, admin: 404 } },
   { route: 'GET /members/me/contact', allowed: { customer: 200, admin: 404 } },
   { route: 'PUT /members/me/contact', body: {}, allowed: { customer: 200, admin: 404 } },
+  { route: 'POST /admin/subscriptions', body: { url: 'ftp://nowhere' }, allowed: { admin: 400 } },
+  { route: 'GET /admin/subscriptions', allowed: { admin: 200 } },
+  { route: 'GET /admin/subscriptions/sub_none/dead-letters', allowed: { admin: 404 } },
+  { route: 'POST /admin/subscriptions/sub_none/replay?from=1', allowed: { admin: 404 } },
+  { route: 'GET /events/schema.json', allowed: {}, others: 200 },
   { route: 'GET /healthz', allowed: {}, others: 200 },
   { route: 'POST /payments/webhook', body: {}, allowed: {}, others: 401 },
 ];

@@ -11,7 +11,7 @@ import { startStackChild } from '../infra/stack-child';
 import { seedDemoShop } from './seed-data';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
-import { engineEventConsumers } from '../modules/events/consumers';
+import { createConfiguredEventConsumers } from '../infra/event-consumers';
 import { eventDeliveryFromConfig, registerEventConsumers } from '../infra/event-dispatchers';
 import { loggerFor, setRootLogger, type Logger } from '../infra/logger';
 import { ensureReportSchedules, reportSchedulesFromConfig } from '../infra/report-schedules';
@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     // One provider for worker and API in this process; the API side sends the sandbox's webhooks.
     const payments = createConfiguredPayments(config, pool, { sendWebhooks: true });
     shutdown.add('payment providers', () => payments.close());
-    const eventConsumers = engineEventConsumers(config, pool);
+    // Buyer notifications and the NATS publisher, as configured: the same list in every worker process.
+    const configuredConsumers = createConfiguredEventConsumers(config, pool);
+    shutdown.add('event consumers', () => configuredConsumers.close());
+    const eventConsumers = configuredConsumers.consumers;
     const worker = await createEngineWorker({
       payments: payments.provider,
       eventConsumers,

@@ -10,7 +10,7 @@ import { activeTracing } from '../infra/tracing';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { startWorkerHealthServer } from './health-server';
 import { createEngineWorker } from './worker';
-import { engineEventConsumers } from '../modules/events/consumers';
+import { createConfiguredEventConsumers } from '../infra/event-consumers';
 import { eventDeliveryFromConfig, registerEventConsumers } from '../infra/event-dispatchers';
 import { apiSettingsFromConfig } from '../api/settings';
 
@@ -49,7 +49,10 @@ async function main(): Promise<void> {
     cron: config.RECONCILIATION_CRON,
     daysBack: config.RECONCILIATION_DAYS_BACK,
   });
-  const eventConsumers = engineEventConsumers(config, pool);
+  // Buyer notifications and the NATS publisher, as configured: the same list in every worker process.
+  const configuredConsumers = createConfiguredEventConsumers(config, pool);
+  shutdown.add('event consumers', () => configuredConsumers.close());
+  const eventConsumers = configuredConsumers.consumers;
   await registerEventConsumers(client, { pool, taskQueue: config.TASK_QUEUE, consumers: eventConsumers, delivery: eventDeliveryFromConfig(config) });
   await client.connection.close();
   const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });

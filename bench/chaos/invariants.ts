@@ -217,7 +217,9 @@ export const INVARIANTS: Invariant[] = [
                  WHEN 'paid' THEN CASE WHEN e->>'phase' = 'PAID' THEN o.order_id || ':paid' END
                  WHEN 'cancelled' THEN o.order_id || ':cancelled'
                  WHEN 'shipped' THEN o.order_id || ':1:shipped'
-                 WHEN 'delivered' THEN o.order_id || ':1:delivered'
+                 WHEN 'parcel shipped' THEN (e->'detail'->>'parcelId') || ':shipped'
+                 WHEN 'parcel delivered' THEN (e->'detail'->>'parcelId') || ':delivered'
+                 WHEN 'delivered' THEN CASE WHEN jsonb_array_length(COALESCE(o.view->'parcels', '[]')) = 0 THEN o.order_id || ':1:delivered' END
                  WHEN 'completed' THEN o.order_id || ':completed'
                  WHEN 'final payment reminder' THEN o.order_id || ':final-payment-due'
                  WHEN 'refund requested' THEN (e->'detail'->>'requestId') || ':requested'
@@ -226,6 +228,11 @@ export const INVARIANTS: Invariant[] = [
                  WHEN 'group failed' THEN o.order_id || ':group-failed'
                END AS event_id
           FROM orders.orders o, jsonb_array_elements(o.view->'timeline') e
+        UNION
+        -- A parcelled order's parcels delivered with the order (buyer confirmation, auto-confirm).
+        SELECT p->>'parcelId' || ':delivered'
+          FROM orders.orders o, jsonb_array_elements(COALESCE(o.view->'parcels', '[]')) p
+         WHERE p->>'status' = 'DELIVERED' AND o.view->'timeline' @> '[{"event": "delivered"}]'
         UNION
         SELECT request_id || ':decided' FROM after_sales.decisions
       ),

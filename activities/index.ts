@@ -5,6 +5,7 @@ import { createFinanceActivities } from './finance';
 import { createFlashSaleActivities } from './flash-sale';
 import { createGroupBuyActivities } from './group-buy';
 import { createInventoryActivities } from './inventory';
+import { createLogisticsActivities } from './logistics';
 import { createMarketingActivities } from './marketing';
 import { createMemberActivities } from './member';
 import { createOpsActivities } from './ops';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createGroupBuyActivities(deps),
     ...createSecurityActivities(deps),
     ...createReportsActivities(deps),
+    ...createLogisticsActivities(deps),
   };
 }
 

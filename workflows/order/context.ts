@@ -17,6 +17,7 @@ import type {
 } from './definitions';
 import type { PaymentGate, GateName } from './payment-gate';
 import type { OrderFacts } from './policy';
+import type { ShippingAddress } from './shipping-definitions';
 import { OrderState } from './state';
 
 /** What the order holds besides normal stock: decides what a full refund or a cancel gives back. */
@@ -60,6 +61,9 @@ export class OrderContext {
   readonly latePayments: LatePayment[] = [];
 
   placementDecided = false;
+  /** Where the order ships now and its version (1 at placement, +1 per accepted change). */
+  shippingAddress: ShippingAddress | undefined;
+  addressVersion = 0;
   cancellation: CancelRequest | undefined;
   shipment: ShipmentDispatched | undefined;
   shipmentFailure: string | undefined;
@@ -80,6 +84,7 @@ export class OrderContext {
   ) {
     this.state = new OrderState(input, type);
     this.saga = new Compensations<OrderContext>(this);
+    this.shippingAddress = input.shippingAddress;
   }
 
   get view(): OrderView {
@@ -128,6 +133,7 @@ export class OrderContext {
       depositRefundable: this.typeFacts.depositRefundable,
       finalPaymentRequested: this.typeFacts.finalPaymentRequested,
       afterSalesClosed: this.afterSalesClosed || (endsAt !== undefined && Date.now() >= Date.parse(endsAt)),
+      hasShippingAddress: this.shippingAddress !== undefined,
     };
   }
 

@@ -24,7 +24,9 @@ import {
 } from './definitions';
 import { isTerminal } from './phase';
 import { judgePayment, moveGate } from './payment-gate';
-import { canAttend, canCancel, canConfirmDelivery, canReportShipmentFailure, canShip } from './policy';
+import { canAttend, canCancel, canChangeAddress, canConfirmDelivery, canReportShipmentFailure, canShip } from './policy';
+import { changeAddressUpdate, type ChangeAddress } from './shipping-definitions';
+import { keepAddress } from './steps/shipping';
 import { requestCancel, syncPaymentView } from './spine';
 
 /**
@@ -85,6 +87,23 @@ export function registerOrderHandlers(order: OrderContext): void {
       return order.state.snapshot();
     },
     { validator: (_confirmation: DeliveryConfirmed) => enforce(canConfirmDelivery(order.facts())) },
+  );
+
+  // The API validated the address (regions, mobile, freight not higher); the policy decides whether it may still change.
+  setHandler(
+    changeAddressUpdate,
+    async ({ address, by }) => {
+      await keepAddress(order, address);
+      order.record('shipping address changed', { version: order.addressVersion, by });
+      await order.project();
+      return { addressVersion: order.addressVersion };
+    },
+    {
+      validator: (request: ChangeAddress) => {
+        enforce(canChangeAddress(order.facts()));
+        if (typeof request?.address?.districtCode !== 'string' || typeof request.by !== 'string') refuse('INVALID_ADDRESS', 'an address and who changes it are required');
+      },
+    },
   );
 
   const attend = (action: 'retry' | 'resolve') => async (request: AttentionAction) => {

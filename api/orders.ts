@@ -24,6 +24,7 @@ import type { ApiSettings } from './settings';
 import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
 import { idempotencyKeySchema, idParams, idSchema, pathId, safeText } from './validation';
 import { createPlacementChecks } from './placement-checks';
+import { channelFor, createShippingChecks, shippingFields } from './shipping';
 
 const OrderLineRequest = z.object({
   skuId: idSchema,
@@ -45,6 +46,7 @@ export const PlaceOrderRequest = registry.register(
         }),
       couponId: idSchema.optional(),
       pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
+      ...shippingFields,
     })
     .strict(),
 );
@@ -137,6 +139,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
+  const shipping = createShippingChecks({ pool: deps.pool });
   const access = createOrderAccess({ pool: deps.pool });
   const trail = createAuditTrail(deps);
 
@@ -151,6 +154,8 @@ export function ordersRouter(deps: OrdersDeps): Router {
     // Refusals the workflow would only meet after money moved, before the key or anything else is written.
     await checks.assertMember(customerId);
     await checks.assertSkus(body.lines.map((line) => line.skuId));
+    const channel = channelFor(principal, body.channel);
+    const shippingAddress = await shipping.resolveAddress(customerId, body);
     await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
 
     // Same key, different request: refuse rather than silently answering with another order.
@@ -175,6 +180,8 @@ export function ordersRouter(deps: OrdersDeps): Router {
       couponId: body.couponId,
       pointsToRedeem: body.pointsToRedeem,
       currency: 'CNY',
+      shippingAddress,
+      channel,
       placedAt: new Date().toISOString(),
     };
     // The workflow id is the order id: a concurrent or repeated start finds the running workflow.
@@ -188,6 +195,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
         { key: sa.CustomerId, value: customerId },
         { key: sa.OrderType, value: 'STANDARD' },
         { key: sa.OrderStatus, value: 'PLACING' },
+        { key: sa.SalesChannel, value: channel.kind },
       ],
       memo: { customerId, lineCount: body.lines.length },
       staticSummary: `Standard order ${orderId} for ${customerId}`,
@@ -205,7 +213,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
         targetId: orderId,
         outcome: order.status === 'REJECTED' ? 'REFUSED' : 'ACCEPTED',
         after: { status: order.status },
-        details: { ...body, customerId },
+        details: { lines: body.lines, couponId: body.couponId, pointsToRedeem: body.pointsToRedeem, channel, customerId },
         workflowId: handle.workflowId,
         runId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId,
       });

@@ -79,6 +79,12 @@ ALTER TABLE catalog.skus ADD COLUMN weight_grams integer NOT NULL DEFAULT 0 CHEC
 -- The order's sales channel (app, mini_program, h5, live_stream, pos), for lists and per-channel reports.
 ALTER TABLE orders.orders ADD COLUMN channel text;
 CREATE INDEX orders_by_channel ON orders.orders (channel, created_at);
+-- The channel of a flash-sale admission until its order workflow runs (the sweeper may start it later).
+CREATE TABLE orders.placement_channels (
+  order_id   text PRIMARY KEY,
+  channel    jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
 
 -- The seed: every province-level division and a set of cities and districts (GB/T 2260 codes).
 INSERT INTO logistics.regions (code, name, level, parent_code) VALUES
@@ -119,6 +125,7 @@ INSERT INTO logistics.regions (code, name, level, parent_code) VALUES
   ('650104', '新市区', 3, '650100'), ('650202', '独山子区', 3, '650200'), ('150102', '新城区', 3, '150100');
 
 -- Down Migration
+DROP TABLE IF EXISTS orders.placement_channels;
 DROP INDEX IF EXISTS orders.orders_by_channel;
 ALTER TABLE orders.orders DROP COLUMN IF EXISTS channel;
 ALTER TABLE catalog.skus DROP COLUMN IF EXISTS weight_grams;

@@ -37,6 +37,24 @@ export function channelName(channel: SalesChannel): string {
   return channel.kind;
 }
 
+/** The channel a name stands for (`live_stream:room_8`, `pos:store_1`, `h5`); undefined when it names none. */
+export function parseChannelName(name: string): SalesChannel | undefined {
+  const [kind, place, ...rest] = name.split(':');
+  if (rest.length > 0 || !(SALES_CHANNELS as readonly string[]).includes(kind)) return undefined;
+  const channelKind = kind as SalesChannelKind;
+  if (channelKind === 'live_stream' || channelKind === 'pos') {
+    if (!place || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(place)) return undefined;
+    return channelKind === 'live_stream' ? { kind: channelKind, roomId: place } : { kind: channelKind, storeId: place };
+  }
+  return place === undefined ? { kind: channelKind } : undefined;
+}
+
+/** A campaign's channel rule: `live_stream` admits every room, `live_stream:room_8` only that room. */
+export function channelAllowed(allowed: readonly string[] | undefined, channel: SalesChannel): boolean {
+  if (!allowed || allowed.length === 0) return true;
+  return allowed.includes(channel.kind) || allowed.includes(channelName(channel));
+}
+
 /** What the order shows of its shipping (no personal data): which address version, what freight. */
 export interface ShippingView {
   addressVersion: number;

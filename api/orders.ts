@@ -25,6 +25,7 @@ import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
 import { idempotencyKeySchema, idParams, idSchema, pathId, safeText } from './validation';
 import { createPlacementChecks } from './placement-checks';
 import { channelFor, createShippingChecks, shippingFields } from './shipping';
+import { withAddress } from './addresses';
 
 const OrderLineRequest = z.object({
   skuId: idSchema,
@@ -231,7 +232,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
   router.get('/orders/:id', requireRole('customer', 'support', 'finance', 'warehouse'), async (req, res) => {
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     await access.assertCanSee(principalOf(res), order);
-    res.json(order);
+    res.json(await withAddress(order, principalOf(res), shipping.addresses));
   });
 
   router.get('/orders', requireRole('customer', 'support', 'finance'), async (req, res) => {

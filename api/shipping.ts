@@ -59,7 +59,7 @@ export function createShippingChecks({ pool }: { pool: Pool }) {
     try {
       return await addresses.validate(address);
     } catch (error) {
-      if (error instanceof InvalidRegionError) throw fieldErrors(error.fieldErrors.map((wrong) => ({ field: `${field}.${wrong.field}`, message: wrong.message })));
+      if (error instanceof InvalidRegionError) throw fieldErrors(error.fieldErrors.map((wrong) => ({ field: field ? `${field}.${wrong.field}` : wrong.field, message: wrong.message })));
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OrderAfterSalesView } from '../after-sales/definitions';
 import type { OrderPhase, OrderStatus, OrderType } from '../shared/kinds';
-import type { SalesChannel, ShippingAddress, ShippingView } from './shipping-definitions';
+import type { ChangeAddress, SalesChannel, ShippingAddress, ShippingView } from './shipping-definitions';
 
 export type { OrderPhase, OrderStatus, OrderType } from '../shared/kinds';
 
@@ -199,6 +199,9 @@ export interface DeliveryConfirmed {
   by: 'carrier' | 'buyer';
 }
 export const confirmDeliveryUpdate = defineUpdate<OrderView, [DeliveryConfirmed]>('confirmDelivery');
+
+/** The buyer changes the shipping address before shipment (the API validated it; the policy decides: canChangeAddress). */
+export const changeAddressUpdate = defineUpdate<OrderView, [ChangeAddress]>('changeAddress');
 
 /**
  * Resolves once placement is decided: PENDING_PAYMENT (with the payment intent) or REJECTED with the

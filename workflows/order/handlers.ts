@@ -5,6 +5,7 @@ import { now } from '../shared/time';
 import type { OrderContext } from './context';
 import {
   cancelOrderUpdate,
+  changeAddressUpdate,
   confirmDeliveryUpdate,
   getAttentionQuery,
   getOrderQuery,
@@ -25,7 +26,7 @@ import {
 import { isTerminal } from './phase';
 import { judgePayment, moveGate } from './payment-gate';
 import { canAttend, canCancel, canChangeAddress, canConfirmDelivery, canReportShipmentFailure, canShip } from './policy';
-import { changeAddressUpdate, type ChangeAddress } from './shipping-definitions';
+import type { ChangeAddress } from './shipping-definitions';
 import { keepAddress } from './steps/shipping';
 import { requestCancel, syncPaymentView } from './spine';
 
@@ -96,7 +97,7 @@ export function registerOrderHandlers(order: OrderContext): void {
       await keepAddress(order, address);
       order.record('shipping address changed', { version: order.addressVersion, by });
       await order.project();
-      return { addressVersion: order.addressVersion };
+      return order.state.snapshot();
     },
     {
       validator: (request: ChangeAddress) => {

@@ -1,5 +1,3 @@
-import { defineUpdate } from '@temporalio/workflow';
-
 /**
  * Where an order ships and where it was sold (issue 13): shared by workflow and API code; types and
  * message definitions only. The address is personal data: it travels in workflow payloads (encrypted
@@ -66,4 +64,3 @@ export interface ChangeAddress {
   address: ShippingAddress;
   by: string;
 }
-export const changeAddressUpdate = defineUpdate<{ addressVersion: number }, [ChangeAddress]>('changeAddress');

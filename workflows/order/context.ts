@@ -2,7 +2,7 @@ import { mustComplete } from '../shared/activities';
 import { shielded } from '../shared/wait';
 import { type OrderType } from '../shared/kinds';
 import { Compensations } from '../saga';
-import { newRefundBook, type RefundBook } from '../after-sales/refund-book';
+import { newRefundBook, type PricingTerms, type RefundBook } from '../after-sales/refund-book';
 import type { HeldStockRelease } from '../after-sales/definitions';
 import type {
   AttentionAction,
@@ -140,6 +140,16 @@ export class OrderContext {
   /** What refunds of a line may give back: what the buyer paid for it (a presale before its final payment: the deposit). */
   refundableFenOf(line: OrderLineView): number {
     return this.typeFacts.depositOnlyFen ?? line.payableFen;
+  }
+
+  /** What refunds are priced from: the lines, what was paid, each line's refundable part, and the freight a refund of every unit left gives back (all of it before shipment, none after: README, freight rules). */
+  refundBasis(): Pick<PricingTerms, 'lines' | 'paidFen' | 'refundableFenOf' | 'freightFen'> {
+    return {
+      lines: this.view.lines,
+      paidFen: this.view.totals.paidFen,
+      refundableFenOf: (line) => this.refundableFenOf(line),
+      freightFen: this.shipment === undefined ? (this.view.totals.freightFen ?? 0) : 0,
+    };
   }
 
   /** What a full refund before shipment gives back of the placement holds (same keys as the saga's undo). */

@@ -121,12 +121,9 @@ export class OrderRefunds {
     const { order } = this;
     const depositOnly = order.typeFacts.depositOnlyFen !== undefined;
     return {
-      lines: order.view.lines,
-      paidFen: order.view.totals.paidFen,
-      refundableFenOf: (line) => order.refundableFenOf(line),
+      ...order.refundBasis(),
       // Before the final payment only the whole deposit; before shipment a flash order only in full.
       partialAllowed: !depositOnly && (order.shipment !== undefined || order.partialRefundBeforeShipment()),
-      freightFen: order.shipment === undefined ? (order.view.totals.freightFen ?? 0) : 0, // README: freight rules
       partialRefusal: depositOnly
         ? 'before the final payment only the whole deposit can be refunded: ask for every unit'
         : `a ${order.type} order can only be refunded in full before shipment: ask for every unit, or ask again once shipped`,

@@ -23,7 +23,7 @@ export function services(pool: Pool) {
 /** A Shanghai address (徐汇区); every test member has it as their default, so placements need not name one. */
 export const TEST_ADDRESS: ShippingAddress = {
   recipient: '张三',
-  mobile: '13800138000',
+  mobile: '13912345678',
   provinceCode: '310000',
   cityCode: '310100',
   districtCode: '310104',

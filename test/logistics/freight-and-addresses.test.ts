@@ -5,6 +5,7 @@ import { API_KEYS, customerAuth } from '../support/api';
 import { eventually, startTestApi, type TestApi } from '../support/api-server';
 import { addMember, addSku, issueAmountOffCoupon, services, setFreightTemplate, TEST_ADDRESS } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
+import { recordHistory } from '../support/histories';
 import { rowCounts, watchWrites } from '../support/row-counts';
 import { storefront } from '../support/storefront';
 
@@ -148,6 +149,7 @@ test('the buyer changes the address before shipment; after shipment it is 409 an
   expect(late.body.detail).toMatch(/shipped/);
   const after = await env.pool.query('SELECT version, street FROM logistics.order_addresses WHERE order_id = $1', [order.orderId]);
   expect(after.rows[0]).toEqual({ version: 2, street: BEIJING.street });
+  await recordHistory(env, order.orderId, 'standard-freight-address-changed-shipped-running', { running: true });
 });
 
 test('bad addresses are 400 problem+json with field errors, and nothing is written', async () => {
@@ -244,4 +246,5 @@ test('freight goes back with the refund of the last unit before shipment, not wi
     return rows.filter((entry) => entry.kind === 'REFUND').length >= 2 ? rows : undefined;
   }, 20_000, 'both refunds in the ledger');
   expect(refunds.filter((entry) => entry.kind === 'REFUND')).toHaveLength(2);
+  await recordHistory(env, order.orderId, 'standard-freight-refunded-in-full');
 });

@@ -2,6 +2,7 @@ import { allPhases, canMove, isTerminal } from '../../workflows/order/phase';
 import {
   canAttend,
   canCancel,
+  canChangeAddress,
   canConfirmDelivery,
   canPayFinal,
   canReportShipmentFailure,
@@ -28,6 +29,7 @@ const actions: Record<string, (facts: OrderFacts) => Decision> = {
   returnAndRefund: (facts) => canRequestRefund(facts, 'RETURN_AND_REFUND'),
   payFinal: (facts) => canPayFinal(facts, windows),
   attend: canAttend,
+  changeAddress: canChangeAddress,
 };
 
 type Row = Partial<Record<OrderPhase, string>> & { other: string };
@@ -73,6 +75,20 @@ const table: Record<string, Row> = {
     other: 'NOT_AWAITING_FINAL_PAYMENT',
   },
   attend: { NEEDS_ATTENTION: 'ok', other: 'NOT_NEEDING_ATTENTION' },
+  changeAddress: {
+    PLACING: 'ORDER_PLACING',
+    AWAITING_PAYMENT: 'ok',
+    PAYMENT_RECEIVED: 'ok',
+    PAID: 'ok',
+    DEPOSIT_PAID: 'ok',
+    AWAITING_FINAL_PAYMENT: 'ok',
+    FINAL_PAYMENT_RECEIVED: 'ok',
+    SHIPPED: 'ALREADY_SHIPPED',
+    DELIVERED: 'ALREADY_SHIPPED',
+    CANCELLING: 'ALREADY_CANCELLING',
+    NEEDS_ATTENTION: 'ORDER_NEEDS_ATTENTION',
+    other: 'NOT_CHANGEABLE',
+  },
 };
 
 /** Group-buy cells that differ while the group forms (groupOutcome PENDING). */
@@ -97,6 +113,7 @@ function factsFor(type: OrderType, phase: OrderPhase, extra: Partial<OrderFacts>
     groupOutcome: type === 'GROUP_BUY' ? 'SUCCEEDED' : undefined,
     depositRefundable: type === 'PRESALE' ? false : undefined,
     afterSalesClosed: false,
+    hasShippingAddress: true,
     ...extra,
   };
 }
@@ -120,6 +137,14 @@ test('the table covers every phase, action and type', () => {
 });
 
 describe('facts that change an answer', () => {
+  test('the address changes until the warehouse reports on the order, and only on orders that have one', () => {
+    expect(answer(canChangeAddress(factsFor('STANDARD', 'PAID', { shipmentReported: true })))).toBe('ALREADY_SHIPPED');
+    expect(answer(canChangeAddress(factsFor('STANDARD', 'PAID', { cancelRequested: true })))).toBe('ALREADY_CANCELLING');
+    expect(answer(canChangeAddress(factsFor('STANDARD', 'PAID', { refundedInFull: true })))).toBe('ALREADY_REFUNDED');
+    expect(answer(canChangeAddress(factsFor('STANDARD', 'PAID', { hasShippingAddress: false })))).toBe('NO_SHIPPING_ADDRESS');
+    expect(answer(canChangeAddress(factsFor('GROUP_BUY', 'PAID', { groupOutcome: 'PENDING' })))).toBe('ok');
+  });
+
   test('a refundable deposit may be cancelled and refunded (refund only) before the final payment', () => {
     for (const phase of ['DEPOSIT_PAID', 'AWAITING_FINAL_PAYMENT'] as const) {
       const facts = factsFor('PRESALE', phase, { depositRefundable: true });

@@ -145,8 +145,11 @@ export function canChangeAddress(f: OrderFacts): Decision {
     case 'AWAITING_FINAL_PAYMENT':
     case 'FINAL_PAYMENT_RECEIVED':
       return ALLOWED;
-    default:
+    case 'SHIPPED':
+    case 'DELIVERED':
       return denied('ALREADY_SHIPPED', `the order is ${f.phase}; the address can change only before shipment`);
+    default:
+      return denied('NOT_CHANGEABLE', `the order is ${f.phase}; it will not ship`);
   }
 }
 

@@ -3,7 +3,7 @@ import { createApp } from '../../api/app';
 import { createOrderProjection } from '../../modules/orders/projection';
 import type { OrderView } from '../../workflows/order/definitions';
 import { API_KEYS, customerAuth, testApiSettings } from '../support/api';
-import { addMember, addSku, services } from '../support/fixtures';
+import { addMember, addSku, services, TEST_ADDRESS } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
 /**
@@ -67,6 +67,9 @@ const ROUTES: Route[] = [
   { route: 'GET /admin/payments/refused-notifications', allowed: { finance: 200, admin: 200 } },
   { route: 'GET /admin/reconciliation?date=2026-01-01', allowed: { finance: 200, admin: 200 } },
   { route: 'GET /payments/intents/pi_none/checkout', allowed: Object.fromEntries(ALL.filter((c) => c !== 'anonymous').map((c) => [c, 404])) },
+  { route: 'POST /orders/ord_none/address', body: { address: TEST_ADDRESS }, allowed: { customer: 404, support: 404, admin: 404 } },
+  { route: 'GET /members/me/addresses', allowed: { customer: 200, admin: 200 } },
+  { route: 'POST /members/me/addresses', body: TEST_ADDRESS, allowed: { customer: 201, admin: 201 } },
   { route: 'GET /healthz', allowed: {}, others: 200 },
   { route: 'POST /payments/webhook', body: {}, allowed: {}, others: 401 },
 ];

@@ -38,6 +38,9 @@ test('the recorded scenarios are all there', () => {
       'standard-awaiting-payment-running.json',
       'group-buy-order-shipped-running.json',
       'standard-needs-attention-running.json',
+      // addresses and freight (patch shipping-address-and-freight): changed address, shipped, running; refunded in full with freight
+      'standard-freight-address-changed-shipped-running.json',
+      'standard-freight-refunded-in-full.json',
     ]),
   );
 });

@@ -248,3 +248,44 @@ test('freight goes back with the refund of the last unit before shipment, not wi
   expect(refunds.filter((entry) => entry.kind === 'REFUND')).toHaveLength(2);
   await recordHistory(env, order.orderId, 'standard-freight-refunded-in-full');
 });
+
+test('a presale pays its freight with the final payment; a refundable deposit refunded before it gives back the deposit only', async () => {
+  sequence += 1;
+  const skuId = `sku_pre_heavy_${sequence}`;
+  const memberId = `mem_pre_${sequence}_${env.id}`;
+  await addSku(env.pool, skuId, 10_000, 10, WEIGHT);
+  await addMember(env.pool, memberId);
+  const campaign = async (id: string, finalInMs: number) => {
+    const now = Date.now();
+    await services(env.pool).marketing.createCampaign({
+      kind: 'PRESALE', id, name: id, skuId, presalePriceFen: 10_000, depositFen: 2_000, depositValueFen: 3_000, depositRefundable: true,
+      depositStart: new Date(now - 60_000), depositEnd: new Date(now + finalInMs - 500), finalStart: new Date(now + finalInMs), finalEnd: new Date(now + finalInMs + 120_000),
+    });
+    return id;
+  };
+  const deposit = async (campaignId: string) => {
+    const placed = await request(api.url).post(`/presales/${campaignId}/orders`).set('Authorization', customerAuth(memberId)).set('Idempotency-Key', `pre-${campaignId}`).send({});
+    expect(placed.status).toBe(201);
+    // 1 unit, 2,300 g: 19 yuan of freight, part of the order's price, not of the deposit.
+    expect(placed.body.totals).toMatchObject({ freightFen: 1_900, payableFen: 10_000 - 1_000 + 1_900 });
+    expect(placed.body.payment.amountFen).toBe(2_000);
+    await shopper.pay(placed.body.payment.intentId);
+    return placed.body as OrderView;
+  };
+
+  const early = await deposit(await campaign(`presale_refund_${sequence}`, 120_000));
+  await kit.waitForStatus(memberId, early.orderId, 'DEPOSIT_PAID');
+  const asked = await kit.askRefund(memberId, early.orderId, { kind: 'REFUND_ONLY', lines: [{ lineId: 'L1', quantity: 1 }], reason: 'changed my mind' });
+  expect(asked.status).toBe(201);
+  expect(asked.body.requestedFen).toBe(2_000);
+
+  const order = await deposit(await campaign(`presale_final_${sequence}`, 4_000));
+  await kit.waitForStatus(memberId, order.orderId, 'FINAL_PAYMENT_DUE');
+  const final = await request(api.url).post(`/orders/${order.orderId}/final-payment`).set('Authorization', customerAuth(memberId)).send({});
+  expect(final.status).toBe(200);
+  // 100 − 30 (the deposit's value) + 19 freight.
+  expect(final.body.presale.finalPayment.amountFen).toBe(7_000 + 1_900);
+  await shopper.pay(final.body.presale.finalPayment.intentId);
+  const paid = await kit.waitForStatus(memberId, order.orderId, 'PAID');
+  expect(paid.totals.paidFen).toBe(2_000 + 8_900);
+});

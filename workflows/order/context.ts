@@ -148,7 +148,8 @@ export class OrderContext {
       lines: this.view.lines,
       paidFen: this.view.totals.paidFen,
       refundableFenOf: (line) => this.refundableFenOf(line),
-      freightFen: this.shipment === undefined ? (this.view.totals.freightFen ?? 0) : 0,
+      // A presale's freight is paid with the final payment: before it, refunds give back the deposit only.
+      freightFen: this.shipment === undefined && this.typeFacts.depositOnlyFen === undefined ? (this.view.totals.freightFen ?? 0) : 0,
     };
   }
 

@@ -20,7 +20,7 @@ import { idParams, idSchema } from './validation';
  * own only, every change audited without the address itself) and the buyer's change of an order's
  * address before shipment (`POST /orders/{id}/address`, an update the order's policy decides).
  */
-const SavedAddressBody = registry.register('SavedAddress', savedAddressSchema);
+const SavedAddressBody = registry.register('SavedAddress', z.object(savedAddressSchema.shape).strict());
 const AddressParams = z.object({ addressId: idSchema });
 const ChangeAddressBody = z.object({ address: ShippingAddressBody }).strict();
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }];

@@ -12,6 +12,7 @@ import { supportRouter } from './support';
 import { flashSaleRoutes } from './flash-sales';
 import { healthRouter } from './health';
 import { ordersRouter } from './orders';
+import { addressesRouter } from './addresses';
 import { presalesRouter } from './presales';
 import { groupsRouter } from './groups';
 import { adminCampaignsRouter } from './admin-campaigns';
@@ -97,12 +98,13 @@ export function createApp(deps: ApiDeps): Express {
   if (deps.sandbox) app.use(loadSandboxModule(deps.settings).createSandboxRouter(deps.sandbox, { guardControl: [authenticate(deps.settings.auth), requireRole('admin')] }));
 
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
-  app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));
+  app.use(['/orders', '/warehouse', '/carrier', '/members/me'], authenticate(deps.settings.auth));
   app.use(['/presales', '/group-buys', '/groups', '/admin/campaigns', '/admin/orders'], authenticate(deps.settings.auth));
   if (limits) app.post(['/orders', '/presales/:campaignId/orders', '/group-buys/:campaignId/orders'], placementLimit(limits));
   app.use(presalesRouter(deps));
   app.use(groupsRouter(deps));
   app.use(adminCampaignsRouter(deps));
+  app.use(addressesRouter(deps));
   app.use(ordersRouter(deps));
   app.use(warehouseRouter(deps));
   app.use(opsRouter(deps));

@@ -24,6 +24,8 @@ import type { ApiSettings } from './settings';
 import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
 import { idempotencyKeySchema, idParams, idSchema, pathId, safeText } from './validation';
 import { createPlacementChecks } from './placement-checks';
+import { channelFor, createShippingChecks, shippingFields } from './shipping';
+import { withAddress } from './addresses';
 
 const OrderLineRequest = z.object({
   skuId: idSchema,
@@ -45,6 +47,7 @@ export const PlaceOrderRequest = registry.register(
         }),
       couponId: idSchema.optional(),
       pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
+      ...shippingFields,
     })
     .strict(),
 );
@@ -137,6 +140,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
+  const shipping = createShippingChecks({ pool: deps.pool });
   const access = createOrderAccess({ pool: deps.pool });
   const trail = createAuditTrail(deps);
 
@@ -151,6 +155,8 @@ export function ordersRouter(deps: OrdersDeps): Router {
     // Refusals the workflow would only meet after money moved, before the key or anything else is written.
     await checks.assertMember(customerId);
     await checks.assertSkus(body.lines.map((line) => line.skuId));
+    const channel = channelFor(principal, body.channel);
+    const shippingAddress = await shipping.resolveAddress(customerId, body);
     await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
 
     // Same key, different request: refuse rather than silently answering with another order.
@@ -175,6 +181,8 @@ export function ordersRouter(deps: OrdersDeps): Router {
       couponId: body.couponId,
       pointsToRedeem: body.pointsToRedeem,
       currency: 'CNY',
+      shippingAddress,
+      channel,
       placedAt: new Date().toISOString(),
     };
     // The workflow id is the order id: a concurrent or repeated start finds the running workflow.
@@ -190,6 +198,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
         { key: sa.CustomerId, value: customerId },
         { key: sa.OrderType, value: 'STANDARD' },
         { key: sa.OrderStatus, value: 'PLACING' },
+        { key: sa.SalesChannel, value: channel.kind },
       ],
       memo: { customerId, lineCount: body.lines.length },
       staticSummary: `Standard order ${orderId} for ${customerId}`,
@@ -207,7 +216,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
         targetId: orderId,
         outcome: order.status === 'REJECTED' ? 'REFUSED' : 'ACCEPTED',
         after: { status: order.status },
-        details: { ...body, customerId },
+        details: { lines: body.lines, couponId: body.couponId, pointsToRedeem: body.pointsToRedeem, channel, customerId },
         workflowId: handle.workflowId,
         runId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId,
       });
@@ -225,7 +234,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
   router.get('/orders/:id', requireRole('customer', 'support', 'finance', 'warehouse'), async (req, res) => {
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     await access.assertCanSee(principalOf(res), order);
-    res.json(order);
+    res.json(await withAddress(order, principalOf(res), shipping.addresses));
   });
 
   router.get('/orders', requireRole('customer', 'support', 'finance'), async (req, res) => {

@@ -266,7 +266,10 @@ async function readPlacement(
   projection: ReturnType<typeof createOrderProjection>,
 ): Promise<OrderView> {
   try {
-    return await orderHandle(deps.temporal, orderId).executeUpdate(placementResultUpdate);
+    const placed = await orderHandle(deps.temporal, orderId).executeUpdate(placementResultUpdate);
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
   } catch (error) {
     const closed = await projection.get(orderId);
     if (closed) return closed;

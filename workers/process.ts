@@ -88,7 +88,7 @@ async function main(role: WorkerRole): Promise<void> {
       health: health ? `${health.url}/healthz` : null,
       tracing: Boolean(activeTracing()),
     },
-    `worker polling task queue${worker.taskQueues.length > 1 ? 's' : ''} ${worker.taskQueues.map((queue) => `"${queue}"`).join(', ')}`,
+    `worker polling task queue "${worker.taskQueues[0]}"`,
   );
   try {
     await running;

@@ -70,6 +70,7 @@ async function main(role: WorkerRole): Promise<void> {
     payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
     workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
     role,
+    overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
   });
   const health = config.WORKER_HEALTH_PORT ? await startWorkerHealthServer(worker, config.WORKER_METRICS_HOST, config.WORKER_HEALTH_PORT) : undefined;
   if (health) shutdown.add('health endpoint', () => health.close());

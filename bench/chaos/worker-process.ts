@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     pool,
     payments: payments.provider,
     workflowSource: { workflowBundle: { codePath: bundle } },
-    overrides: { shutdownGraceTime: '2s' },
+    overrides: { shutdownGraceTime: '2s', maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
     role: workerRole(process.env.WORKER_ROLE),
   });
   console.log(`worker polling task queues ${worker.taskQueues.join(', ')}`);

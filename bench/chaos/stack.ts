@@ -31,7 +31,8 @@ export interface ChaosStack {
 
 type Log = (line: string) => void;
 
-export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string, runId: string, log: Log): Promise<ChaosStack> {
+/** `temporalDbFile`: the dev server keeps its state in this SQLite file instead of memory (bench/orders-inflight measures its size). */
+export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string, runId: string, log: Log, stackOptions: { temporalDbFile?: string } = {}): Promise<ChaosStack> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error) => log(`stop failed: ${error}`));
@@ -61,7 +62,7 @@ export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let temporalPid: number | undefined;
     if (!temporalAddress) {
-      const temporal = await startDevServer({ port: await freePort(), stateDir: path.join(scratchDir, 'temporal') });
+      const temporal = await startDevServer({ port: await freePort(), stateDir: path.join(scratchDir, 'temporal'), dbFile: stackOptions.temporalDbFile });
       stops.push(temporal.stop);
       temporalAddress = temporal.address;
       temporalPid = temporal.pid;

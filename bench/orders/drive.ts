@@ -146,7 +146,7 @@ async function finishPresale(ctx: DriveContext, placed: Answer, buyer: string, s
 }
 
 /** Pay at the sandbox page, (refund one unit,) ship, deliver, wait for the workflow's end; the life in ms. */
-async function payShipDeliver(ctx: DriveContext, orderId: string, intentId: string | undefined, started: number, paidWhen?: (view: any) => boolean, refundable = true): Promise<number> {
+export async function payShipDeliver(ctx: DriveContext, orderId: string, intentId: string | undefined, started: number, paidWhen?: (view: any) => boolean, refundable = true): Promise<number> {
   const { api, pool } = ctx;
   if (!intentId) throw new Error(`order ${orderId}: no payment intent`);
   expect('pay', await api.call('POST', `/sandbox/intents/${intentId}/pay`, 'anonymous', {}), 200);

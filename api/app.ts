@@ -1,4 +1,6 @@
 import type { Client } from '@temporalio/client';
+import { createOrderProjection } from '../modules/orders/projection';
+import { projectUpdatesInto } from './temporal';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import type { AlipayProvider, WechatpayProvider } from '../modules/finance';
@@ -56,6 +58,8 @@ export function createApp(deps: ApiDeps): Express {
   if (deps.sandbox && deps.settings.production) {
     throw new Error('The sandbox payment provider is never served in production: configure PAYMENT_PROVIDER=alipay or wechatpay');
   }
+  // Accepted order updates are written to the order projection before they answer (api/temporal.ts).
+  projectUpdatesInto(deps.temporal, createOrderProjection({ pool: deps.pool }));
   const app = express();
   app.disable('x-powered-by');
   // First: even the sold-out fast path gets a request id, a log line and a latency sample.

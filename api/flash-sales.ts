@@ -467,7 +467,10 @@ function stripSaved(saved: (ShippingAddress & { addressId?: string; isDefault?: 
 /** The order once placement is decided; for a closed workflow its last projection; undefined if unknown yet. */
 async function readPlacement(temporal: Client, projection: ReturnType<typeof createOrderProjection>, orderId: string): Promise<OrderView | undefined> {
   try {
-    return await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
+    const placed = await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
   } catch (error) {
     const closed = await projection.get(orderId);
     if (closed) return closed;

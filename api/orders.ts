@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
@@ -186,7 +186,8 @@ export function ordersRouter(deps: OrdersDeps): Router {
       placedAt: new Date().toISOString(),
     };
     // The workflow id is the order id: a concurrent or repeated start finds the running workflow.
-    const handle = await deps.temporal.workflow.start<typeof standardOrderWorkflow>('standardOrderWorkflow', {
+    // Update-with-start: the start and the wait for the placement decision are one call to Temporal.
+    const start = new WithStartWorkflowOperation<typeof standardOrderWorkflow>('standardOrderWorkflow', {
       taskQueue: deps.settings.taskQueue,
       workflowId: orderWorkflowId(orderId),
       // An order id is used once: a retried key after the run closed finds that run, never starts a second.
@@ -202,13 +203,9 @@ export function ordersRouter(deps: OrdersDeps): Router {
       ],
       memo: { customerId, lineCount: body.lines.length },
       staticSummary: `Standard order ${orderId} for ${customerId}`,
-    }).catch(async (error) => {
-      // Started and already finished (e.g. rejected earlier): the order itself answers below.
-      if (isError(error, 'WorkflowExecutionAlreadyStartedError')) return deps.temporal.workflow.getHandle(orderWorkflowId(orderId));
-      throw error;
     });
-
-    const order = await readPlacement(deps, handle.workflowId, orderId, projection);
+    const order = await placeWithStart(deps, start, orderId, projection);
+    const handle = await start.workflowHandle().catch(() => deps.temporal.workflow.getHandle(orderWorkflowId(orderId)));
     if (principal.role === 'admin') {
       await trail.record(req, res, {
         action: 'order.place-for-customer',
@@ -269,6 +266,27 @@ export function ordersRouter(deps: OrdersDeps): Router {
 }
 
 
+/**
+ * Starts the order's workflow (or finds it running) and waits for its placement decision in one call;
+ * an order whose workflow already closed (e.g. rejected earlier) answers from its projection.
+ */
+async function placeWithStart(
+  deps: OrdersDeps,
+  start: WithStartWorkflowOperation<typeof standardOrderWorkflow>,
+  orderId: string,
+  projection: ReturnType<typeof createOrderProjection>,
+): Promise<OrderView> {
+  try {
+    const placed = await deps.temporal.workflow.executeUpdateWithStart(placementResultUpdate, { startWorkflowOperation: start });
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
+  } catch (error) {
+    if (!isError(error, 'WorkflowExecutionAlreadyStartedError')) throw error;
+    return readPlacement(deps, orderWorkflowId(orderId), orderId, projection);
+  }
+}
+
 /** Waits for placement to be decided; for a workflow already closed, its last state answers. */
 async function readPlacement(
   deps: OrdersDeps,
@@ -277,7 +295,10 @@ async function readPlacement(
   projection: ReturnType<typeof createOrderProjection>,
 ): Promise<OrderView> {
   try {
-    return await orderHandle(deps.temporal, orderId).executeUpdate(placementResultUpdate);
+    const placed = await orderHandle(deps.temporal, orderId).executeUpdate(placementResultUpdate);
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
   } catch (error) {
     const closed = await projection.get(orderId);
     if (closed) return closed;

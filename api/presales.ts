@@ -97,7 +97,10 @@ export async function claimIdempotencyKey(pool: Pool, customerId: string, idempo
 /** Waits for the placement decision of a started order; a closed workflow answers from its projection. */
 export async function readPlacement(temporal: Client, projection: OrderProjection, orderId: string): Promise<OrderView> {
   try {
-    return await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
+    const placed = await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
   } catch (error) {
     const closed = await projection.get(orderId);
     if (closed) return closed;

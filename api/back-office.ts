@@ -36,8 +36,8 @@ export function backOfficeSearchRouter(deps: { pool: Pool; timeZone?: string }):
     if (!wantsCsv(req, search.format)) return void res.json(page);
     if (page.nextCursor) res.setHeader('X-Next-Cursor', page.nextCursor);
     sendCsv(res, 'orders.csv', toCsv(
-      ['order_id', 'customer_id', 'type', 'status', 'phase', 'payable_fen', 'refunded_fen', 'created_at', 'campaign_id', 'skus'],
-      page.orders.map((row) => [row.orderId, row.customerId, row.type, row.status, row.phase, row.payableFen, row.refundedFen, row.createdAt, row.campaignId, row.skus.join(' ')]),
+      ['order_id', 'customer_id', 'type', 'channel', 'status', 'phase', 'payable_fen', 'refunded_fen', 'created_at', 'campaign_id', 'skus'],
+      page.orders.map((row) => [row.orderId, row.customerId, row.type, row.channel, row.status, row.phase, row.payableFen, row.refundedFen, row.createdAt, row.campaignId, row.skus.join(' ')]),
     ));
   });
   router.get('/admin/refunds', requireRole('support', 'merchant'), async (req, res) => {

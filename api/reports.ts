@@ -56,6 +56,7 @@ export function reportsRouter(deps: { pool: Pool; timeZone?: string }): Router {
         [
           [sales.day, 'total', '', sales.orders, sales.buyers, null, sales.gmvFen, sales.paidFen, sales.refundedFen, sales.netFen, sales.aovFen],
           ...breakdown('order_type', sales.byOrderType),
+          ...breakdown('channel', sales.byChannel),
           ...breakdown('campaign', sales.byCampaign),
           ...breakdown('sku', sales.topSkus),
           ...breakdown('hour', sales.byHour),

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { SALES_CHANNELS } from '../../workflows/order/shipping-definitions';
 import { z } from 'zod';
 import type { OrderView } from '../../workflows/order/definitions';
 import { startOfDay } from '../reports/days';
@@ -17,6 +18,8 @@ export const orderSearchSchema = z.strictObject({
   status: z.string().regex(/^[A-Z_]{2,40}$/).optional(),
   phase: z.string().regex(/^[A-Z_]{2,40}$/).optional(),
   type: z.enum(['STANDARD', 'PRESALE', 'GROUP_BUY', 'FLASH_SALE']).optional(),
+  /** The sales channel it was placed through (orders.orders.channel; orders before channels have none). */
+  channel: z.enum(SALES_CHANNELS).optional(),
   customerId: id.optional(),
   skuId: id.optional(),
   campaignId: id.optional(),
@@ -37,6 +40,7 @@ export interface OrderSearchRow {
   orderId: string;
   customerId: string;
   type: string;
+  channel: string | null;
   status: string;
   phase: string;
   payableFen: number;
@@ -56,6 +60,7 @@ export async function searchOrders(pool: Pool, search: OrderSearch, timeZone = '
   where.add((p) => `status = ${p}`, search.status);
   where.add((p) => `view->>'phase' = ${p}`, search.phase);
   where.add((p) => `order_type = ${p}`, search.type);
+  where.add((p) => `channel = ${p}`, search.channel);
   where.add((p) => `customer_id = ${p}`, search.customerId);
   where.add((p) => `view->'lines' @> ${p}::jsonb`, search.skuId && JSON.stringify([{ skuId: search.skuId }]));
   where.add((p) => `${CAMPAIGN} = ${p}`, search.campaignId);
@@ -66,7 +71,7 @@ export async function searchOrders(pool: Pool, search: OrderSearch, timeZone = '
   afterCursor(where, search.sort, 'order_id', search.order, search.cursor, search.sort === 'created_at' ? 'timestamptz' : 'bigint');
   where.params.push(search.limit + 1);
   const found = await pool.query(
-    `SELECT ${search.sort}::text AS sort_key, order_id, customer_id, order_type, status, view->>'phase' AS phase, payable_fen, refunded_fen, created_at,
+    `SELECT ${search.sort}::text AS sort_key, order_id, customer_id, order_type, channel, status, view->>'phase' AS phase, payable_fen, refunded_fen, created_at,
             ${CAMPAIGN} AS campaign_id, (SELECT array_agg(DISTINCT l->>'skuId') FROM jsonb_array_elements(view->'lines') l) AS skus,
             view->'attention' AS attention
        FROM orders.orders ${where.where()}
@@ -83,6 +88,7 @@ export async function searchOrders(pool: Pool, search: OrderSearch, timeZone = '
       orderId: row.order_id,
       customerId: row.customer_id,
       type: row.order_type,
+      channel: row.channel,
       status: row.status,
       phase: row.phase,
       payableFen: Number(row.payable_fen),

@@ -5,12 +5,13 @@ import { endOf, startOf } from './days';
  * 销售日报: orders placed on the day (REJECTED ones never were orders), their buyers and GMV (what
  * they were priced at, payable); money received and refunded on the day whatever day its order was
  * placed (deposit and final payment of presales both count); net = paid − refunded; AOV = GMV / orders.
- * Breakdowns by order type, campaign, SKU and hour of the day.
+ * Breakdowns by order type, sales channel (app, mini_program, h5, live_stream, pos; `unknown` for orders
+ * placed before channels existed), campaign, SKU and hour of the day.
  */
 
 // $1 day, $2 zone. An order placed on the day, with its campaign (presale, group-buy or flash sale).
 const PLACED = `
-  SELECT o.order_id, o.customer_id, o.order_type, o.payable_fen, o.view, o.created_at,
+  SELECT o.order_id, o.customer_id, o.order_type, COALESCE(o.channel, 'unknown') AS channel, o.payable_fen, o.view, o.created_at,
          COALESCE(o.view->'presale'->>'campaignId', o.view->'group'->>'campaignId',
                   (SELECT e->'detail'->>'campaignId' FROM jsonb_array_elements(o.view->'timeline') e
                     WHERE e->'detail' ? 'campaignId' LIMIT 1)) AS campaign_id
@@ -56,6 +57,8 @@ export async function rollUpSales(client: PoolClient, day: string, zone: string)
      INSERT INTO reports.sales_daily_breakdown (day, dimension, key, orders, units, gmv_fen)
      SELECT $1::date, 'order_type', order_type, count(*), sum(units), sum(payable_fen) FROM placed_units GROUP BY order_type
      UNION ALL
+     SELECT $1::date, 'channel', channel, count(*), sum(units), sum(payable_fen) FROM placed_units GROUP BY channel
+     UNION ALL
      SELECT $1::date, 'campaign', campaign_id, count(*), sum(units), sum(payable_fen) FROM placed_units WHERE campaign_id IS NOT NULL GROUP BY campaign_id
      UNION ALL
      SELECT $1::date, 'hour', to_char(created_at AT TIME ZONE $2, 'HH24'), count(*), sum(units), sum(payable_fen) FROM placed_units GROUP BY 3
@@ -78,6 +81,7 @@ export interface SalesDaily {
   aovFen: number;
   rolledUpAt: string | null;
   byOrderType: Breakdown[];
+  byChannel: Breakdown[];
   byCampaign: Breakdown[];
   topSkus: Breakdown[];
   byHour: Breakdown[];
@@ -111,6 +115,7 @@ export async function readSales(pool: Pool, day: string, topN = 10): Promise<Sal
     aovFen: Number(row?.aov_fen ?? 0),
     rolledUpAt: row?.rolled_up_at?.toISOString() ?? null,
     byOrderType: of('order_type'),
+    byChannel: of('channel'),
     byCampaign: of('campaign'),
     topSkus: of('sku').slice(0, topN),
     byHour: of('hour').sort((a, b) => a.key.localeCompare(b.key)),

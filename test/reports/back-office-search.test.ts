@@ -10,6 +10,7 @@ let api: TestApi;
 const merchant = staffAuth('merchant', 'shop_1');
 const TYPES = ['STANDARD', 'PRESALE', 'GROUP_BUY', 'FLASH_SALE'] as const;
 const STATUSES = ['PAID', 'PENDING_PAYMENT', 'CANCELLED', 'SHIPPED'];
+const CHANNELS = ['app', 'mini_program', 'h5', 'live_stream', 'pos'];
 const rows: OrderRow[] = [];
 
 beforeAll(async () => {
@@ -26,6 +27,7 @@ beforeAll(async () => {
       createdAt: new Date(Date.UTC(2026, 11, 1, 0, i)).toISOString(),
       payableFen: 1_000 * ((i * 7) % 13) + 100,
       lines: [{ skuId: `sku_${i % 5}`, quantity: 1, payableFen: 1_000 * ((i * 7) % 13) + 100 }],
+      channel: CHANNELS[i % CHANNELS.length],
       campaign: type === 'PRESALE' ? { presale: `ps_${i % 2}` } : type === 'FLASH_SALE' ? { flashSale: 'fs_1' } : undefined,
     };
     rows.push(row);
@@ -53,6 +55,7 @@ test('each filter returns exactly the orders it names', async () => {
   expect(await search('status=PAID')).toEqual(ids((row) => row.status === 'PAID'));
   expect(await search('phase=NEEDS_ATTENTION')).toEqual(['ord_005', 'ord_017']);
   expect(await search('type=GROUP_BUY')).toEqual(ids((row) => row.type === 'GROUP_BUY'));
+  expect(await search('channel=live_stream')).toEqual(ids((row) => row.channel === 'live_stream'));
   expect(await search('customerId=cust_1')).toEqual(ids((row) => row.customerId === 'cust_1'));
   expect(await search('skuId=sku_3')).toEqual(ids((row) => row.lines[0].skuId === 'sku_3'));
   expect(await search('campaignId=ps_1')).toEqual(ids((row) => row.campaign?.presale === 'ps_1'));
@@ -92,7 +95,7 @@ test('CSV export with a BOM; refunds searched the same way; bad filters are 400;
   expect(csv.status).toBe(200);
   const lines = csv.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
   expect(csv.text.charCodeAt(0)).toBe(0xfeff);
-  expect(lines[0]).toBe('order_id,customer_id,type,status,phase,payable_fen,refunded_fen,created_at,campaign_id,skus');
+  expect(lines[0]).toBe('order_id,customer_id,type,channel,status,phase,payable_fen,refunded_fen,created_at,campaign_id,skus');
   expect(lines.slice(1).map((line) => line.split(',')[0]).sort()).toEqual(ids((row) => row.customerId === 'cust_2' && row.type === 'PRESALE'));
 
   const refunds = await request(api.url).get('/admin/refunds?skuId=sku_1&limit=10').set('Authorization', merchant);
@@ -104,7 +107,7 @@ test('CSV export with a BOM; refunds searched the same way; bad filters are 400;
   const refundCsv = await request(api.url).get('/admin/refunds?minFen=200&maxFen=200').set('Authorization', merchant).set('Accept', 'text/csv');
   expect(refundCsv.text).toContain('rr_1,ord_001,cust_1,REFUND_ONLY,REJECTED,不想要了,200,0,');
 
-  for (const query of ['limit=0', 'type=NOPE', 'minFen=-1', 'cursor=garbage', 'from=yesterday', 'sort=customer_id', 'unknown=1']) {
+  for (const query of ['limit=0', 'type=NOPE', 'minFen=-1', 'cursor=garbage', 'from=yesterday', 'sort=customer_id', 'unknown=1', 'channel=tv']) {
     expect({ query, status: (await request(api.url).get(`/admin/orders?${query}`).set('Authorization', merchant)).status }).toEqual({ query, status: 400 });
   }
   expect((await request(api.url).get('/admin/orders').set('Authorization', customerAuth('cust_1'))).status).toBe(403);

@@ -6,6 +6,8 @@ import request from 'supertest';
 import { EventEmitter } from 'node:events';
 import type { Response } from 'express';
 import { LiveFeed } from '../../api/dashboard/feed';
+import { createReportsService } from '../../modules/reports';
+import { liveSnapshot } from '../../modules/reports/live';
 import type { OrderView } from '../../workflows/order/definitions';
 import { customerAuth, staffAuth } from '../support/api';
 import { startTestApi, type TestApi } from '../support/api-server';
@@ -54,6 +56,10 @@ test('the dashboard shows the day live; GMV changes within 2 s of a payment; no 
   expect(page.url()).toBe(`${api.url}/dashboard`); // the token left the address bar
   expect(await page.textContent('#placed')).toBe('246.90');
   expect(await page.getAttribute('#gmv', 'data-fen')).toBe('0');
+  // The channel split the screen draws: the order came from the app (the default channel).
+  const day = createReportsService({ pool: env.pool, timeZone: 'Asia/Shanghai' }).today();
+  expect((await liveSnapshot(env.pool, day, 'Asia/Shanghai')).channels).toEqual([{ channel: 'app', orders: 1, placedFen: 24_690 }]);
+  expect(await page.locator('#channels canvas').count()).toBe(1);
 
   const paidAt = Date.now();
   await pay(order.payment.intentId!);

@@ -15,6 +15,8 @@ export interface OrderRow {
   paidAt?: string;
   refunds?: { amountFen: number; at: string }[];
   campaign?: { presale?: string; group?: string; flashSale?: string };
+  /** The sales channel's kind (orders.orders.channel); none = placed before channels existed. */
+  channel?: string;
 }
 
 export async function insertOrder(pool: Pool, row: OrderRow): Promise<void> {
@@ -39,12 +41,13 @@ export async function insertOrder(pool: Pool, row: OrderRow): Promise<void> {
       { at: row.createdAt, event: 'placed' },
       ...(row.campaign?.flashSale ? [{ at: row.createdAt, event: 'priced', detail: { campaignId: row.campaign.flashSale } }] : []),
     ],
+    ...(row.channel ? { channel: { kind: row.channel } } : {}),
     version: 1,
   };
   await pool.query(
-    `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at)
-     VALUES ($1, $2, $3, $4, 'CNY', $5, $6, $7, 1, $8)`,
-    [row.orderId, row.customerId, view.type, row.status, row.payableFen, refundedFen, JSON.stringify(view), row.createdAt],
+    `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at, channel)
+     VALUES ($1, $2, $3, $4, 'CNY', $5, $6, $7, 1, $8, $9)`,
+    [row.orderId, row.customerId, view.type, row.status, row.payableFen, refundedFen, JSON.stringify(view), row.createdAt, row.channel ?? null],
   );
 }
 

@@ -27,14 +27,14 @@ afterAll(async () => {
 });
 
 test('sales, members and the trial balance of today come from the orders placed, to the fen; CSV has a BOM and the columns', async () => {
-  // A: 2 × 100 yuan − 500 points (5 yuan) = 195 yuan, paid. B: 100 yuan, left unpaid.
+  // A: 2 × 100 yuan − 500 points (5 yuan) = 195 yuan, paid, in the app. B: 100 yuan from the mini-program, left unpaid.
   const placedA = await placeOrder('mem_a', { lines: [{ skuId: 'sku_tea', quantity: 2 }], pointsToRedeem: 500 });
   expect(placedA.status).toBe(201);
   const orderA = placedA.body as OrderView;
   expect(orderA.totals.payableFen).toBe(19_500);
   await pay(orderA.payment.intentId!);
   await waitForStatus('mem_a', orderA.orderId, 'PAID');
-  const placedB = await placeOrder('mem_b', { lines: [{ skuId: 'sku_tea', quantity: 1 }] });
+  const placedB = await placeOrder('mem_b', { lines: [{ skuId: 'sku_tea', quantity: 1 }], channel: { kind: 'mini_program' } });
   expect(placedB.status).toBe(201);
 
   const reports = createReportsService({ pool: env.pool, timeZone: 'Asia/Shanghai' });
@@ -52,6 +52,10 @@ test('sales, members and the trial balance of today come from the orders placed,
   expect(sales.body).toMatchObject({ day: today, orders: 2, buyers: 2, gmvFen: 29_500, paidOrders: 1, paidFen: 19_500, refundedFen: 0, netFen: 19_500, aovFen: 14_750 });
   expect(sales.body.topSkus).toEqual([{ key: 'sku_tea', orders: 2, units: 3, gmvFen: 29_500 }]);
   expect(sales.body.byOrderType).toEqual([{ key: 'STANDARD', orders: 2, units: 3, gmvFen: 29_500 }]);
+  expect(sales.body.byChannel).toEqual([
+    { key: 'app', orders: 1, units: 2, gmvFen: 19_500 },
+    { key: 'mini_program', orders: 1, units: 1, gmvFen: 10_000 },
+  ]);
 
   // Issued: the 1,000 welcome points and the 195 pending points order A earned (1 a yuan paid).
   const members = await request(api.url).get('/reports/members').set('Authorization', bearer('merchant'));

@@ -13,11 +13,11 @@ const SHANGHAI = 'Asia/Shanghai';
 beforeAll(async () => {
   env = await createTestEnv();
   const { pool } = env;
-  await insertOrder(pool, { orderId: 'o1', customerId: 'c1', status: 'PAID', createdAt: '2026-11-30T02:00:00Z', payableFen: 10_000,
+  await insertOrder(pool, { orderId: 'o1', customerId: 'c1', status: 'PAID', createdAt: '2026-11-30T02:00:00Z', payableFen: 10_000, channel: 'app',
     lines: [{ skuId: 'sku_a', quantity: 2, payableFen: 10_000 }], paidAt: '2026-11-30T02:01:00Z', refunds: [{ amountFen: 3_000, at: '2026-11-30T05:00:00Z' }] });
-  await insertOrder(pool, { orderId: 'o2', customerId: 'c2', type: 'FLASH_SALE', status: 'PAID', createdAt: '2026-11-30T15:30:00Z', payableFen: 5_000,
+  await insertOrder(pool, { orderId: 'o2', customerId: 'c2', type: 'FLASH_SALE', status: 'PAID', createdAt: '2026-11-30T15:30:00Z', payableFen: 5_000, channel: 'live_stream',
     lines: [{ skuId: 'sku_b', quantity: 1, payableFen: 5_000 }], paidAt: '2026-11-30T15:31:00Z', campaign: { flashSale: 'fs1' } });
-  await insertOrder(pool, { orderId: 'o3', customerId: 'c1', type: 'PRESALE', status: 'DEPOSIT_PAID', createdAt: '2026-11-30T16:30:00Z', payableFen: 20_000,
+  await insertOrder(pool, { orderId: 'o3', customerId: 'c1', type: 'PRESALE', status: 'DEPOSIT_PAID', createdAt: '2026-11-30T16:30:00Z', payableFen: 20_000, channel: 'mini_program',
     lines: [{ skuId: 'sku_a', quantity: 1, payableFen: 20_000 }], paidAt: '2026-11-30T16:31:00Z', campaign: { presale: 'ps1' } });
   await insertOrder(pool, { orderId: 'o4', customerId: 'c3', status: 'REJECTED', createdAt: '2026-11-30T03:00:00Z', payableFen: 999,
     lines: [{ skuId: 'sku_a', quantity: 1, payableFen: 999 }] });
@@ -53,6 +53,12 @@ test('daily sales of a Shanghai day: the order at 23:30 is in it, the one at 00:
     { key: 'STANDARD', orders: 2, units: 3, gmvFen: 17_000 },
     { key: 'FLASH_SALE', orders: 1, units: 1, gmvFen: 5_000 },
   ]);
+  // o5 was placed before channels existed (no channel): `unknown`, so the split still adds up to the day.
+  expect(nov30.byChannel).toEqual([
+    { key: 'app', orders: 1, units: 2, gmvFen: 10_000 },
+    { key: 'unknown', orders: 1, units: 1, gmvFen: 7_000 },
+    { key: 'live_stream', orders: 1, units: 1, gmvFen: 5_000 },
+  ]);
   expect(nov30.byCampaign).toEqual([{ key: 'fs1', orders: 1, units: 1, gmvFen: 5_000 }]);
   expect(nov30.topSkus).toEqual([
     { key: 'sku_b', orders: 2, units: 2, gmvFen: 12_000 },
@@ -67,6 +73,7 @@ test('daily sales of a Shanghai day: the order at 23:30 is in it, the one at 00:
   const dec1 = await reports.sales('2026-12-01');
   expect(dec1).toMatchObject({ orders: 1, buyers: 1, gmvFen: 20_000, paidOrders: 1, paidFen: 2_000, refundedFen: 0, netFen: 2_000, aovFen: 20_000 });
   expect(dec1.byCampaign).toEqual([{ key: 'ps1', orders: 1, units: 1, gmvFen: 20_000 }]);
+  expect(dec1.byChannel).toEqual([{ key: 'mini_program', orders: 1, units: 1, gmvFen: 20_000 }]);
   expect(dec1.byHour).toEqual([{ key: '00', orders: 1, units: 1, gmvFen: 20_000 }]);
 
   // The same orders counted in UTC days all fall on 30 Nov: the zone is what splits them.

@@ -26,6 +26,8 @@
   const perMinute = echarts.init($('per-minute'), 'dark');
   const topSkus = echarts.init($('top-skus'), 'dark');
   const flashSales = echarts.init($('flash-sales'), 'dark');
+  const channels = echarts.init($('channels'), 'dark');
+  const CHANNEL_NAMES = { app: 'App', mini_program: '小程序', h5: 'H5', live_stream: '直播间', pos: '门店 POS', unknown: '其他' };
 
   function draw(s) {
     $('gmv').textContent = yuan(s.gmvFen);
@@ -39,6 +41,8 @@
     $('low-stock').replaceChildren(...s.lowStockAlerts.map((a) => Object.assign(document.createElement('li'), { textContent: a.skuId + ': ' + a.available + ' left (≤ ' + a.threshold + ')' })));
     perMinute.setOption({ ...theme, title: { text: '每分钟订单 Orders / min' }, xAxis: { type: 'category', data: s.ordersPerMinute.map((p) => p.minute) }, yAxis: { type: 'value', minInterval: 1 }, series: [{ type: 'line', smooth: true, areaStyle: {}, data: s.ordersPerMinute.map((p) => p.orders) }] });
     topSkus.setOption({ ...theme, title: { text: '热销 SKU Top SKUs (¥)' }, grid: { left: 140 }, xAxis: { type: 'value' }, yAxis: { type: 'category', inverse: true, data: s.topSkus.map((k) => k.skuId) }, series: [{ type: 'bar', data: s.topSkus.map((k) => k.gmvFen / 100) }] });
+    channels.setOption({ ...theme, title: { text: '渠道 Channels (orders)' }, tooltip: {}, series: [{ type: 'pie', radius: ['35%', '65%'], top: 30, label: { formatter: '{b}: {c}' },
+      data: s.channels.map((c) => ({ name: CHANNEL_NAMES[c.channel] || c.channel, value: c.orders })) }] });
     flashSales.setOption({ ...theme, title: { text: '秒杀进度 Flash sales (sold / reserved / left)' }, legend: { top: 40 }, grid: { left: 160, top: 90 }, xAxis: { type: 'value' }, yAxis: { type: 'category', data: s.flashSales.map((f) => f.campaignId) },
       series: ['sold', 'reserved', 'left'].map((name) => ({ name, type: 'bar', stack: 'pool', data: s.flashSales.map((f) => f[name]) })) });
   }

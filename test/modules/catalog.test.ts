@@ -29,8 +29,8 @@ async function domainErrorOf(promise: Promise<unknown>): Promise<DomainError> {
 test('getSkus returns list prices in fen and CNY, in the order asked, each SKU once', async () => {
   const skus = await catalog.getSkus(['sku_tea_500g', 'sku_tea_250g', 'sku_tea_500g']);
   expect(skus).toEqual([
-    { id: 'sku_tea_500g', productId: 'prod_tea', name: 'Longjing 500 g', listPriceFen: 23_900, currency: 'CNY', active: true },
-    { id: 'sku_tea_250g', productId: 'prod_tea', name: 'Longjing 250 g', listPriceFen: 12_800, currency: 'CNY', active: true },
+    { id: 'sku_tea_500g', productId: 'prod_tea', name: 'Longjing 500 g', listPriceFen: 23_900, currency: 'CNY', active: true, weightGrams: 0 },
+    { id: 'sku_tea_250g', productId: 'prod_tea', name: 'Longjing 250 g', listPriceFen: 12_800, currency: 'CNY', active: true, weightGrams: 0 },
   ]);
 });
 

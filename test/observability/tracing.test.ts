@@ -94,16 +94,16 @@ test('POST /orders, the workflow, its activities and their SQL are one linked tr
     return names;
   };
   // The reservation's SQL hangs under its activity, the activity under the workflow, the workflow
-  // under the API's start call, and that under the request.
+  // under the API's update-with-start call (start and placement answer in one), and that under the request.
   const reserveSql = all.trace.find(
     (span) => span.name.startsWith('pg.query') && /inventory\./.test(String(span.attributes['db.statement'])) && ancestry(span).includes('RunActivity:reserveStock'),
   );
   expect(reserveSql).toBeDefined();
   const chain = ancestry(reserveSql!);
-  expect(chain).toEqual(expect.arrayContaining(['RunActivity:reserveStock', 'StartActivity:reserveStock', 'RunWorkflow:standardOrderWorkflow', 'StartWorkflow:standardOrderWorkflow']));
+  expect(chain).toEqual(expect.arrayContaining(['RunActivity:reserveStock', 'StartActivity:reserveStock', 'RunWorkflow:standardOrderWorkflow', 'UpdateWithStartWorkflow:placementResult']));
   expect(chain[chain.length - 1]).toBe(all.server.name);
   expect(chain.indexOf('RunActivity:reserveStock')).toBeLessThan(chain.indexOf('RunWorkflow:standardOrderWorkflow'));
-  expect(chain.indexOf('RunWorkflow:standardOrderWorkflow')).toBeLessThan(chain.indexOf('StartWorkflow:standardOrderWorkflow'));
+  expect(chain.indexOf('RunWorkflow:standardOrderWorkflow')).toBeLessThan(chain.indexOf('UpdateWithStartWorkflow:placementResult'));
   expect(reserveSql!.attributes['db.system']).toBe('postgresql');
   // Express names the route on the request's span; the compensations of the cancel are in the trace too.
   expect(all.server.attributes['http.route']).toBe('/orders');

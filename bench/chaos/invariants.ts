@@ -217,6 +217,7 @@ export const INVARIANTS: Invariant[] = [
                  WHEN 'paid' THEN CASE WHEN e->>'phase' = 'PAID' THEN o.order_id || ':paid' END
                  WHEN 'cancelled' THEN o.order_id || ':cancelled'
                  WHEN 'shipped' THEN o.order_id || ':1:shipped'
+                 WHEN 'parcel shipped' THEN (e->'detail'->>'parcelId') || ':shipped'
                  WHEN 'delivered' THEN o.order_id || ':1:delivered'
                  WHEN 'completed' THEN o.order_id || ':completed'
                  WHEN 'final payment reminder' THEN o.order_id || ':final-payment-due'

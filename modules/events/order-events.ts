@@ -10,7 +10,8 @@ import { domainEvent, type NewEvent } from './outbox';
  * time as occurredAt. The timeline only grows, so every projection carries every earlier fact: a
  * projection skipped as stale, retried, or replayed writes nothing new and loses nothing.
  *
- * Parcels: today an order ships as one parcel, `<orderId>:1` (the logistics work adds real ones).
+ * Parcels: an order from before parcels records one 'shipped' (parcel `<orderId>:1`); an order with
+ * parcels records 'parcel shipped' per parcel (`<orderId>:<n>`), each its own parcel.shipped.
  */
 export function orderEvents(view: OrderView): NewEvent[] {
   const events: NewEvent[] = [];
@@ -58,6 +59,18 @@ export function orderEvents(view: OrderView): NewEvent[] {
           occurredAt: at,
           data: { parcelId, carrier: String(detail.carrier ?? view.shipment?.carrier ?? ''), trackingNumber: String(detail.trackingNumber ?? view.shipment?.trackingNumber ?? '') },
         });
+        break;
+      case 'parcel shipped':
+        // Orders with parcels (patch parcels-per-warehouse) record each parcel's shipment, not 'shipped'.
+        if (typeof detail.parcelId === 'string') {
+          add({
+            ...base,
+            eventId: `${detail.parcelId}:shipped`,
+            type: 'parcel.shipped',
+            occurredAt: at,
+            data: { parcelId: detail.parcelId, carrier: String(detail.carrier ?? ''), trackingNumber: String(detail.trackingNumber ?? '') },
+          });
+        }
         break;
       case 'delivered':
         add({ ...base, eventId: `${parcelId}:delivered`, type: 'parcel.delivered', occurredAt: at, data: { parcelId, confirmedBy: String(detail.by ?? 'auto-confirm') } });

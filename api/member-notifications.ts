@@ -16,10 +16,11 @@ import { notFound } from './problem';
  * a path or body field. Every change is audited (audit.events) with before and after; contact
  * details appear there masked.
  */
-const ContactUpdate = registry.register('MemberContactUpdate', contactFieldsSchema.openapi({ description: 'Fields to set; null clears one, absent keeps it' }));
+// .describe(), not .openapi(): these schemas come from modules that may load before api/openapi.ts extends zod (a worker-side import of modules/notifications first).
+const ContactUpdate = registry.register('MemberContactUpdate', contactFieldsSchema.describe('Fields to set; null clears one, absent keeps it'));
 const PreferencesUpdate = registry.register(
   'NotificationPreferencesUpdate',
-  preferencesUpdateSchema.openapi({ description: 'Switches to change: a channel as a whole, or one event type on a channel (false = opted out)' }),
+  preferencesUpdateSchema.describe('Switches to change: a channel as a whole, or one event type on a channel (false = opted out)'),
 );
 const Preferences = registry.register('NotificationPreferences', z.object({}).passthrough().openapi({ description: '{ channels: {sms, wechat, email}, events: {<type>: {sms, wechat, email}} }' }));
 const Contact = registry.register('MemberContact', z.object({ mobile: z.string().nullable(), email: z.string().nullable(), wechatOpenId: z.string().nullable() }));

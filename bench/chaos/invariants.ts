@@ -218,7 +218,7 @@ export const INVARIANTS: Invariant[] = [
                  WHEN 'cancelled' THEN o.order_id || ':cancelled'
                  WHEN 'shipped' THEN o.order_id || ':1:shipped'
                  WHEN 'parcel shipped' THEN (e->'detail'->>'parcelId') || ':shipped'
-                 WHEN 'delivered' THEN o.order_id || ':1:delivered'
+                 WHEN 'delivered' THEN CASE WHEN jsonb_array_length(COALESCE(o.view->'parcels', '[]')) = 0 THEN o.order_id || ':1:delivered' END
                  WHEN 'completed' THEN o.order_id || ':completed'
                  WHEN 'final payment reminder' THEN o.order_id || ':final-payment-due'
                  WHEN 'refund requested' THEN (e->'detail'->>'requestId') || ':requested'
@@ -227,6 +227,9 @@ export const INVARIANTS: Invariant[] = [
                  WHEN 'group failed' THEN o.order_id || ':group-failed'
                END AS event_id
           FROM orders.orders o, jsonb_array_elements(o.view->'timeline') e
+        UNION
+        SELECT (p->>'parcelId') || ':delivered' FROM orders.orders o, jsonb_array_elements(o.view->'timeline') e, jsonb_array_elements(COALESCE(o.view->'parcels', '[]')) p
+         WHERE e->>'event' = 'delivered' AND p->>'status' = 'DELIVERED'
         UNION
         SELECT request_id || ':decided' FROM after_sales.decisions
       ),

@@ -11,7 +11,8 @@ import { domainEvent, type NewEvent } from './outbox';
  * projection skipped as stale, retried, or replayed writes nothing new and loses nothing.
  *
  * Parcels: an order from before parcels records one 'shipped' (parcel `<orderId>:1`); an order with
- * parcels records 'parcel shipped' per parcel (`<orderId>:<n>`), each its own parcel.shipped.
+ * parcels records 'parcel shipped' per parcel (`<orderId>-p<n>`, modules/logistics), each its own
+ * parcel.shipped, and one parcel.delivered per delivered parcel when the order is delivered.
  */
 export function orderEvents(view: OrderView): NewEvent[] {
   const events: NewEvent[] = [];
@@ -73,7 +74,10 @@ export function orderEvents(view: OrderView): NewEvent[] {
         }
         break;
       case 'delivered':
-        add({ ...base, eventId: `${parcelId}:delivered`, type: 'parcel.delivered', occurredAt: at, data: { parcelId, confirmedBy: String(detail.by ?? 'auto-confirm') } });
+        // With parcels: one per parcel delivered (DELIVERED is final, so later projections agree).
+        for (const delivered of view.parcels?.length ? view.parcels.filter((p) => p.status === 'DELIVERED').map((p) => p.parcelId) : [parcelId]) {
+          add({ ...base, eventId: `${delivered}:delivered`, type: 'parcel.delivered', occurredAt: at, data: { parcelId: delivered, confirmedBy: String(detail.by ?? 'auto-confirm') } });
+        }
         break;
       case 'completed':
         add({ ...base, eventId: `${view.orderId}:completed`, type: 'order.completed', occurredAt: at, data: { revenueFen: fenOf(detail.revenueFen, 0) } });

@@ -81,8 +81,8 @@ test('a worker killed between the PAID projection and its acknowledgement: order
     expect(events.map((event) => event.eventId)).toEqual([
       `${order.orderId}:placed`,
       `${order.orderId}:paid`,
-      `${order.orderId}:1:shipped`,
-      `${order.orderId}:1:delivered`,
+      `${order.orderId}-p1:shipped`,
+      `${order.orderId}-p1:delivered`,
       `${order.orderId}:completed`,
     ]);
     expect(await eventCount(`${order.orderId}:paid`)).toBe(1);
@@ -91,7 +91,7 @@ test('a worker killed between the PAID projection and its acknowledgement: order
     const paid = events.find((event) => event.type === 'order.paid')!;
     expect(paid.occurredAt).toBe(new Date(paidEntry.at).toISOString());
     expect(paid).toMatchObject({ customerId: 'mem_ev_kill', version: 1, data: { paidFen: 6_000 } });
-    expect(events.find((event) => event.type === 'parcel.shipped')!.data).toEqual({ parcelId: `${order.orderId}:1`, carrier: 'SF', trackingNumber: 'SF1' });
+    expect(events.find((event) => event.type === 'parcel.shipped')!.data).toEqual({ parcelId: `${order.orderId}-p1`, carrier: 'SF', trackingNumber: 'SF1' });
     // Ids and amounts only: no name, phone or address anywhere in the events.
     expect(JSON.stringify(events)).not.toMatch(/phone|address|name/i);
     expect(await eventsWithoutEffectsOrEffectsWithoutEvents()).toEqual([]);

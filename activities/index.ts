@@ -6,6 +6,7 @@ import { createFinanceActivities } from './finance';
 import { createFlashSaleActivities } from './flash-sale';
 import { createGroupBuyActivities } from './group-buy';
 import { createInventoryActivities } from './inventory';
+import { createLogisticsActivities } from './logistics';
 import { createMarketingActivities } from './marketing';
 import { createMemberActivities } from './member';
 import { createOpsActivities } from './ops';
@@ -33,6 +34,7 @@ export function createActivities(deps: PaymentActivityDeps) {
     ...createReportsActivities(deps),
     ...createParcelActivities(deps),
     ...createEventActivities(deps),
+    ...createLogisticsActivities(deps),
   };
 }
 

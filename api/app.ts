@@ -1,4 +1,6 @@
 import type { Client } from '@temporalio/client';
+import { createOrderProjection } from '../modules/orders/projection';
+import { projectUpdatesInto } from './temporal';
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import type { AlipayProvider, WechatpayProvider } from '../modules/finance';
@@ -12,6 +14,7 @@ import { supportRouter } from './support';
 import { flashSaleRoutes } from './flash-sales';
 import { healthRouter } from './health';
 import { ordersRouter } from './orders';
+import { addressesRouter } from './addresses';
 import { presalesRouter } from './presales';
 import { groupsRouter } from './groups';
 import { adminCampaignsRouter } from './admin-campaigns';
@@ -55,6 +58,8 @@ export function createApp(deps: ApiDeps): Express {
   if (deps.sandbox && deps.settings.production) {
     throw new Error('The sandbox payment provider is never served in production: configure PAYMENT_PROVIDER=alipay or wechatpay');
   }
+  // Accepted order updates are written to the order projection before they answer (api/temporal.ts).
+  projectUpdatesInto(deps.temporal, createOrderProjection({ pool: deps.pool }));
   const app = express();
   app.disable('x-powered-by');
   // First: even the sold-out fast path gets a request id, a log line and a latency sample.
@@ -97,12 +102,13 @@ export function createApp(deps: ApiDeps): Express {
   if (deps.sandbox) app.use(loadSandboxModule(deps.settings).createSandboxRouter(deps.sandbox, { guardControl: [authenticate(deps.settings.auth), requireRole('admin')] }));
 
   // The storefront, warehouse and carrier endpoints need a caller: a bearer token or an API key.
-  app.use(['/orders', '/warehouse', '/carrier'], authenticate(deps.settings.auth));
+  app.use(['/orders', '/warehouse', '/carrier', '/members/me'], authenticate(deps.settings.auth));
   app.use(['/presales', '/group-buys', '/groups', '/admin/campaigns', '/admin/orders'], authenticate(deps.settings.auth));
   if (limits) app.post(['/orders', '/presales/:campaignId/orders', '/group-buys/:campaignId/orders'], placementLimit(limits));
   app.use(presalesRouter(deps));
   app.use(groupsRouter(deps));
   app.use(adminCampaignsRouter(deps));
+  app.use(addressesRouter(deps));
   app.use(ordersRouter(deps));
   app.use(warehouseRouter(deps));
   app.use(opsRouter(deps));

@@ -10,12 +10,16 @@ import { createFlashSaleService, type Admission, type AdmissionResult, type Flas
 import { createInventoryService } from '../modules/inventory';
 import { createMarketingService } from '../modules/marketing';
 import { createOrderProjection } from '../modules/orders/projection';
+import { createPlacementChannels } from '../modules/orders/placement-channels';
+import { createAddressService } from '../modules/logistics';
+import type { SalesChannel, ShippingAddress } from '../workflows/order/shipping-definitions';
 import { DomainError } from '../modules/shared/errors';
 import { orderWorkflowId, placementResultUpdate, type OrderTimeouts, type OrderView } from '../workflows/order/definitions';
 import type { FlashSaleOrderInput, flashSaleOrderWorkflow } from '../workflows/order/types/flash-sale';
 import * as sa from '../workflows/search-attributes';
 import { createAuditTrail } from './audit';
 import { createPlacementChecks } from './placement-checks';
+import { assertChannelAllowed, channelFor, createShippingChecks, shippingFields } from './shipping';
 import { createCredentialsCheck, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { notFound, sendProblem, unprocessable } from './problem';
@@ -53,6 +57,7 @@ const AdmissionRequest = registry.register(
       /** Optional: when given it must be the campaign's SKU. */
       skuId: idSchema.optional(),
       quantity: z.number().int().min(1).max(999).default(1),
+      ...shippingFields,
     })
     .strict(),
 );
@@ -130,6 +135,10 @@ export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashS
   const inventory = createInventoryService({ pool: deps.pool });
   const timeouts: OrderTimeouts = { ...deps.settings.orderTimeouts, paymentMs: deps.settings.flashSale?.paymentMs ?? DEFAULT_PAYMENT_MS };
   const opening = new Map<string, Promise<void>>();
+  const placementChannels = createPlacementChannels({ pool: deps.pool });
+  const addresses = createAddressService({ pool: deps.pool });
+  /** Campaign channel rules (channel-only sales) by campaign: a campaign's definition does not change. */
+  const channelRules = new Map<string, Promise<string[] | undefined>>();
 
   /**
    * Opens the sale from marketing's definition: the inventory pool (cap = stockCap, the units the
@@ -167,13 +176,42 @@ export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashS
     return pending;
   }
 
+  /** The channels a flash sale is sold through (undefined: every channel). */
+  function channelRuleOf(campaignId: string): Promise<string[] | undefined> {
+    let rule = channelRules.get(campaignId);
+    if (!rule) {
+      rule = marketing.getCampaign(campaignId).then(
+        (campaign) => campaign.channels,
+        (error) => {
+          channelRules.delete(campaignId);
+          // No definition in marketing: no channel rule (the admission answers whether the sale exists).
+          if (error instanceof DomainError && error.code === 'CAMPAIGN_NOT_FOUND') return undefined;
+          throw error;
+        },
+      );
+      channelRules.set(campaignId, rule);
+    }
+    return rule;
+  }
+
+  /** Address and channel go with the admission, so a start by the sweeper (another process, later) has them too. */
+  async function rememberPlacement(orderId: string, placement: { shippingAddress: ShippingAddress; channel: SalesChannel }): Promise<void> {
+    await placementChannels.remember(orderId, placement.channel);
+    await addresses.saveOrderAddress({ orderId, version: 1, address: placement.shippingAddress });
+  }
+
   /** Starts the admission's order workflow (or finds it) and records that it exists. */
-  async function startOrder(admission: Admission): Promise<void> {
+  async function startOrder(admission: Admission, placement?: { shippingAddress: ShippingAddress; channel: SalesChannel }): Promise<void> {
+    const channel = placement?.channel ?? (await placementChannels.channelOf(admission.orderId)) ?? { kind: 'app' as const };
+    const shippingAddress =
+      placement?.shippingAddress ?? (await addresses.orderAddress(admission.orderId)) ?? stripSaved(await addresses.defaultFor(admission.customerId));
     const input: FlashSaleOrderInput = {
       orderId: admission.orderId,
       customerId: admission.customerId,
       lines: [{ skuId: admission.skuId, quantity: admission.quantity }],
       currency: 'CNY',
+      shippingAddress,
+      channel,
       placedAt: admission.admittedAt,
       campaignId: admission.campaignId,
       admissionId: admission.admissionId,
@@ -191,6 +229,7 @@ export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashS
           { key: sa.OrderType, value: 'FLASH_SALE' },
           { key: sa.OrderStatus, value: 'PLACING' },
           { key: sa.CampaignId, value: admission.campaignId },
+          { key: sa.SalesChannel, value: channel.kind },
         ],
         memo: { customerId: admission.customerId, admissionId: admission.admissionId },
         staticSummary: `Flash-sale order ${admission.orderId} for ${admission.customerId} (campaign ${admission.campaignId})`,
@@ -254,7 +293,7 @@ export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashS
     return terms;
   }
 
-  return { flashSale, admit, ensureOpen, termsOf, startOrder, sweepOnce, startSweeper, timeouts };
+  return { flashSale, admit, ensureOpen, termsOf, startOrder, sweepOnce, startSweeper, timeouts, channelRuleOf, rememberPlacement };
 }
 
 const REFUSAL_TITLES: Record<string, string> = {
@@ -322,6 +361,7 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
+  const shipping = createShippingChecks({ pool: deps.pool });
   const trail = createAuditTrail(deps);
   const startWorkflows = deps.settings.flashSale?.startWorkflows ?? true;
   const sweepIntervalMs = deps.settings.flashSale?.sweepIntervalMs ?? 0;
@@ -342,14 +382,20 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
       }
     }
     await checks.assertMember(customerId);
+    // Channel rule, address and delivery before the admission: a refusal takes no unit.
+    const channel = channelFor(principalOf(res), body.channel);
+    assertChannelAllowed({ id: campaignId, channels: await orders.channelRuleOf(campaignId) }, channel);
+    const shippingAddress = await shipping.resolveAddress(customerId, body);
     const result = await orders.admit(campaignId, customerId, body.quantity, requestId);
     if (!result.admitted) return sendRefusal(req, res, result);
     const { admission } = result;
+    const placement = { shippingAddress, channel };
+    if (!result.repeated) await orders.rememberPlacement(admission.orderId, placement);
     res.setHeader('Location', `/orders/${admission.orderId}`);
     const accepted = () => res.status(202).json({ admission, orderId: admission.orderId, status: 'ADMITTED' });
     if (!startWorkflows) return accepted();
     try {
-      await orders.startOrder(admission);
+      await orders.startOrder(admission, result.repeated ? undefined : placement);
     } catch (error) {
       // The buyer keeps the unit: the sweeper starts the order. Tell them where it will be.
       req.log.warn({ err: error, orderId: admission.orderId }, 'flash sale: start of the order failed, left to the sweeper');
@@ -412,10 +458,19 @@ export function cachedAuthenticate(settings: AuthSettings, maxEntries = 100_000)
   };
 }
 
+function stripSaved(saved: (ShippingAddress & { addressId?: string; isDefault?: boolean }) | undefined): ShippingAddress | undefined {
+  if (!saved) return undefined;
+  const { addressId: _id, isDefault: _default, ...address } = saved;
+  return address;
+}
+
 /** The order once placement is decided; for a closed workflow its last projection; undefined if unknown yet. */
 async function readPlacement(temporal: Client, projection: ReturnType<typeof createOrderProjection>, orderId: string): Promise<OrderView | undefined> {
   try {
-    return await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
+    const placed = await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
   } catch (error) {
     const closed = await projection.get(orderId);
     if (closed) return closed;

@@ -23,6 +23,7 @@ import { createPlacementChecks } from './placement-checks';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { orderIdFor } from './orders';
+import { assertChannelAllowed, channelFor, createShippingChecks, shippingFields } from './shipping';
 import { claimIdempotencyKey, IdempotencyKeyHeader, orderSearchAttributes, readPlacement, type CampaignOrderDeps } from './presales';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import { isError, QUERY_TIMEOUT_MS } from './temporal';
@@ -40,6 +41,7 @@ const GroupBuyOrderRequest = registry.register(
       quantity: z.number().int().min(1).max(99).default(1),
       couponId: idSchema.optional(),
       pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
+      ...shippingFields,
     })
     .strict(),
 );
@@ -82,6 +84,7 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
   const marketing = createMarketingService({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
   const groupBuy = createGroupBuyService({ pool: deps.pool });
+  const shipping = createShippingChecks({ pool: deps.pool });
 
   router.post('/group-buys/:campaignId/orders', requireRole('customer'), async (req, res) => {
     const customerId = principalOf(res).subject;
@@ -91,6 +94,9 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'GROUP_BUY') throw notFound(`group-buy campaign ${campaignId}`);
     await checks.assertMember(customerId);
+    const channel = channelFor(principalOf(res), body.channel);
+    assertChannelAllowed(campaign, channel);
+    const shippingAddress = await shipping.resolveAddress(customerId, body);
     await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
@@ -131,6 +137,8 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
         couponId: body.couponId,
         pointsToRedeem: body.pointsToRedeem,
         currency: 'CNY',
+        shippingAddress,
+        channel,
         placedAt: new Date().toISOString(),
         group: { ...groupTerms(campaign), groupId: group.groupId, leader: member.leader, perUserLimit: campaign.perUserLimit },
       };
@@ -142,7 +150,7 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           args: [input, { ...deps.settings.orderTimeouts, paymentMs: memberPaymentMs }],
-          typedSearchAttributes: orderSearchAttributes(orderId, customerId, 'GROUP_BUY', campaignId),
+          typedSearchAttributes: orderSearchAttributes(orderId, customerId, 'GROUP_BUY', campaignId, channel),
           memo: { customerId, campaignId, groupId: group.groupId },
           staticSummary: `Group-buy order ${orderId} for ${customerId} in group ${group.groupId}`,
         })

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
@@ -24,6 +24,8 @@ import type { ApiSettings } from './settings';
 import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
 import { idempotencyKeySchema, idParams, idSchema, pathId, safeText } from './validation';
 import { createPlacementChecks } from './placement-checks';
+import { channelFor, createShippingChecks, shippingFields } from './shipping';
+import { withAddress } from './addresses';
 
 const OrderLineRequest = z.object({
   skuId: idSchema,
@@ -45,6 +47,7 @@ export const PlaceOrderRequest = registry.register(
         }),
       couponId: idSchema.optional(),
       pointsToRedeem: z.number().int().min(0).max(10_000_000).optional(),
+      ...shippingFields,
     })
     .strict(),
 );
@@ -137,6 +140,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
+  const shipping = createShippingChecks({ pool: deps.pool });
   const access = createOrderAccess({ pool: deps.pool });
   const trail = createAuditTrail(deps);
 
@@ -151,6 +155,8 @@ export function ordersRouter(deps: OrdersDeps): Router {
     // Refusals the workflow would only meet after money moved, before the key or anything else is written.
     await checks.assertMember(customerId);
     await checks.assertSkus(body.lines.map((line) => line.skuId));
+    const channel = channelFor(principal, body.channel);
+    const shippingAddress = await shipping.resolveAddress(customerId, body);
     await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
 
     // Same key, different request: refuse rather than silently answering with another order.
@@ -175,10 +181,13 @@ export function ordersRouter(deps: OrdersDeps): Router {
       couponId: body.couponId,
       pointsToRedeem: body.pointsToRedeem,
       currency: 'CNY',
+      shippingAddress,
+      channel,
       placedAt: new Date().toISOString(),
     };
     // The workflow id is the order id: a concurrent or repeated start finds the running workflow.
-    const handle = await deps.temporal.workflow.start<typeof standardOrderWorkflow>('standardOrderWorkflow', {
+    // Update-with-start: the start and the wait for the placement decision are one call to Temporal.
+    const start = new WithStartWorkflowOperation<typeof standardOrderWorkflow>('standardOrderWorkflow', {
       taskQueue: deps.settings.taskQueue,
       workflowId: orderWorkflowId(orderId),
       // An order id is used once: a retried key after the run closed finds that run, never starts a second.
@@ -190,16 +199,13 @@ export function ordersRouter(deps: OrdersDeps): Router {
         { key: sa.CustomerId, value: customerId },
         { key: sa.OrderType, value: 'STANDARD' },
         { key: sa.OrderStatus, value: 'PLACING' },
+        { key: sa.SalesChannel, value: channel.kind },
       ],
       memo: { customerId, lineCount: body.lines.length },
       staticSummary: `Standard order ${orderId} for ${customerId}`,
-    }).catch(async (error) => {
-      // Started and already finished (e.g. rejected earlier): the order itself answers below.
-      if (isError(error, 'WorkflowExecutionAlreadyStartedError')) return deps.temporal.workflow.getHandle(orderWorkflowId(orderId));
-      throw error;
     });
-
-    const order = await readPlacement(deps, handle.workflowId, orderId, projection);
+    const order = await placeWithStart(deps, start, orderId, projection);
+    const handle = await start.workflowHandle().catch(() => deps.temporal.workflow.getHandle(orderWorkflowId(orderId)));
     if (principal.role === 'admin') {
       await trail.record(req, res, {
         action: 'order.place-for-customer',
@@ -207,7 +213,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
         targetId: orderId,
         outcome: order.status === 'REJECTED' ? 'REFUSED' : 'ACCEPTED',
         after: { status: order.status },
-        details: { ...body, customerId },
+        details: { lines: body.lines, couponId: body.couponId, pointsToRedeem: body.pointsToRedeem, channel, customerId },
         workflowId: handle.workflowId,
         runId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId,
       });
@@ -225,7 +231,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
   router.get('/orders/:id', requireRole('customer', 'support', 'finance', 'warehouse'), async (req, res) => {
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     await access.assertCanSee(principalOf(res), order);
-    res.json(order);
+    res.json(await withAddress(order, principalOf(res), shipping.addresses));
   });
 
   router.get('/orders', requireRole('customer', 'support', 'finance'), async (req, res) => {
@@ -260,6 +266,27 @@ export function ordersRouter(deps: OrdersDeps): Router {
 }
 
 
+/**
+ * Starts the order's workflow (or finds it running) and waits for its placement decision in one call;
+ * an order whose workflow already closed (e.g. rejected earlier) answers from its projection.
+ */
+async function placeWithStart(
+  deps: OrdersDeps,
+  start: WithStartWorkflowOperation<typeof standardOrderWorkflow>,
+  orderId: string,
+  projection: ReturnType<typeof createOrderProjection>,
+): Promise<OrderView> {
+  try {
+    const placed = await deps.temporal.workflow.executeUpdateWithStart(placementResultUpdate, { startWorkflowOperation: start });
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
+  } catch (error) {
+    if (!isError(error, 'WorkflowExecutionAlreadyStartedError')) throw error;
+    return readPlacement(deps, orderWorkflowId(orderId), orderId, projection);
+  }
+}
+
 /** Waits for placement to be decided; for a workflow already closed, its last state answers. */
 async function readPlacement(
   deps: OrdersDeps,
@@ -268,7 +295,10 @@ async function readPlacement(
   projection: ReturnType<typeof createOrderProjection>,
 ): Promise<OrderView> {
   try {
-    return await orderHandle(deps.temporal, orderId).executeUpdate(placementResultUpdate);
+    const placed = await orderHandle(deps.temporal, orderId).executeUpdate(placementResultUpdate);
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
   } catch (error) {
     const closed = await projection.get(orderId);
     if (closed) return closed;

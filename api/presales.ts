@@ -12,6 +12,8 @@ import type { presaleOrderWorkflow } from '../workflows/order/types/presale';
 import { requestFinalPaymentUpdate, type PresaleOrderInput } from '../workflows/order/presale-definitions';
 import { findCampaign } from './admin-campaigns';
 import { createPlacementChecks } from './placement-checks';
+import { assertChannelAllowed, channelFor, createShippingChecks, shippingFields } from './shipping';
+import type { SalesChannel } from '../workflows/order/shipping-definitions';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { assertCanSee, orderIdFor } from './orders';
@@ -24,7 +26,7 @@ export const IdempotencyKeyHeader = idempotencyKeySchema;
 
 const PresaleOrderRequest = registry.register(
   'PresaleOrderRequest',
-  z.object({ quantity: z.number().int().min(1).max(99).default(1) }).strict().openapi({ description: 'Coupons apply to the final payment only' }),
+  z.object({ quantity: z.number().int().min(1).max(99).default(1), ...shippingFields }).strict().openapi({ description: 'Coupons apply to the final payment only' }),
 );
 const FinalPaymentRequestBody = registry.register(
   'FinalPaymentRequest',
@@ -95,7 +97,10 @@ export async function claimIdempotencyKey(pool: Pool, customerId: string, idempo
 /** Waits for the placement decision of a started order; a closed workflow answers from its projection. */
 export async function readPlacement(temporal: Client, projection: OrderProjection, orderId: string): Promise<OrderView> {
   try {
-    return await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
+    const placed = await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
+    // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
+    await projection.save(placed);
+    return placed;
   } catch (error) {
     const closed = await projection.get(orderId);
     if (closed) return closed;
@@ -104,8 +109,9 @@ export async function readPlacement(temporal: Client, projection: OrderProjectio
   }
 }
 
-export function orderSearchAttributes(orderId: string, customerId: string, type: OrderType, campaignId: string): SearchAttributePair[] {
+export function orderSearchAttributes(orderId: string, customerId: string, type: OrderType, campaignId: string, channel?: SalesChannel): SearchAttributePair[] {
   return [
+    ...(channel ? [{ key: sa.SalesChannel, value: channel.kind }] : []),
     { key: sa.OrderId, value: orderId },
     { key: sa.CustomerId, value: customerId },
     { key: sa.OrderType, value: type },
@@ -119,6 +125,7 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
   const projection = createOrderProjection({ pool: deps.pool });
   const marketing = createMarketingService({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
+  const shipping = createShippingChecks({ pool: deps.pool });
 
   router.post('/presales/:campaignId/orders', requireRole('customer'), async (req, res) => {
     const customerId = principalOf(res).subject;
@@ -128,6 +135,9 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'PRESALE') throw notFound(`presale campaign ${campaignId}`);
     await checks.assertMember(customerId);
+    const channel = channelFor(principalOf(res), body.channel);
+    assertChannelAllowed(campaign, channel);
+    const shippingAddress = await shipping.resolveAddress(customerId, body);
     await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
@@ -149,6 +159,8 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
       customerId,
       lines: [{ skuId: campaign.skuId, quantity: body.quantity }],
       currency: 'CNY',
+      shippingAddress,
+      channel,
       placedAt: new Date().toISOString(),
       presale: {
         campaignId,
@@ -171,7 +183,7 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         args: [input, deps.settings.orderTimeouts],
-        typedSearchAttributes: orderSearchAttributes(orderId, customerId, 'PRESALE', campaignId),
+        typedSearchAttributes: orderSearchAttributes(orderId, customerId, 'PRESALE', campaignId, channel),
         memo: { customerId, campaignId },
         staticSummary: `Presale order ${orderId} for ${customerId} (campaign ${campaignId})`,
       })

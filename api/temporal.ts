@@ -35,11 +35,26 @@ export async function readFresh<View>(
   }
 }
 
-/** The order as it is now (see readFresh). */
+/**
+ * The order as it is now, from its PostgreSQL projection: the workflow writes it at every phase change,
+ * and the API writes the view an accepted update answered before it answers (sendOrderUpdate), so a
+ * caller reads its own actions. Only an order without a projection row yet (its first write still in
+ * flight) is asked by a workflow query (see readFresh).
+ */
 export async function readOrder(temporal: Client, projection: OrderProjection, orderId: string): Promise<OrderView> {
-  return readFresh(temporal, `order ${orderId}`, await projection.get(orderId), (view) => FINAL_ORDER_STATUSES.has(view.status), () =>
+  const stored = await projection.get(orderId);
+  if (stored) return stored;
+  return readFresh(temporal, `order ${orderId}`, stored, (view: OrderView) => FINAL_ORDER_STATUSES.has(view.status), () =>
     orderHandle(temporal, orderId).query(getOrderQuery),
   );
+}
+
+/** The projection each API client's accepted updates are written to (set by createApp; none: not written). */
+const projections = new WeakMap<Client, OrderProjection>();
+
+/** Accepted order updates sent through this client are written to the projection before they answer. */
+export function projectUpdatesInto(temporal: Client, projection: OrderProjection): void {
+  projections.set(temporal, projection);
 }
 
 /**
@@ -65,7 +80,10 @@ export async function sendOrderUpdate<Arg>(
 ): Promise<{ view: OrderView; runId?: string }> {
   try {
     const sent = await orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED });
-    return { view: await sent.result(), runId: sent.workflowRunId };
+    const view = await sent.result();
+    // Version-guarded upsert: never older than what the workflow already wrote; makes the next read current.
+    await projections.get(temporal)?.save(view);
+    return { view, runId: sent.workflowRunId };
   } catch (error) {
     if (isError(error, 'WorkflowUpdateFailedError')) {
       throw conflict(((error as Error).cause as Error | undefined)?.message ?? (error as Error).message, { orderId: order.orderId, orderStatus: order.status });

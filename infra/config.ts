@@ -224,6 +224,8 @@ const baseSchema = z.object({
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  /** Workflows a worker keeps in memory between their tasks (an evicted one is replayed on its next task): bounds its RSS. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   /** Traces are exported by OTLP/HTTP when this is set (e.g. http://otel-collector:4318). */
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url().optional()),
   OTEL_SERVICE_NAME: optionalText,

@@ -15,6 +15,8 @@ const PROJECT_ROOT = path.resolve(__dirname, '..');
 export interface RunningTemporal {
   address: string;
   uiUrl?: string;
+  /** The server process (benchmarks read its CPU time from /proc). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   return {
     address,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    pid: child.pid,
     stop: async () => {
       process.removeListener('exit', killOnExit);
       await stopChild(child);

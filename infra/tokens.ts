@@ -22,6 +22,8 @@ export interface Principal {
   role: Role;
   /** Role warehouse: the warehouses it acts for (ALL_WAREHOUSES for every one). */
   warehouseIds?: string[];
+  /** The sales channel its orders come from (`mini_program`, `live_stream:room_8`, `pos:store_1`); unset: the app. */
+  channel?: string;
 }
 
 export interface AuthSettings {
@@ -47,24 +49,31 @@ export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 /**
  * Parses `key=role:subject,...` (API_KEYS). A warehouse key names its warehouses after `@`:
  * `key=warehouse:team_sh@wh_shanghai+wh_suzhou` (or `@*` for all); without `@` the subject is its one warehouse.
+ * A key placing orders may name their sales channel after `#`: `key=admin:till_3#pos:store_sh01`.
  */
 export function parseApiKeys(text: string | undefined): Map<string, Principal> {
   const keys = new Map<string, Principal>();
   for (const entry of (text ?? '').split(',').filter(Boolean)) {
     const [key, rest] = entry.split('=');
-    const [role, named] = rest.split(':');
-    const [subject, scope] = named.split('@');
+    const [role, ...namedParts] = rest.split(':');
+    const [scoped, channel] = namedParts.join(':').split('#');
+    const [subject, scope] = scoped.split('@');
     const principal: Principal = { role: role as Role, subject };
     if (role === 'warehouse') principal.warehouseIds = (scope ?? subject).split('+');
+    if (channel) principal.channel = channel;
     keys.set(key, principal);
   }
   return keys;
 }
 
+/** The `channel` claim: where the token's orders come from (api/shipping.ts reads it). */
+const CHANNEL_CLAIM = /^(app|mini_program|h5|live_stream|pos)(:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})?$/;
+
 const claimsSchema = z.object({
   sub: idSchema,
   role: z.enum(ROLES),
   warehouses: z.array(z.union([idSchema, z.literal(ALL_WAREHOUSES)])).min(1).max(50).optional(),
+  channel: z.string().regex(CHANNEL_CLAIM).optional(),
 });
 
 /**
@@ -74,7 +83,11 @@ const claimsSchema = z.object({
 export function issueToken(settings: AuthSettings, principal: Principal, expiresInSeconds = 12 * 3600): string {
   const secret = principal.role === 'customer' ? settings.jwtSecret : settings.staffJwtSecret;
   if (!secret) throw new Error(`no key for ${principal.role} tokens: set JWT_STAFF_SECRET`);
-  const claims = { role: principal.role, ...(principal.warehouseIds ? { warehouses: principal.warehouseIds } : {}) };
+  const claims = {
+    role: principal.role,
+    ...(principal.warehouseIds ? { warehouses: principal.warehouseIds } : {}),
+    ...(principal.channel ? { channel: principal.channel } : {}),
+  };
   return jwt.sign(claims, secret, {
     subject: principal.subject,
     algorithm: 'HS256',
@@ -132,6 +145,7 @@ export function createTokenVerifier(settings: AuthSettings) {
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success || claims.data.role !== claimedRole) throw invalidToken();
     const principal: Principal = { subject: claims.data.sub, role: claims.data.role };
+    if (claims.data.channel) principal.channel = claims.data.channel;
     if (claims.data.role === 'warehouse') {
       if (!claims.data.warehouses) throw invalidToken();
       principal.warehouseIds = claims.data.warehouses;

@@ -3,6 +3,7 @@ import { createCatalogService } from '../modules/catalog';
 import { createInventoryService } from '../modules/inventory';
 import { createMarketingService } from '../modules/marketing';
 import { createMemberService } from '../modules/member';
+import { createAddressService, createFreightService } from '../modules/logistics';
 
 /**
  * The demo shop the README's example requests use: catalogue, stock, members, a coupon, a full-reduction
@@ -16,9 +17,9 @@ export async function seedDemoShop(pool: Pool, now = new Date()): Promise<{ alic
   const marketing = createMarketingService({ pool });
 
   const products = [
-    { id: 'prod_longjing', name: 'West Lake Longjing tea', skus: [{ id: 'sku_longjing_250g', name: 'Longjing 250 g', listPriceFen: 12_800 }] },
-    { id: 'prod_teapot', name: 'Yixing clay teapot', skus: [{ id: 'sku_teapot_yixing', name: 'Yixing teapot 300 ml', listPriceFen: 39_900 }] },
-    { id: 'prod_mooncake', name: 'Mooncake gift box', skus: [{ id: 'sku_mooncake_box', name: 'Mooncake box of 8', listPriceFen: 26_800 }] },
+    { id: 'prod_longjing', name: 'West Lake Longjing tea', skus: [{ id: 'sku_longjing_250g', name: 'Longjing 250 g', listPriceFen: 12_800, weightGrams: 300 }] },
+    { id: 'prod_teapot', name: 'Yixing clay teapot', skus: [{ id: 'sku_teapot_yixing', name: 'Yixing teapot 300 ml', listPriceFen: 39_900, weightGrams: 900 }] },
+    { id: 'prod_mooncake', name: 'Mooncake gift box', skus: [{ id: 'sku_mooncake_box', name: 'Mooncake box of 8', listPriceFen: 26_800, weightGrams: 1_200 }] },
   ];
   await inventory.upsertWarehouse({ id: 'wh_shanghai', name: 'Shanghai', priority: 1 });
   await inventory.upsertWarehouse({ id: 'wh_beijing', name: 'Beijing', priority: 2 });
@@ -36,6 +37,34 @@ export async function seedDemoShop(pool: Pool, now = new Date()): Promise<{ alic
   await member.createMember({ id: 'mem_alice', name: 'Alice' });
   await member.grantPoints({ idempotencyKey: 'seed:mem_alice:welcome', memberId: 'mem_alice', points: 5_000, reason: 'welcome gift' });
   await member.createMember({ id: 'mem_bob', name: 'Bob' });
+  // Default addresses (orders without one ship there) and the shop's freight template: by weight, free
+  // from 99 yuan, remote surcharges for Xinjiang and Tibet, no delivery to Hong Kong, Macao and Taiwan.
+  const addresses = createAddressService({ pool });
+  const demoAddresses = {
+    mem_alice: { recipient: 'Alice', mobile: '13800138000', provinceCode: '330000', cityCode: '330100', districtCode: '330106', street: '西湖区龙井路 1 号', postcode: '310013' },
+    mem_bob: { recipient: 'Bob', mobile: '13900139000', provinceCode: '110000', cityCode: '110100', districtCode: '110108', street: '海淀区中关村大街 27 号' },
+  };
+  for (const [memberId, address] of Object.entries(demoAddresses)) {
+    if (!(await addresses.defaultFor(memberId))) await addresses.create(memberId, address);
+  }
+  await createFreightService({ pool }).saveTemplate({
+    templateId: 'tpl_demo_weight',
+    name: '按重量计费 (demo)',
+    basis: 'WEIGHT',
+    firstUnits: 1_000,
+    firstFen: 800,
+    additionalUnits: 1_000,
+    additionalFen: 500,
+    freeOverFen: 9_900,
+    regions: [
+      { regionCode: '650000', firstFen: 2_000, additionalFen: 1_500, surchargeFen: 1_000 },
+      { regionCode: '540000', firstFen: 2_000, additionalFen: 1_500, surchargeFen: 1_000 },
+      { regionCode: '540602', delivers: false },
+      { regionCode: '710000', delivers: false },
+      { regionCode: '810000', delivers: false },
+      { regionCode: '820000', delivers: false },
+    ],
+  });
 
   const day = 86_400_000;
   await marketing.createCouponTemplate({

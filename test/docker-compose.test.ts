@@ -15,6 +15,8 @@ import { deploymentProblems, publishedPorts, REQUIRED_SECRETS, secretProblems } 
 const ROOT = path.resolve(__dirname, '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const fixture = (name: string) => path.join(__dirname, 'docker-compose', 'fixtures', name);
+/** The workers' services, one per task queue (workers/orders.ts, finance.ts, inventory.ts, member.ts). */
+const WORKERS = ['worker', 'worker-finance', 'worker-inventory', 'worker-member'];
 
 /** What an operator provides (compose refuses to start without these), and nothing from this shell. */
 const OPERATOR_ENV: Record<string, string> = Object.fromEntries(REQUIRED_SECRETS.map((name) => [name, `${name.toLowerCase()}-from-operator-0123456789`]));
@@ -110,8 +112,8 @@ describe('docker-compose.yml', () => {
     for (const name of others) expect(published[name]).toEqual([]);
   });
 
-  test('points the worker, the API and migrations at the compose services', () => {
-    for (const name of ['worker', 'api', 'migrate']) {
+  test('points the workers, the API and migrations at the compose services', () => {
+    for (const name of [...WORKERS, 'api', 'migrate']) {
       const env = environmentOf(services[name]);
       expect(env).toMatchObject({ NODE_ENV: 'production', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'default', TASK_QUEUE: 'orders' });
       expect(env.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@app-db:5432\/order_engine$/);
@@ -123,14 +125,15 @@ describe('docker-compose.yml', () => {
 
   test('builds the app services from the Dockerfile and runs the compiled entrypoints with node', () => {
     expect(services.migrate.command).toEqual(['node', 'dist/scripts/migrate.js']);
-    expect(services.worker.command).toEqual(['node', 'dist/workers/main.js']);
+    expect(services.worker.command).toEqual(['node', 'dist/workers/orders.js']);
+    for (const queue of ['finance', 'inventory', 'member']) expect(services[`worker-${queue}`].command).toEqual(['node', `dist/workers/${queue}.js`]);
     expect(services.api.command).toEqual(['node', 'dist/api/main.js']);
-    expect(services.worker.healthcheck?.test).toEqual(['CMD', 'node', 'dist/scripts/worker-health.js']);
-    for (const name of ['migrate', 'worker', 'api']) expect(services[name].build).toBeDefined();
+    for (const name of WORKERS) expect(services[name].healthcheck?.test).toEqual(['CMD', 'node', 'dist/scripts/worker-health.js']);
+    for (const name of ['migrate', ...WORKERS, 'api']) expect(services[name].build).toBeDefined();
   });
 
-  test('starts the worker and the API only after migrations and search attribute registration', () => {
-    for (const name of ['worker', 'api']) {
+  test('starts the workers and the API only after migrations and search attribute registration', () => {
+    for (const name of [...WORKERS, 'api']) {
       expect(dependencies(services[name])).toMatchObject({
         migrate: 'service_completed_successfully',
         'temporal-admin-tools': 'service_completed_successfully',
@@ -140,9 +143,11 @@ describe('docker-compose.yml', () => {
     expect(dependencies(services.migrate)).toMatchObject({ 'app-db': 'service_healthy' });
   });
 
-  test('keeps the worker scalable: no container name and no published ports', () => {
-    expect(services.worker.container_name).toBeUndefined();
-    expect(services.worker.ports ?? []).toHaveLength(0);
+  test('keeps the worker of every task queue scalable: no container name and no published ports', () => {
+    for (const name of WORKERS) {
+      expect(services[name].container_name).toBeUndefined();
+      expect(services[name].ports ?? []).toHaveLength(0);
+    }
   });
 
   test('registers the namespace and every custom search attribute the workflows use (workflows/search-attributes.ts)', () => {

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
@@ -8,6 +8,7 @@ import type { PaymentProvider } from '../modules/finance';
 import type { AuthSettings } from '../infra/tokens';
 import { activityMetricsInterceptor } from './activity-metrics';
 import { faultInjectionFromEnv } from './interceptors/fault-injection';
+import { ACTIVITY_GROUPS, moduleTaskQueue, type ActivityGroup } from '../workflows/shared/task-queues';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { codePath: string } };
@@ -33,27 +34,88 @@ export interface EngineWorkerOptions {
   eventConsumers?: readonly EventConsumer[];
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
+  /**
+   * Which task queues this process serves: `all` (default: the orders queue's workflows and activities
+   * and every module queue, one process for everything), `orders` (workflows and the activities left on
+   * the orders queue), or one module's queue (workflows/shared/task-queues.ts).
+   */
+  role?: WorkerRole;
+}
+
+export type WorkerRole = 'all' | 'orders' | ActivityGroup;
+export const WORKER_ROLES: readonly WorkerRole[] = ['all', 'orders', ...ACTIVITY_GROUPS];
+
+/** The Temporal workers of one process (one per task queue it serves), run and stopped together. */
+export interface EngineWorker {
+  readonly workers: readonly Worker[];
+  /** The task queues polled. */
+  readonly taskQueues: readonly string[];
+  run(): Promise<void>;
+  /** Starts a graceful shutdown of every worker still running. */
+  shutdown(): void;
+  /** RUNNING while all run; otherwise the first other state (what a health check reports). */
+  getState(): State;
 }
 
 /**
- * The engine's worker: all workflows and all activities on one task queue. Every piece is stateless
- * apart from PostgreSQL and Temporal, so any number of these can run on any number of machines.
+ * The engine's workers of one process: the order workflows on the orders task queue (TASK_QUEUE) and
+ * the activities on it and on the module queues, as its role says. Every piece is stateless apart
+ * from PostgreSQL and Temporal, so any number of these can run on any number of machines.
  */
-export async function createEngineWorker(options: EngineWorkerOptions): Promise<Worker> {
+export async function createEngineWorker(options: EngineWorkerOptions): Promise<EngineWorker> {
   // Chaos runs only (CHAOS_FAULT_RATE; refused under NODE_ENV=production): see bench/chaos.
   const faults = faultInjectionFromEnv();
-  return Worker.create({
+  const role = options.role ?? 'all';
+  // Every process registers every activity: a queue decides where work runs, not what can run.
+  const activities = createActivities({ pool: options.pool, payments: options.payments, auth: options.auth, eventConsumers: options.eventConsumers });
+  const common: WorkerOptions = {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool, payments: options.payments, auth: options.auth, eventConsumers: options.eventConsumers }),
+    activities,
     dataConverter: { payloadCodecs: options.payloadCodecs ?? [] },
     // On shutdown, activities in flight get this long to finish before they are cancelled (and retried elsewhere).
     shutdownGraceTime: '10s',
     ...withFaults(engineWorkerObservability(), faults),
     ...options.overrides,
-  });
+  };
+  const workers: Worker[] = [];
+  if (role === 'all' || role === 'orders') {
+    workers.push(await Worker.create({ ...common, ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }), ...options.overrides }));
+  }
+  for (const group of ACTIVITY_GROUPS.filter((g) => role === 'all' || role === g)) {
+    workers.push(await Worker.create(activityOnly({ ...common, taskQueue: moduleTaskQueue(options.taskQueue, group) })));
+  }
+  return runTogether(workers);
+}
+
+/** A module queue's worker: the same options without workflows (a prebuilt bundle or a path in the overrides). */
+export function activityOnly(options: WorkerOptions): WorkerOptions {
+  const { workflowBundle: _bundle, workflowsPath: _path, ...rest } = options;
+  return rest;
+}
+
+/** Workers run together: one failing stops the others, and run() ends with its error once all stopped. */
+export function runTogether(workers: Worker[]): EngineWorker {
+  const shutdown = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    workers,
+    taskQueues: workers.map((worker) => worker.options.taskQueue),
+    async run() {
+      const results = await Promise.allSettled(workers.map((worker) => worker.run().catch((error) => {
+        shutdown();
+        throw error;
+      })));
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    shutdown,
+    getState() {
+      return workers.map((worker) => worker.getState()).find((state) => state !== 'RUNNING') ?? 'RUNNING';
+    },
+  };
 }
 
 /**

@@ -14,4 +14,7 @@ export const CampaignId = defineSearchAttributeKey('CampaignId', SearchAttribute
 /** The order's phase (workflows/order/phase.ts), finer than its status: `OrderPhase = "NEEDS_ATTENTION"`. */
 export const OrderPhase = defineSearchAttributeKey('OrderPhase', SearchAttributeType.KEYWORD);
 
-export const customSearchAttributes = [OrderId, CustomerId, OrderType, OrderStatus, OrderTotal, CampaignId, OrderPhase];
+/** Where the order was sold (app, mini_program, h5, live_stream, pos): `SalesChannel = "live_stream"`. Never PII. */
+export const SalesChannel = defineSearchAttributeKey('SalesChannel', SearchAttributeType.KEYWORD);
+
+export const customSearchAttributes = [OrderId, CustomerId, OrderType, OrderStatus, OrderTotal, CampaignId, OrderPhase, SalesChannel];

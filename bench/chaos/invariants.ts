@@ -218,6 +218,7 @@ export const INVARIANTS: Invariant[] = [
                  WHEN 'cancelled' THEN o.order_id || ':cancelled'
                  WHEN 'shipped' THEN o.order_id || ':1:shipped'
                  WHEN 'parcel shipped' THEN (e->'detail'->>'parcelId') || ':shipped'
+                 WHEN 'parcel delivered' THEN (e->'detail'->>'parcelId') || ':delivered'
                  WHEN 'delivered' THEN CASE WHEN jsonb_array_length(COALESCE(o.view->'parcels', '[]')) = 0 THEN o.order_id || ':1:delivered' END
                  WHEN 'completed' THEN o.order_id || ':completed'
                  WHEN 'final payment reminder' THEN o.order_id || ':final-payment-due'
@@ -228,8 +229,10 @@ export const INVARIANTS: Invariant[] = [
                END AS event_id
           FROM orders.orders o, jsonb_array_elements(o.view->'timeline') e
         UNION
-        SELECT (p->>'parcelId') || ':delivered' FROM orders.orders o, jsonb_array_elements(o.view->'timeline') e, jsonb_array_elements(COALESCE(o.view->'parcels', '[]')) p
-         WHERE e->>'event' = 'delivered' AND p->>'status' = 'DELIVERED'
+        -- A parcelled order's parcels delivered with the order (buyer confirmation, auto-confirm).
+        SELECT p->>'parcelId' || ':delivered'
+          FROM orders.orders o, jsonb_array_elements(COALESCE(o.view->'parcels', '[]')) p
+         WHERE p->>'status' = 'DELIVERED' AND o.view->'timeline' @> '[{"event": "delivered"}]'
         UNION
         SELECT request_id || ':decided' FROM after_sales.decisions
       ),

@@ -18,6 +18,8 @@ import { WORKFLOWS_PATH } from '../../workers/worker';
 export interface ChaosStack {
   databaseUrl: string;
   temporalAddress: string;
+  /** The dev server's process when the stack started one (benchmarks read its CPU time). */
+  temporalPid?: number;
   /** Path of the prebuilt workflow bundle the worker processes load (bundled once, not at each restart). */
   workflowBundle: string;
   /** False when PostgreSQL is external. */
@@ -29,7 +31,8 @@ export interface ChaosStack {
 
 type Log = (line: string) => void;
 
-export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string, runId: string, log: Log): Promise<ChaosStack> {
+/** `temporalDbFile`: the dev server keeps its state in this SQLite file instead of memory (bench/orders-inflight measures its size). */
+export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string, runId: string, log: Log, stackOptions: { temporalDbFile?: string } = {}): Promise<ChaosStack> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((error) => log(`stop failed: ${error}`));
@@ -57,10 +60,12 @@ export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string
     await migrate(databaseUrl);
 
     let temporalAddress = env.TEMPORAL_ADDRESS;
+    let temporalPid: number | undefined;
     if (!temporalAddress) {
-      const temporal = await startDevServer({ port: await freePort(), stateDir: path.join(scratchDir, 'temporal') });
+      const temporal = await startDevServer({ port: await freePort(), stateDir: path.join(scratchDir, 'temporal'), dbFile: stackOptions.temporalDbFile });
       stops.push(temporal.stop);
       temporalAddress = temporal.address;
+      temporalPid = temporal.pid;
     }
     log(`Temporal: ${temporalAddress}`);
 
@@ -68,6 +73,7 @@ export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string
     return {
       databaseUrl,
       temporalAddress,
+      temporalPid,
       workflowBundle,
       canRestartPostgres: Boolean(postgres),
       async restartPostgres(downMs: number) {
@@ -119,6 +125,8 @@ export interface Supervised {
   unexpectedExits: { at: string; code: number | null; signal: string | null }[];
   /** How long each start took until the ready line (ms). */
   startupMs: number[];
+  /** The running child's process id (benchmarks read its CPU time). */
+  pid(): number | undefined;
   /** Resolves when the process printed its ready line. */
   ready(): Promise<void>;
   kill(): void;
@@ -140,6 +148,7 @@ export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, r
     kills: 0,
     unexpectedExits: [],
     startupMs: [],
+    pid: () => child?.pid,
     ready: () => (isReady ? Promise.resolve() : new Promise<void>((resolve) => readyWaiters.push(resolve))),
     kill() {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;

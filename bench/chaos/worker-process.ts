@@ -3,7 +3,7 @@ import { createPool } from '../../infra/database';
 import { loadConfig } from '../../infra/config';
 import { createConfiguredPayments } from '../../infra/payments';
 import { connectWorkerConnection } from '../../infra/temporal-connection';
-import { createEngineWorker } from '../../workers/worker';
+import { createEngineWorker, WORKER_ROLES, type WorkerRole } from '../../workers/worker';
 
 /**
  * The chaos run's worker process: workers/main.ts, except that it loads the workflow bundle the run
@@ -27,15 +27,23 @@ async function main(): Promise<void> {
     pool,
     payments: payments.provider,
     workflowSource: { workflowBundle: { codePath: bundle } },
-    overrides: { shutdownGraceTime: '2s' },
+    overrides: { shutdownGraceTime: '2s', maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
+    role: workerRole(process.env.WORKER_ROLE),
   });
-  console.log(`worker polling task queue "${config.TASK_QUEUE}"`);
+  console.log(`worker polling task queues ${worker.taskQueues.join(', ')}`);
   process.once('SIGTERM', () => worker.shutdown());
   process.once('SIGINT', () => worker.shutdown());
   await worker.run();
   await connection.close();
   await payments.close();
   await pool.end();
+}
+
+/** WORKER_ROLE (bench/orders runs one process per module queue): all, orders, finance, inventory or member. */
+function workerRole(value: string | undefined): WorkerRole {
+  if (!value) return 'all';
+  if (!(WORKER_ROLES as readonly string[]).includes(value)) throw new Error(`WORKER_ROLE=${value}: one of ${WORKER_ROLES.join(', ')}`);
+  return value as WorkerRole;
 }
 
 main().catch((error) => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { issueToken } from '../../api/auth';
 import { createPool } from '../../infra/database';
 import { createMemberService } from '../../modules/member';
+import { createAddressService } from '../../modules/logistics';
 import { migrate } from '../../infra/migrate';
 import { startEmbeddedPostgres } from '../../infra/postgres';
 import { createFlashSaleService } from '../../modules/flash-sale';
@@ -176,7 +177,14 @@ async function main(): Promise<void> {
 
   // Buyers are members: placement refuses a token whose subject has no member record.
   const members = createMemberService({ pool });
-  for (let index = 0; index < BUYERS; index += 1) await members.createMember({ id: `bench_buyer_${index}`, name: `Bench buyer ${index}` });
+  // ...with a default shipping address (a placement without one names none).
+  const addresses = createAddressService({ pool });
+  for (let index = 0; index < BUYERS; index += 1) {
+    await members.createMember({ id: `bench_buyer_${index}`, name: `Bench buyer ${index}` });
+    if (!(await addresses.defaultFor(`bench_buyer_${index}`))) {
+      await addresses.create(`bench_buyer_${index}`, { recipient: 'Bench', mobile: '13800138000', provinceCode: '310000', cityCode: '310100', districtCode: '310104', street: 'Bench road 1' });
+    }
+  }
   const tokens = Array.from({ length: BUYERS }, (_, index) =>
     `Bearer ${issueToken({ jwtSecret: BENCH_JWT_SECRET, apiKeys: new Map() }, { role: 'customer', subject: `bench_buyer_${index}` })}`,
   );

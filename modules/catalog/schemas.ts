@@ -23,6 +23,8 @@ export const upsertSkuSchema = z.object({
   listPriceFen: listPriceFenSchema,
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY').default('CNY'),
   active: z.boolean().default(true),
+  /** Shipping weight in grams (freight by weight, modules/logistics/freight.ts). */
+  weightGrams: z.number().int().min(0).max(1_000_000).default(0),
 });
 export type UpsertSkuInput = z.input<typeof upsertSkuSchema>;
 
@@ -44,6 +46,7 @@ export interface Sku {
   listPriceFen: number;
   currency: string;
   active: boolean;
+  weightGrams: number;
 }
 
 export interface ProductWithSkus extends Product {

@@ -23,10 +23,11 @@ interface SkuRow {
   list_price_fen: number;
   currency: string;
   active: boolean;
+  weight_grams: number;
   product_status: Product['status'];
 }
 
-const SKU_COLUMNS = `s.id, s.product_id, s.name, s.list_price_fen, s.currency, s.active, p.status AS product_status`;
+const SKU_COLUMNS = `s.id, s.product_id, s.name, s.list_price_fen, s.currency, s.active, s.weight_grams, p.status AS product_status`;
 
 function toSku(row: Omit<SkuRow, 'product_status'>): Sku {
   return {
@@ -36,6 +37,7 @@ function toSku(row: Omit<SkuRow, 'product_status'>): Sku {
     listPriceFen: row.list_price_fen,
     currency: row.currency,
     active: row.active,
+    weightGrams: row.weight_grams,
   };
 }
 
@@ -63,11 +65,12 @@ export function createCatalogService({ pool }: CatalogServiceDeps) {
         throw new DomainError('PRODUCT_NOT_FOUND', `product ${sku.productId} does not exist`, { productId: sku.productId });
       }
       const saved = await pool.query<Omit<SkuRow, 'product_status'>>(
-        `INSERT INTO catalog.skus (id, product_id, name, list_price_fen, currency, active) VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO catalog.skus (id, product_id, name, list_price_fen, currency, active, weight_grams) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET product_id = EXCLUDED.product_id, name = EXCLUDED.name,
-           list_price_fen = EXCLUDED.list_price_fen, currency = EXCLUDED.currency, active = EXCLUDED.active, updated_at = now()
-         RETURNING id, product_id, name, list_price_fen, currency, active`,
-        [sku.id, sku.productId, sku.name, sku.listPriceFen, sku.currency, sku.active],
+           list_price_fen = EXCLUDED.list_price_fen, currency = EXCLUDED.currency, active = EXCLUDED.active,
+           weight_grams = EXCLUDED.weight_grams, updated_at = now()
+         RETURNING id, product_id, name, list_price_fen, currency, active, weight_grams`,
+        [sku.id, sku.productId, sku.name, sku.listPriceFen, sku.currency, sku.active, sku.weightGrams],
       );
       return toSku(saved.rows[0]);
     },

@@ -10,14 +10,19 @@ import { domainEvent, type NewEvent } from './outbox';
  * time as occurredAt. The timeline only grows, so every projection carries every earlier fact: a
  * projection skipped as stale, retried, or replayed writes nothing new and loses nothing.
  *
- * Parcels: an order from before parcels records one 'shipped' (parcel `<orderId>:1`); an order with
- * parcels records 'parcel shipped' per parcel (`<orderId>-p<n>`, modules/logistics), each its own
- * parcel.shipped, and one parcel.delivered per delivered parcel when the order is delivered.
+ * Parcels: an order paid since parcels exist has `view.parcels` (one per warehouse, `<orderId>-p<n>`),
+ * each shipped ('parcel shipped') and delivered (a carrier's 'parcel delivered', or the order's
+ * 'delivered' for every parcel still on its way: buyer confirmation, auto-confirm). An older order
+ * shipped whole is one parcel, `<orderId>:1`.
  */
 export function orderEvents(view: OrderView): NewEvent[] {
   const events: NewEvent[] = [];
   const base = { orderId: view.orderId, customerId: view.customerId };
   const parcelId = `${view.orderId}:1`;
+  const shipped = (id: string, at: string, carrier: unknown, trackingNumber: unknown) =>
+    add({ ...base, eventId: `${id}:shipped`, type: 'parcel.shipped', occurredAt: at, data: { parcelId: id, carrier: String(carrier ?? ''), trackingNumber: String(trackingNumber ?? '') } });
+  const delivered = (id: string, at: string, by: unknown) =>
+    add({ ...base, eventId: `${id}:delivered`, type: 'parcel.delivered', occurredAt: at, data: { parcelId: id, confirmedBy: String(by ?? 'auto-confirm') } });
   const seen = new Set<string>();
   const add = (event: NewEvent) => {
     if (seen.has(event.eventId)) return; // the first entry of a fact wins (e.g. the first 'awaiting payment')
@@ -53,31 +58,18 @@ export function orderEvents(view: OrderView): NewEvent[] {
         add({ ...base, eventId: `${view.orderId}:cancelled`, type: 'order.cancelled', occurredAt: at, data: { by: String(detail.by ?? 'system'), refundedFen: view.totals?.refundedFen ?? 0 } });
         break;
       case 'shipped':
-        add({
-          ...base,
-          eventId: `${parcelId}:shipped`,
-          type: 'parcel.shipped',
-          occurredAt: at,
-          data: { parcelId, carrier: String(detail.carrier ?? view.shipment?.carrier ?? ''), trackingNumber: String(detail.trackingNumber ?? view.shipment?.trackingNumber ?? '') },
-        });
+        shipped(parcelId, at, detail.carrier ?? view.shipment?.carrier, detail.trackingNumber ?? view.shipment?.trackingNumber);
         break;
       case 'parcel shipped':
-        // Orders with parcels (patch parcels-per-warehouse) record each parcel's shipment, not 'shipped'.
-        if (typeof detail.parcelId === 'string') {
-          add({
-            ...base,
-            eventId: `${detail.parcelId}:shipped`,
-            type: 'parcel.shipped',
-            occurredAt: at,
-            data: { parcelId: detail.parcelId, carrier: String(detail.carrier ?? ''), trackingNumber: String(detail.trackingNumber ?? '') },
-          });
-        }
+        if (typeof detail.parcelId === 'string') shipped(detail.parcelId, at, detail.carrier, detail.trackingNumber);
+        break;
+      case 'parcel delivered':
+        if (typeof detail.parcelId === 'string') delivered(detail.parcelId, at, 'carrier');
         break;
       case 'delivered':
-        // With parcels: one per parcel delivered (DELIVERED is final, so later projections agree).
-        for (const delivered of view.parcels?.length ? view.parcels.filter((p) => p.status === 'DELIVERED').map((p) => p.parcelId) : [parcelId]) {
-          add({ ...base, eventId: `${delivered}:delivered`, type: 'parcel.delivered', occurredAt: at, data: { parcelId: delivered, confirmedBy: String(detail.by ?? 'auto-confirm') } });
-        }
+        if (!view.parcels?.length) delivered(parcelId, at, detail.by);
+        // The rest of the parcels arrive with the order (confirmed by the buyer, or auto-confirmed).
+        for (const parcel of view.parcels ?? []) if (parcel.status === 'DELIVERED') delivered(parcel.parcelId, at, parcel.deliveredBy ?? detail.by);
         break;
       case 'completed':
         add({ ...base, eventId: `${view.orderId}:completed`, type: 'order.completed', occurredAt: at, data: { revenueFen: fenOf(detail.revenueFen, 0) } });

@@ -8,7 +8,12 @@ import { idSchema, safeText } from '../shared/validation';
 const id = idSchema;
 const priceFen = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const instant = z.coerce.date();
-const common = { id, name: safeText(200).min(1), skuId: id };
+/** Channel-only campaigns: sold only through these channels (`live_stream` = every room, `live_stream:room_8` = one room, `pos:store_1`, `app`...). */
+const channelRule = z
+  .array(z.string().regex(/^(app|mini_program|h5|live_stream|pos)(:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})?$/, 'a channel: app, mini_program, h5, live_stream[:room], pos[:store]'))
+  .min(1)
+  .max(20);
+const common = { id, name: safeText(200).min(1), skuId: id, channels: channelRule.optional() };
 
 export const DEFAULT_GROUP_FORMATION_MINUTES = 24 * 60;
 export const MAX_DEPOSIT_PERCENT = 20;

@@ -16,8 +16,8 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
       const events = orderEvents(view);
       await withTransaction(pool, async (client) => {
         await client.query(
-          `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+          `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at, channel)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (order_id) DO UPDATE SET
              status = EXCLUDED.status, payable_fen = EXCLUDED.payable_fen, refunded_fen = EXCLUDED.refunded_fen,
              view = EXCLUDED.view, version = EXCLUDED.version, updated_at = now()
@@ -33,6 +33,7 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
             JSON.stringify(view),
             view.version,
             createdAt,
+            view.channel?.kind ?? null,
           ],
         );
         await writeEvents(client, events);

@@ -54,7 +54,7 @@ async function paidOrder(memberId: string, skuId: string): Promise<OrderView> {
   expect(placed.status).toBe(201);
   await shop.pay((placed.body as OrderView).payment.intentId!);
   const paid = await shop.waitForStatus(memberId, (placed.body as OrderView).orderId, 'PAID', 60_000);
-  // The status is read from the workflow; the event commits with the projection, a moment later.
+  // Wait for the outbox itself rather than assume the status read and the event commit together.
   await outboxHas(paid.orderId, 'order.paid');
   return paid;
 }

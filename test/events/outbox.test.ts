@@ -76,7 +76,7 @@ test('a worker killed between the PAID projection and its acknowledgement: order
     await shop.deliver(order.orderId);
     const completed = await shop.waitForStatus('mem_ev_kill', order.orderId, 'COMPLETED', 60_000);
 
-    // The status is read from the workflow; the last event commits with its projection, a moment later.
+    // Wait for the outbox itself rather than assume the status read and the event commit together.
     const events = await eventually(async () => {
       const found = await listEvents(env.pool, { orderId: order.orderId });
       return found.some((event) => event.type === 'order.completed') ? found : undefined;

@@ -18,7 +18,8 @@ interface ScrapeConfig {
   authorization?: { type: string; credentials: string };
   dns_sd_configs: { names: string[]; port: number }[];
 }
-const compose = parseYaml(read('docker-compose.yml')) as {
+// merge: compose resolves YAML merge keys (the worker services share one definition).
+const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as {
   'x-app-env': Record<string, string>;
   services: Record<string, { image?: string; volumes?: string[]; environment?: Record<string, string> }>;
 };
@@ -31,13 +32,16 @@ function job(name: string): ScrapeConfig {
   return found;
 }
 
+/** The compose services of the workers, one per task queue. */
+const WORKER_SERVICES = ['worker', 'worker-finance', 'worker-inventory', 'worker-member'];
+
 test('Prometheus scrapes the API with its metrics token and each worker on its SDK and health ports', () => {
   const composeToken = /^\$\{METRICS_TOKEN:-(.+)\}$/.exec(compose['x-app-env'].METRICS_TOKEN)?.[1];
   expect(job('order-engine-api')).toMatchObject({ authorization: { type: 'Bearer', credentials: composeToken }, dns_sd_configs: [{ names: ['api'], port: 3000 }] });
-  expect(job('order-engine-worker-sdk').dns_sd_configs).toEqual([expect.objectContaining({ names: ['worker'], port: defaults.WORKER_METRICS_PORT })]);
-  expect(job('order-engine-worker').dns_sd_configs).toEqual([expect.objectContaining({ names: ['worker'], port: defaults.WORKER_HEALTH_PORT })]);
-  // Inside the compose network the worker must listen beyond loopback.
-  expect(compose.services.worker.environment?.WORKER_METRICS_HOST).toBe('0.0.0.0');
+  expect(job('order-engine-worker-sdk').dns_sd_configs).toEqual([expect.objectContaining({ names: WORKER_SERVICES, port: defaults.WORKER_METRICS_PORT })]);
+  expect(job('order-engine-worker').dns_sd_configs).toEqual([expect.objectContaining({ names: WORKER_SERVICES, port: defaults.WORKER_HEALTH_PORT })]);
+  // Inside the compose network every worker must listen beyond loopback.
+  for (const name of WORKER_SERVICES) expect(compose.services[name].environment?.WORKER_METRICS_HOST).toBe('0.0.0.0');
 });
 
 test('the Prometheus and Grafana services are pinned and mount the rules, config and dashboard', () => {

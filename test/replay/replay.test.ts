@@ -41,6 +41,9 @@ test('the recorded scenarios are all there', () => {
       'group-buy-order-shipped-running.json',
       'standard-needs-attention-running.json',
       'events-dispatcher-dead-letters-replayed-running.json',
+      // addresses and freight (patch shipping-address-and-freight): changed address, shipped, running; refunded in full with freight
+      'standard-freight-address-changed-shipped-running.json',
+      'standard-freight-refunded-in-full.json',
     ]),
   );
 });

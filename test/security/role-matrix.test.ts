@@ -4,7 +4,7 @@ import { createSandboxProvider } from '../../modules/finance/sandbox';
 import { createOrderProjection } from '../../modules/orders/projection';
 import type { OrderView } from '../../workflows/order/definitions';
 import { API_KEYS, customerAuth, testApiSettings } from '../support/api';
-import { addMember, addSku, services } from '../support/fixtures';
+import { addMember, addSku, services, TEST_ADDRESS } from '../support/fixtures';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
 /**
@@ -87,6 +87,9 @@ const ROUTES: Route[] = [
   { route: 'GET /admin/subscriptions/sub_none/dead-letters', allowed: { admin: 404 } },
   { route: 'POST /admin/subscriptions/sub_none/replay?from=1', allowed: { admin: 404 } },
   { route: 'GET /events/schema.json', allowed: {}, others: 200 },
+  { route: 'POST /orders/ord_none/address', body: { address: TEST_ADDRESS }, allowed: { customer: 404, support: 404, admin: 404 } },
+  { route: 'GET /members/me/addresses', allowed: { customer: 200, admin: 200 } },
+  { route: 'POST /members/me/addresses', body: TEST_ADDRESS, allowed: { customer: 201, admin: 201 } },
   { route: 'GET /healthz', allowed: {}, others: 200 },
   { route: 'POST /payments/webhook', body: {}, allowed: {}, others: 401 },
 ];

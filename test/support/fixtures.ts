@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { createCatalogService } from '../../modules/catalog';
 import { createInventoryService } from '../../modules/inventory';
+import { createAddressService, createFreightService, type FreightTemplateInput, type ShippingAddress } from '../../modules/logistics';
 import { createMarketingService } from '../../modules/marketing';
 import { createMemberService } from '../../modules/member';
 
@@ -14,20 +15,39 @@ export function services(pool: Pool) {
     inventory: createInventoryService({ pool }),
     member: createMemberService({ pool }),
     marketing: createMarketingService({ pool }),
+    addresses: createAddressService({ pool }),
+    freight: createFreightService({ pool }),
   };
 }
 
-export async function addSku(pool: Pool, skuId: string, listPriceFen: number, onHand: number): Promise<void> {
+/** A Shanghai address (徐汇区); every test member has it as their default, so placements need not name one. */
+export const TEST_ADDRESS: ShippingAddress = {
+  recipient: '张三',
+  mobile: '13912345678',
+  provinceCode: '310000',
+  cityCode: '310100',
+  districtCode: '310104',
+  street: '漕溪北路 88 号 1201 室',
+  postcode: '200030',
+};
+
+/** The shop's default freight template (freight is 0 until a test sets one). */
+export async function setFreightTemplate(pool: Pool, template: FreightTemplateInput): Promise<void> {
+  await services(pool).freight.saveTemplate(template);
+}
+
+export async function addSku(pool: Pool, skuId: string, listPriceFen: number, onHand: number, weightGrams = 0): Promise<void> {
   const { catalog, inventory } = services(pool);
   await catalog.upsertProduct({ id: `prod_${skuId}`, name: `Product ${skuId}` });
-  await catalog.upsertSku({ id: skuId, productId: `prod_${skuId}`, name: `SKU ${skuId}`, listPriceFen });
+  await catalog.upsertSku({ id: skuId, productId: `prod_${skuId}`, name: `SKU ${skuId}`, listPriceFen, weightGrams });
   await inventory.upsertWarehouse({ id: 'wh_main', name: 'Main warehouse', priority: 1 });
   await inventory.setStock({ skuId, warehouseId: 'wh_main', onHand });
 }
 
 export async function addMember(pool: Pool, memberId: string, points = 0): Promise<void> {
-  const { member } = services(pool);
+  const { member, addresses } = services(pool);
   await member.createMember({ id: memberId, name: `Member ${memberId}` });
+  if (!(await addresses.defaultFor(memberId))) await addresses.create(memberId, TEST_ADDRESS);
   if (points > 0) await member.grantPoints({ idempotencyKey: `${memberId}:welcome`, memberId, points, reason: 'welcome gift' });
 }
 

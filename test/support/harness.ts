@@ -7,7 +7,8 @@ import { quoteIdentifier } from '../../infra/database';
 import { createActivities } from '../../activities';
 import { createSandboxProvider } from '../../modules/finance/sandbox';
 import { TEST_AUTH } from './api';
-import { engineWorkerObservability } from '../../workers/worker';
+import { activityOnly, engineWorkerObservability, runTogether, type EngineWorker } from '../../workers/worker';
+import { ACTIVITY_GROUPS, moduleTaskQueue } from '../../workflows/shared/task-queues';
 
 /**
  * One per test file: its own database (cloned from the migrated template of this run) and its own
@@ -24,13 +25,20 @@ export interface TestEnv {
   pool: Pool;
   temporal: TemporalClient;
   taskQueue: string;
-  /** Starts a worker with the real activities on this file's task queue; stop it with `stop()`. */
+  /**
+   * Starts a worker with the real activities on this file's task queue, and beside it the module
+   * queues' activity workers (workflows/shared/task-queues.ts), as one process of the engine has them;
+   * stop them with `stop()`.
+   */
   startWorker(overrides?: Partial<WorkerOptions>): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
 export interface RunningWorker {
+  /** The worker of the file's task queue (workflows and the activities on it). */
   worker: Worker;
+  /** It and the module queues' workers. */
+  all: EngineWorker;
   stop(): Promise<void>;
 }
 
@@ -71,7 +79,7 @@ export async function createTestEnv(): Promise<TestEnv> {
     taskQueue,
     async startWorker(overrides = {}) {
       nativeConnection ??= await connectWorkerConnection({ address: temporalAddress, namespace: 'default' });
-      const worker = await Worker.create({
+      const options: WorkerOptions = {
         connection: nativeConnection,
         namespace: 'default',
         taskQueue,
@@ -82,12 +90,16 @@ export async function createTestEnv(): Promise<TestEnv> {
         ...engineWorkerObservability(),
         shutdownGraceTime: '2s',
         ...overrides,
-      });
-      const running = worker.run();
+      };
+      const worker = await Worker.create(options);
+      const modules = await Promise.all(ACTIVITY_GROUPS.map((group) => Worker.create(activityOnly({ ...options, taskQueue: moduleTaskQueue(taskQueue, group) }))));
+      const all = runTogether([worker, ...modules]);
+      const running = all.run();
       const handle: RunningWorker = {
         worker,
+        all,
         async stop() {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
+          all.shutdown();
           await running;
           workers.splice(workers.indexOf(handle), 1);
         },

@@ -2,6 +2,7 @@ import { allPhases, canMove, isTerminal } from '../../workflows/order/phase';
 import {
   canAttend,
   canCancel,
+  canChangeAddress,
   canConfirmDelivery,
   canDeliverParcel,
   canPayFinal,
@@ -37,6 +38,7 @@ const actions: Record<string, (facts: OrderFacts) => Decision> = {
   reportParcelFailure: (facts) => canReportParcelFailure(facts, { parcelId: 'p1', status: 'PENDING' }),
   deliverParcel: (facts) => canDeliverParcel(facts, { parcelId: 'p1', status: 'IN_TRANSIT' }),
   carrierEvent: (facts) => canRecordCarrierEvent(facts, { parcelId: 'p1', status: 'SHIPPED' }),
+  changeAddress: canChangeAddress,
 };
 
 type Row = Partial<Record<OrderPhase, string>> & { other: string };
@@ -88,6 +90,21 @@ const table: Record<string, Row> = {
   reportParcelFailure: { PAID: 'ok', PARTIALLY_SHIPPED: 'ok', NEEDS_ATTENTION: 'ORDER_NEEDS_ATTENTION', other: 'NOT_SHIPPABLE' },
   deliverParcel: { PARTIALLY_SHIPPED: 'ok', SHIPPED: 'ok', NEEDS_ATTENTION: 'ok', other: 'NOT_DELIVERABLE' },
   carrierEvent: { other: 'ok' },
+  changeAddress: {
+    PLACING: 'ORDER_PLACING',
+    AWAITING_PAYMENT: 'ok',
+    PAYMENT_RECEIVED: 'ok',
+    PAID: 'ok',
+    DEPOSIT_PAID: 'ok',
+    AWAITING_FINAL_PAYMENT: 'ok',
+    FINAL_PAYMENT_RECEIVED: 'ok',
+    PARTIALLY_SHIPPED: 'ALREADY_SHIPPED',
+    SHIPPED: 'ALREADY_SHIPPED',
+    DELIVERED: 'ALREADY_SHIPPED',
+    CANCELLING: 'ALREADY_CANCELLING',
+    NEEDS_ATTENTION: 'ORDER_NEEDS_ATTENTION',
+    other: 'NOT_CHANGEABLE',
+  },
 };
 
 /** Group-buy cells that differ while the group forms (groupOutcome PENDING). */
@@ -114,6 +131,7 @@ function factsFor(type: OrderType, phase: OrderPhase, extra: Partial<OrderFacts>
     groupOutcome: type === 'GROUP_BUY' ? 'SUCCEEDED' : undefined,
     depositRefundable: type === 'PRESALE' ? false : undefined,
     afterSalesClosed: false,
+    hasShippingAddress: true,
     ...extra,
   };
 }
@@ -137,6 +155,14 @@ test('the table covers every phase, action and type', () => {
 });
 
 describe('facts that change an answer', () => {
+  test('the address changes until the warehouse reports on the order, and only on orders that have one', () => {
+    expect(answer(canChangeAddress(factsFor('STANDARD', 'PAID', { shipmentReported: true })))).toBe('ALREADY_SHIPPED');
+    expect(answer(canChangeAddress(factsFor('STANDARD', 'PAID', { cancelRequested: true })))).toBe('ALREADY_CANCELLING');
+    expect(answer(canChangeAddress(factsFor('STANDARD', 'PAID', { refundedInFull: true })))).toBe('ALREADY_REFUNDED');
+    expect(answer(canChangeAddress(factsFor('STANDARD', 'PAID', { hasShippingAddress: false })))).toBe('NO_SHIPPING_ADDRESS');
+    expect(answer(canChangeAddress(factsFor('GROUP_BUY', 'PAID', { groupOutcome: 'PENDING' })))).toBe('ok');
+  });
+
   test('a refundable deposit may be cancelled and refunded (refund only) before the final payment', () => {
     for (const phase of ['DEPOSIT_PAID', 'AWAITING_FINAL_PAYMENT'] as const) {
       const facts = factsFor('PRESALE', phase, { depositRefundable: true });

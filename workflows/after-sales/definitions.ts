@@ -48,7 +48,10 @@ export interface RefundLine {
   lineId: string;
   skuId: string;
   quantity: number;
+  /** Includes `freightFen` when this line's request gives the order's freight back. */
   amountFen: number;
+  /** The freight a full refund before shipment gives back, carried by the request's last line. */
+  freightFen?: number;
 }
 
 /** What the order reserved for the request (and the refund workflow it started). */

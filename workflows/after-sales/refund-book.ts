@@ -27,10 +27,13 @@ export interface RefundBook {
   couponReturned: boolean;
   /** Units refunded before shipment: shipped with the reservation, restocked right after. */
   restockAfterShipment: { skuId: string; quantity: number }[];
+  /** Freight reserved by an open request / given back by refunds (README: freight goes back with a full refund before shipment). */
+  freightReservedFen?: number;
+  freightRefundedFen?: number;
 }
 
 export function newRefundBook(): RefundBook {
-  return { lines: [], committedFen: 0, compensatedFen: 0, usedPointsReturned: 0, couponReturned: false, restockAfterShipment: [] };
+  return { lines: [], committedFen: 0, compensatedFen: 0, usedPointsReturned: 0, couponReturned: false, restockAfterShipment: [], freightReservedFen: 0, freightRefundedFen: 0 };
 }
 
 export function lineBook(book: RefundBook, lineId: string): LineBook {
@@ -67,6 +70,8 @@ export interface PricingTerms {
   /** False: only every unit left at once (a flash sale before shipment, a presale's deposit), with the reason. */
   partialAllowed: boolean;
   partialRefusal?: string;
+  /** The freight a request for every unit left gives back (the order's freight before shipment, else 0). */
+  freightFen?: number;
 }
 
 /**
@@ -95,10 +100,25 @@ export function priceRequest(book: RefundBook, terms: PricingTerms, wanted: read
     });
     if (partial) refuse('PARTIAL_REFUND_NOT_ALLOWED', terms.partialRefusal ?? 'this order can only be refunded in full: ask for every unit');
   }
+  addFreight(book, terms, priced);
   const amountFen = priced.reduce((sum, line) => sum + line.amountFen, 0);
   const leftFen = unrefundedFen(book, terms.paidFen) - reservedFen(book);
   if (amountFen > leftFen) refuse('REFUND_EXCEEDS_REFUNDABLE', `${amountFen} asked, ${leftFen} left to refund on the order`);
   return priced;
+}
+
+/** A request that leaves no unit unrefunded gives the freight back too (once), on its last line. */
+function addFreight(book: RefundBook, terms: PricingTerms, priced: RefundLine[]): void {
+  const freightFen = terms.freightFen ?? 0;
+  if (freightFen <= 0 || (book.freightReservedFen ?? 0) + (book.freightRefundedFen ?? 0) > 0 || priced.length === 0) return;
+  const everyUnit = terms.lines.every((line) => {
+    const held = peek(book, line.lineId);
+    const asked = priced.find((candidate) => candidate.lineId === line.lineId)?.quantity ?? 0;
+    return held.refundedQuantity + held.reservedQuantity + asked >= line.quantity;
+  });
+  if (!everyUnit) return;
+  const last = priced[priced.length - 1];
+  priced[priced.length - 1] = { ...last, amountFen: last.amountFen + freightFen, freightFen };
 }
 
 /**
@@ -117,6 +137,7 @@ export function reserve(book: RefundBook, lines: readonly RefundLine[]): void {
     const held = lineBook(book, line.lineId);
     held.reservedQuantity += line.quantity;
     held.reservedFen += line.amountFen;
+    if (line.freightFen) book.freightReservedFen = (book.freightReservedFen ?? 0) + line.freightFen;
   }
 }
 
@@ -126,6 +147,7 @@ export function releaseReservation(book: RefundBook, lines: readonly RefundLine[
     const held = lineBook(book, line.lineId);
     held.reservedQuantity = Math.max(0, held.reservedQuantity - line.quantity);
     held.reservedFen = Math.max(0, held.reservedFen - line.amountFen);
+    if (line.freightFen) book.freightReservedFen = Math.max(0, (book.freightReservedFen ?? 0) - line.freightFen);
   }
 }
 
@@ -154,6 +176,10 @@ export function planRefund(book: RefundBook, terms: PlanTerms): RefundPlan {
     held.reservedFen -= line.amountFen;
     held.refundedQuantity += line.quantity;
     held.committedFen += amounts[index];
+    if (line.freightFen) {
+      book.freightReservedFen = Math.max(0, (book.freightReservedFen ?? 0) - line.freightFen);
+      book.freightRefundedFen = (book.freightRefundedFen ?? 0) + line.freightFen;
+    }
   }
   book.committedFen += approvedFen;
   const everyUnit = everyUnitRefunded(book, terms.lines);

@@ -3,7 +3,7 @@ import { mustComplete } from '../shared/activities';
 import { shielded } from '../shared/wait';
 import { type OrderType } from '../shared/kinds';
 import { Compensations } from '../saga';
-import { newRefundBook, type RefundBook } from '../after-sales/refund-book';
+import { newRefundBook, type PricingTerms, type RefundBook } from '../after-sales/refund-book';
 import type { HeldStockRelease } from '../after-sales/definitions';
 import type {
   AttentionAction,
@@ -17,7 +17,9 @@ import type {
   ShipmentDispatched,
 } from './definitions';
 import type { PaymentGate, GateName } from './payment-gate';
+import { anyShipped } from './parcels';
 import type { OrderFacts } from './policy';
+import type { ShippingAddress } from './shipping-definitions';
 import { OrderState } from './state';
 
 /** What the order holds besides normal stock: decides what a full refund or a cancel gives back. */
@@ -69,6 +71,9 @@ export class OrderContext {
   parcelBusy = false;
 
   placementDecided = false;
+  /** Where the order ships now and its version (1 at placement, +1 per accepted change). */
+  shippingAddress: ShippingAddress | undefined;
+  addressVersion = 0;
   cancellation: CancelRequest | undefined;
   shipment: ShipmentDispatched | undefined;
   shipmentFailure: string | undefined;
@@ -89,6 +94,7 @@ export class OrderContext {
   ) {
     this.state = new OrderState(input, type);
     this.saga = new Compensations<OrderContext>(this);
+    this.shippingAddress = input.shippingAddress;
   }
 
   get view(): OrderView {
@@ -137,12 +143,32 @@ export class OrderContext {
       depositRefundable: this.typeFacts.depositRefundable,
       finalPaymentRequested: this.typeFacts.finalPaymentRequested,
       afterSalesClosed: this.afterSalesClosed || (endsAt !== undefined && Date.now() >= Date.parse(endsAt)),
+      hasShippingAddress: this.shippingAddress !== undefined,
     };
   }
 
   /** What refunds of a line may give back: what the buyer paid for it (a presale before its final payment: the deposit). */
   refundableFenOf(line: OrderLineView): number {
     return this.typeFacts.depositOnlyFen ?? line.payableFen;
+  }
+
+  /** What refunds are priced from: the lines, what was paid, each line's refundable part, and the freight a refund of every unit left gives back (all of it before shipment, none after: README, freight rules). */
+  refundBasis(): Pick<PricingTerms, 'lines' | 'paidFen' | 'refundableFenOf' | 'freightFen'> {
+    return {
+      lines: this.view.lines,
+      paidFen: this.view.totals.paidFen,
+      refundableFenOf: (line) => this.refundableFenOf(line),
+      // A presale's freight is paid with the final payment: before it, refunds give back the deposit only.
+      freightFen: this.freightRefundableInFull(),
+    };
+  }
+
+  /** The freight a refund of every unit left gives back: none once anything shipped; less what failed parcels gave back with their lines. */
+  private freightRefundableInFull(): number {
+    const parcels = this.view.parcels ?? [];
+    if (this.shipment !== undefined || anyShipped(parcels) || this.typeFacts.depositOnlyFen !== undefined) return 0;
+    const givenBack = parcels.reduce((sum, parcel) => sum + (parcel.status === 'FAILED' && parcel.failure?.refundedFen !== undefined ? parcel.freightFen : 0), 0);
+    return Math.max(0, (this.view.totals.freightFen ?? 0) - givenBack);
   }
 
   /** What a full refund before shipment gives back of the placement holds (same keys as the saga's undo). */

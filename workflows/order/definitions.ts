@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OrderAfterSalesView } from '../after-sales/definitions';
 import type { OrderPhase, OrderStatus, OrderType } from '../shared/kinds';
 import type { CarrierEvent, ParcelShipmentFailed, ParcelView, ShipParcel } from './parcel-definitions';
+import type { ChangeAddress, SalesChannel, ShippingAddress, ShippingView } from './shipping-definitions';
 
 export type { OrderPhase, OrderStatus, OrderType } from '../shared/kinds';
 
@@ -25,6 +26,10 @@ export interface PlaceOrderInput {
   couponId?: string;
   pointsToRedeem?: number;
   currency: string;
+  /** Where a physical order ships (the API requires it for new orders; older histories have none). */
+  shippingAddress?: ShippingAddress;
+  /** Where it was sold (from the credential that placed it, or the body). */
+  channel?: SalesChannel;
   /** When the API accepted the order (ISO); the workflow's own clock drives everything after. */
   placedAt: string;
 }
@@ -62,6 +67,8 @@ export interface OrderTotalsView {
   pointsUsed: number;
   paidFen: number;
   refundedFen: number;
+  /** Freight (运费), included in payableFen; absent on orders placed before freight existed. */
+  freightFen?: number;
 }
 
 export interface PaymentView {
@@ -103,6 +110,10 @@ export interface OrderView {
   /** Payment events that did not match an intent of the order (amount, currency, intent): never applied. */
   refusedPaymentEvents?: { eventId: string; intentId: string; amountFen: number; currency?: string; reason: string; at: string }[];
   currency: string;
+  /** Where the order was sold (search attribute SalesChannel = its kind). */
+  channel?: SalesChannel;
+  /** Address version and freight (the address itself is kept by the logistics module, not here). */
+  shipping?: ShippingView;
   couponId?: string;
   lines: OrderLineView[];
   totals: OrderTotalsView;
@@ -196,6 +207,8 @@ export const confirmDeliveryUpdate = defineUpdate<OrderView, [DeliveryConfirmed]
 export const shipParcelUpdate = defineUpdate<OrderView, [ShipParcel]>('shipParcel');
 export const parcelShipmentFailedUpdate = defineUpdate<OrderView, [ParcelShipmentFailed]>('parcelShipmentFailed');
 export const carrierEventUpdate = defineUpdate<OrderView, [CarrierEvent]>('carrierEvent');
+/** The buyer changes the shipping address before shipment (the API validated it; the policy decides: canChangeAddress). */
+export const changeAddressUpdate = defineUpdate<OrderView, [ChangeAddress]>('changeAddress');
 
 /**
  * Resolves once placement is decided: PENDING_PAYMENT (with the payment intent) or REJECTED with the

@@ -5,6 +5,7 @@ import { now } from '../shared/time';
 import type { OrderContext } from './context';
 import {
   cancelOrderUpdate,
+  changeAddressUpdate,
   confirmDeliveryUpdate,
   getAttentionQuery,
   getOrderQuery,
@@ -24,9 +25,11 @@ import {
 } from './definitions';
 import { isTerminal } from './phase';
 import { judgePayment, moveGate } from './payment-gate';
-import { canAttend, canCancel, canConfirmDelivery, canReportShipmentFailure, canShip } from './policy';
 import { onlyParcel, refuseIfSeveralParcels, registerParcelHandlers } from './parcel-handlers';
 import { failParcel, shipParcel } from './parcel-shipping';
+import { canAttend, canCancel, canChangeAddress, canConfirmDelivery, canReportShipmentFailure, canShip } from './policy';
+import type { ChangeAddress } from './shipping-definitions';
+import { keepAddress } from './steps/shipping';
 import { requestCancel, syncPaymentView } from './spine';
 
 /**
@@ -103,6 +106,23 @@ export function registerOrderHandlers(order: OrderContext): void {
       return order.state.snapshot();
     },
     { validator: (_confirmation: DeliveryConfirmed) => enforce(canConfirmDelivery(order.facts())) },
+  );
+
+  // The API validated the address (regions, mobile, freight not higher); the policy decides whether it may still change.
+  setHandler(
+    changeAddressUpdate,
+    async ({ address, by }) => {
+      await keepAddress(order, address);
+      order.record('shipping address changed', { version: order.addressVersion, by });
+      await order.project();
+      return order.state.snapshot();
+    },
+    {
+      validator: (request: ChangeAddress) => {
+        enforce(canChangeAddress(order.facts()));
+        if (typeof request?.address?.districtCode !== 'string' || typeof request.by !== 'string') refuse('INVALID_ADDRESS', 'an address and who changes it are required');
+      },
+    },
   );
 
   const attend = (action: 'retry' | 'resolve') => async (request: AttentionAction) => {

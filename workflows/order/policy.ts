@@ -28,9 +28,11 @@ export interface OrderFacts {
   finalPaymentRequested?: boolean;
   /** The after-sales window closed (or its end passed). */
   afterSalesClosed: boolean;
+  /** The order has a shipping address (orders placed before addresses existed have none). */
+  hasShippingAddress?: boolean;
 }
 
-export type OrderAction = 'cancel' | 'ship' | 'reportShipmentFailure' | 'confirmDelivery' | 'requestRefund' | 'payFinal' | 'attend';
+export type OrderAction = 'cancel' | 'ship' | 'reportShipmentFailure' | 'confirmDelivery' | 'requestRefund' | 'payFinal' | 'attend' | 'changeAddress';
 
 const needsAttention = denied('ORDER_NEEDS_ATTENTION', 'the order waits for ops (NEEDS_ATTENTION); nothing else can be done to it until then');
 const paymentInProgress = denied('PAYMENT_IN_PROGRESS', 'the payment is being confirmed; try again in a moment');
@@ -172,6 +174,32 @@ export function canPayFinal(f: OrderFacts, windows: { finalStart: string; finalE
     return denied('DEPOSIT_BEING_REFUNDED', 'the deposit is being refunded (after-sales request); the final payment can no longer be opened');
   }
   return ALLOWED;
+}
+
+/** The buyer changes the shipping address: from placement until the warehouse reports on it (ships or fails). */
+export function canChangeAddress(f: OrderFacts): Decision {
+  if (f.phase === 'NEEDS_ATTENTION') return needsAttention;
+  if (!f.hasShippingAddress) return denied('NO_SHIPPING_ADDRESS', 'the order has no shipping address to change');
+  if (f.phase === 'PLACING') return denied('ORDER_PLACING', 'the order is being placed; try again in a moment');
+  if (f.cancelRequested || f.phase === 'CANCELLING') return denied('ALREADY_CANCELLING', 'the order is being cancelled');
+  if (f.shipmentReported) return denied('ALREADY_SHIPPED', 'the warehouse already shipped (or reported on) the order; the address can no longer change');
+  if (f.refundedInFull) return denied('ALREADY_REFUNDED', 'the order was refunded in full');
+  switch (f.phase) {
+    case 'AWAITING_PAYMENT':
+    case 'PAYMENT_RECEIVED':
+    case 'PAID':
+    case 'DEPOSIT_PAID':
+    case 'AWAITING_FINAL_PAYMENT':
+    case 'FINAL_PAYMENT_RECEIVED':
+      return ALLOWED;
+    // One address for all parcels: once the first parcel left, the rest follow it there.
+    case 'PARTIALLY_SHIPPED':
+    case 'SHIPPED':
+    case 'DELIVERED':
+      return denied('ALREADY_SHIPPED', `the order is ${f.phase}; the address can change only before shipment`);
+    default:
+      return denied('NOT_CHANGEABLE', `the order is ${f.phase}; it will not ship`);
+  }
 }
 
 /** Ops' retry and manual resolution: only for an order waiting for them. */

@@ -129,7 +129,7 @@ export class PresaleFinalPayment {
         couponFen = Math.min(quote.totals.couponDiscountFen, beforeCouponFen);
         await order.saga.run(lockCoupon, { couponId, key: this.couponKey() });
       }
-      const amountFen = beforeCouponFen - couponFen;
+      const amountFen = beforeCouponFen - couponFen + (order.view.totals.freightFen ?? 0);
       if (amountFen > 0) await order.saga.run(openFinalIntent, { gate: 'final', amountFen, interactive: true, attempt: this.attempts });
     } catch (error) {
       log.info('final payment refused', { couponId, message: refusalMessage(error) });

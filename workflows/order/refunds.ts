@@ -121,9 +121,7 @@ export class OrderRefunds {
     const { order } = this;
     const depositOnly = order.typeFacts.depositOnlyFen !== undefined;
     return {
-      lines: order.view.lines,
-      paidFen: order.view.totals.paidFen,
-      refundableFenOf: (line) => order.refundableFenOf(line),
+      ...order.refundBasis(),
       // Before the final payment only the whole deposit; before shipment a flash order only in full.
       partialAllowed: !depositOnly && (order.shipment !== undefined || order.partialRefundBeforeShipment()),
       partialRefusal: depositOnly

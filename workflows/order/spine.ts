@@ -13,6 +13,7 @@ import { commitShippedStock, restockRefundedBeforeShipment } from './steps/stock
 import { capturePayment, refundLatePayments } from './steps/payment';
 import { awardPoints, spendPoints } from './steps/points';
 import { useCoupon } from './steps/coupon';
+import { keepPlacementAddress } from './steps/shipping';
 
 /**
  * The phases every order type shares, as functions over one OrderContext. An order type's workflow
@@ -94,6 +95,7 @@ export async function place(order: OrderContext, hold: () => Promise<void>): Pro
     await order.project();
     return false;
   }
+  await keepPlacementAddress(order);
   const gate = order.gates[0];
   order.view.deadlines.paymentDueAt = afterMs(order.timeouts.paymentMs);
   syncPaymentView(order);

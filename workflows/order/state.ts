@@ -21,6 +21,7 @@ export class OrderState {
       status: 'PLACING',
       phase: 'PLACING',
       currency: input.currency,
+      ...(input.channel ? { channel: input.channel } : {}),
       couponId: input.couponId,
       lines: [],
       totals: { listFen: 0, promotionDiscountFen: 0, couponDiscountFen: 0, pointsDiscountFen: 0, payableFen: 0, pointsUsed: 0, paidFen: 0, refundedFen: 0 },

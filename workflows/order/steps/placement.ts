@@ -3,6 +3,7 @@ import type { OrderContext } from '../context';
 import { lockCoupon } from './coupon';
 import { openPayment } from './payment';
 import { holdPoints } from './points';
+import { priceFreight } from './shipping';
 import { reserveStock } from './stock';
 
 /** The unit price a line is priced at: the list price, or a campaign's (group price). */
@@ -28,10 +29,13 @@ export async function priceAndHold(order: OrderContext, unitPriceFor: UnitPrice 
     quote.lines.map((line) => ({ ...line, refundedFen: 0 })),
     quote.totals,
   );
-  order.record('priced', { payableFen: quote.totals.payableFen });
+  const { listFen, promotionDiscountFen, couponDiscountFen } = quote.totals;
+  const freightFen = await priceFreight(order, listFen - promotionDiscountFen - couponDiscountFen);
+  const payableFen = quote.totals.payableFen + freightFen;
+  order.record('priced', freightFen > 0 ? { payableFen, freightFen } : { payableFen });
 
   await order.saga.run(reserveStock, { lines: input.lines });
   if (input.couponId) await order.saga.run(lockCoupon, { couponId: input.couponId });
   if (quote.totals.pointsUsed > 0) await order.saga.run(holdPoints, { points: quote.totals.pointsUsed });
-  if (quote.totals.payableFen > 0) await order.saga.run(openPayment, { gate: 'payment', amountFen: quote.totals.payableFen });
+  if (payableFen > 0) await order.saga.run(openPayment, { gate: 'payment', amountFen: payableFen });
 }

@@ -5,6 +5,7 @@ import { OrderRefunds } from '../refunds';
 import { awaitPayment, awaitShipment, cancelForReason, deliverAndComplete, place, runOrder, takePayment } from '../spine';
 import { confirmAdmission } from '../steps/campaign-holds';
 import { openPayment } from '../steps/payment';
+import { priceFreight } from '../steps/shipping';
 import { reserveCampaignStock } from '../steps/stock';
 
 /** A flash-sale order starts from an admission (modules/flash-sale): the unit is already the buyer's. */
@@ -50,9 +51,10 @@ async function holdFlashUnit(order: OrderContext, input: FlashSaleOrderInput): P
     payableFen: amountFen,
     pointsUsed: 0,
   });
-  order.record('priced', { payableFen: amountFen, flashPriceFen: admission.unitPriceFen, campaignId: input.campaignId });
+  const freightFen = await priceFreight(order, amountFen);
+  order.record('priced', { payableFen: amountFen + freightFen, flashPriceFen: admission.unitPriceFen, campaignId: input.campaignId, ...(freightFen > 0 ? { freightFen } : {}) });
   await order.saga.run(reserveCampaignStock, { campaignId: input.campaignId, skuId: admission.skuId, quantity: admission.quantity });
-  await order.saga.run(openPayment, { gate: 'payment', amountFen });
+  await order.saga.run(openPayment, { gate: 'payment', amountFen: amountFen + freightFen });
 }
 
 /** Why the unit goes back, for the admission record (read when the undo runs). */

@@ -7,6 +7,7 @@ import type { PresaleOrderInput } from '../presale-definitions';
 import { OrderRefunds } from '../refunds';
 import { awaitPayment, awaitShipment, cancelForReason, deliverAndComplete, place, runOrder, takePayment } from '../spine';
 import { openPayment } from '../steps/payment';
+import { priceFreight } from '../steps/shipping';
 import { reserveStock } from '../steps/stock';
 
 /**
@@ -90,7 +91,9 @@ async function holdDeposit(order: OrderContext, input: PresaleOrderInput): Promi
     payableFen,
     pointsUsed: 0,
   });
-  order.record('priced', { presalePriceFen: listFen, depositFen: terms.depositFen * quantity, depositInflationFen: inflationFen });
+  // Freight is paid with the final payment (presale-final.ts adds totals.freightFen to it).
+  const freightFen = await priceFreight(order, payableFen);
+  order.record('priced', { presalePriceFen: listFen, depositFen: terms.depositFen * quantity, depositInflationFen: inflationFen, ...(freightFen > 0 ? { freightFen } : {}) });
   await order.saga.run(reserveStock, { lines: input.lines });
   await order.saga.run(openPayment, { gate: 'deposit', amountFen: terms.depositFen * quantity });
 }

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+/** CPU time of processes from /proc/<pid>/stat (utime + stime), for CPU per order. */
+const TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU milliseconds the process has used so far (0 when it is gone or unknown). */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) in parentheses: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set size of a process in bytes (VmRSS), 0 when unknown. */
+export function rssBytes(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sums CPU ms over named groups of processes; `since()` gives the use since the snapshot. */
+export function cpuSnapshot(groups: Record<string, () => (number | undefined)[]>) {
+  const read = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids().reduce<number>((sum, pid) => sum + cpuMs(pid), 0)]));
+  const start = read();
+  return {
+    since(): Record<string, number> {
+      const now = read();
+      return Object.fromEntries(Object.keys(groups).map((name) => [name, now[name] - start[name]]));
+    },
+  };
+}

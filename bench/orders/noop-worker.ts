@@ -1,0 +1,26 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+
+/** The no-op limit's worker process (bench/orders): the no-op workflow and a no-op activity on NOOP_TASK_QUEUE. */
+async function main(): Promise<void> {
+  const address = process.env.TEMPORAL_ADDRESS;
+  const taskQueue = process.env.NOOP_TASK_QUEUE;
+  if (!address || !taskQueue) throw new Error('needs TEMPORAL_ADDRESS and NOOP_TASK_QUEUE');
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowsPath: require.resolve('./noop-workflow'),
+    activities: { noop: async () => undefined },
+    shutdownGraceTime: '2s',
+  });
+  console.log(`noop worker polling task queue "${taskQueue}"`);
+  process.once('SIGTERM', () => worker.shutdown());
+  process.once('SIGINT', () => worker.shutdown());
+  await worker.run();
+  await connection.close();
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});

@@ -1,0 +1,5 @@
+import '../infra/tracing-preload';
+import { runWorkerProcess } from './process';
+
+/** Worker process for the inventory task queue (its module's activities). See workers/process.ts. */
+runWorkerProcess('inventory');

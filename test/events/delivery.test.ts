@@ -53,7 +53,17 @@ async function paidOrder(memberId: string, skuId: string): Promise<OrderView> {
   const placed = await shop.placeOrder(memberId, { lines: [{ skuId, quantity: 1 }] });
   expect(placed.status).toBe(201);
   await shop.pay((placed.body as OrderView).payment.intentId!);
-  return shop.waitForStatus(memberId, (placed.body as OrderView).orderId, 'PAID', 60_000);
+  const paid = await shop.waitForStatus(memberId, (placed.body as OrderView).orderId, 'PAID', 60_000);
+  // Wait for the outbox itself rather than assume the status read and the event commit together.
+  await outboxHas(paid.orderId, 'order.paid');
+  return paid;
+}
+
+function outboxHas(orderId: string, type: string): Promise<OutboxEvent[]> {
+  return eventually(async () => {
+    const events = await listEvents(env.pool, { orderId });
+    return events.some((event) => event.type === type) ? events : undefined;
+  }, 60_000, `${type} of ${orderId} in the outbox`);
 }
 
 function bySeq(events: OutboxEvent[]): OutboxEvent[] {
@@ -71,6 +81,7 @@ test('a subscriber failing 3 times per event gets each event once, in order per 
     const cancelled = await request(api.url).post(`/orders/${second.orderId}/cancel`).set('X-API-Key', API_KEYS.support).send({ reason: 'changed mind' });
     expect(cancelled.status).toBe(200);
     await shop.waitForStatus('mem_ev_b', second.orderId, 'CANCELLED', 60_000);
+    await outboxHas(second.orderId, 'order.cancelled');
 
     const expected = bySeq([...(await listEvents(env.pool, { orderId: first.orderId })), ...(await listEvents(env.pool, { orderId: second.orderId }))]);
     expect(expected.map((event) => event.type)).toEqual(expect.arrayContaining(['order.placed', 'order.paid', 'order.cancelled']));

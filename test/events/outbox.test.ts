@@ -76,7 +76,11 @@ test('a worker killed between the PAID projection and its acknowledgement: order
     await shop.deliver(order.orderId);
     const completed = await shop.waitForStatus('mem_ev_kill', order.orderId, 'COMPLETED', 60_000);
 
-    const events = await listEvents(env.pool, { orderId: order.orderId });
+    // Wait for the outbox itself rather than assume the status read and the event commit together.
+    const events = await eventually(async () => {
+      const found = await listEvents(env.pool, { orderId: order.orderId });
+      return found.some((event) => event.type === 'order.completed') ? found : undefined;
+    }, 60_000, 'order.completed in the outbox');
     expect(typesOf(events, order.orderId)).toEqual(['order.placed', 'order.paid', 'parcel.shipped', 'parcel.delivered', 'order.completed']);
     expect(events.map((event) => event.eventId)).toEqual([
       `${order.orderId}:placed`,

@@ -5,7 +5,7 @@
 // and the build fails if any other compiled file still requires it (only infra/dev-tools.js may, by a
 // computed path that production never takes).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,6 @@ if (offenders.length > 0) {
   console.error(`build: development tools are still required by: ${offenders.join(', ')}`);
   process.exit(1);
 }
-if (DEV_TOOLS.some((tool) => existsSync(path.join(outDir, tool)))) process.exit(1);
 console.log(`build: ${path.relative(root, outDir) || '.'} without ${DEV_TOOLS.join(', ')}`);
 
 function* walk(dir) {

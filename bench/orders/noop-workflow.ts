@@ -11,7 +11,8 @@ export interface NoopPlan {
   messages: ('u' | 's')[];
   /** Activities run after each message (index 0: after the first message), sequentially. */
   activitiesAfter: number[];
-  localActivities: number;
+  /** Local activities run after each message, before its activities (an order's placement: lookups and holds). */
+  localActivitiesAfter: number[];
   /** Timers of 1 ms that fire (each one more workflow task), padding the shape to the order's task count. */
   padTimers: number;
   /** A timer the order waits out (the after-sales window), in ms; 0 for none. */
@@ -37,8 +38,8 @@ export async function noopOrderWorkflow(plan: NoopPlan): Promise<number> {
   setHandler(noopSignal, (n) => void receive(n));
   for (let i = 0; i < plan.messages.length; i += 1) {
     await condition(() => received >= i + 1);
+    for (let l = 0; l < (plan.localActivitiesAfter[i] ?? 0); l += 1) await local.noop();
     for (let a = 0; a < (plan.activitiesAfter[i] ?? 0); a += 1) await noop();
-    if (i === 0) for (let l = 0; l < plan.localActivities; l += 1) await local.noop();
     blocksDone = i + 1;
   }
   for (let t = 0; t < plan.padTimers; t += 1) await sleep(1);

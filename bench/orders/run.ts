@@ -10,7 +10,9 @@ import { startChaosStack, supervise, type Supervised } from '../chaos/stack';
 import { cpuSnapshot, rssBytes } from './cpu';
 import { driveOne, makeBuyers, PRESALE_FINAL_IN_MS, setUpBenchShop, type DriveContext, type Timed, type Variant } from './drive';
 import { driveNoop } from './noop-drive';
+import { measurePlacement, placementPlanOf, type PlacementFigures } from './placement';
 import { measureReads } from './reads';
+import { REFERENCE_PLAN } from './reference-shape';
 import { describeShape, planFor, shapeOf, type Shape } from './shape';
 import { closedLoop, median, percentile } from './stats';
 import { workerProcesses, type Topology } from './workers';
@@ -25,16 +27,17 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const AFTER_SALES_MS = 1_000;
 
 function parse(argv: string[]) {
-  const positional = argv.filter((arg, i) => !arg.startsWith('--') && !(argv[i - 1] ?? '').match(/^--(variant|workers|topology|reads)$/));
+  const positional = argv.filter((arg, i) => !arg.startsWith('--') && !(argv[i - 1] ?? '').match(/^--(variant|workers|topology|reads|placements)$/));
   const flag = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
   const [n = '300', c = '50', rounds = '5'] = positional;
   const variant = (flag('variant') ?? 'standard') as Variant;
   if (!['standard', 'presale', 'group-buy', 'flash-sale'].includes(variant)) throw new Error(`--variant ${variant}: standard, presale, group-buy or flash-sale`);
   const topology = (flag('topology') ?? 'single') as Topology;
-  return { n: Number(n), c: Number(c), rounds: Number(rounds), variant, refunds: argv.includes('--refunds'), workers: Number(flag('workers') ?? '1'), topology, readSeconds: Number(flag('reads') ?? '5') };
+  return { n: Number(n), c: Number(c), rounds: Number(rounds), variant, refunds: argv.includes('--refunds'), workers: Number(flag('workers') ?? '1'), topology, readSeconds: Number(flag('reads') ?? '5'), placements: Number(flag('placements') ?? '40') };
 }
 
-interface Round { round: number; system: 'engine' | 'no-op'; units: Timed[]; seconds: number; cpu: Record<string, number> }
+type System = 'engine' | 'no-op' | 'reference';
+interface Round { round: number; system: System; units: Timed[]; seconds: number; cpu: Record<string, number> }
 
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
@@ -107,21 +110,34 @@ async function main(): Promise<void> {
     };
     const rounds: Round[] = [];
     for (let r = 1; r <= options.rounds; r += 1) {
-      const order: Round['system'][] = r % 2 === 1 ? ['engine', 'no-op'] : ['no-op', 'engine'];
+      // The order rotates round by round, so background load falls on every system alike.
+      const systems: System[] = ['engine', 'no-op', 'reference'];
+      const order = systems.map((_, i) => systems[(i + r - 1) % systems.length]);
       for (const system of order) {
         const buyers = system === 'engine' ? await buyersFor(`r${r}`, units) : [];
         const cpu = cpuSnapshot(groups);
         const started = Date.now();
         const done = await closedLoop(system === 'engine' ? units : options.n, options.c, (i) =>
-          system === 'engine' ? driveOne(ctx, r * 100_000 + i, buyers[i]) : driveNoop(temporal, noopQueue, plan, `noop-${runId}-${r}-${i}`),
+          system === 'engine'
+            ? driveOne(ctx, r * 100_000 + i, buyers[i])
+            : driveNoop(temporal, noopQueue, system === 'no-op' ? plan : REFERENCE_PLAN, `${system}-${runId}-${r}-${i}`),
         );
         const round = { round: r, system, units: done, seconds: (Date.now() - started) / 1000, cpu: cpu.since() };
         rounds.push(round);
         log(line(round));
       }
     }
+    const placementPlan = placementPlanOf(orderShape);
+    log(`placement alone, C=1 and C=${options.c}, beside a no-op update-with-start of its shape (${JSON.stringify(placementPlan)})`);
+    const placement = options.variant === 'standard' && !options.refunds
+      ? await measurePlacement(ctx, { temporal, taskQueue: noopQueue, plan: placementPlan }, buyersFor, [
+        { concurrency: 1, count: options.placements },
+        { concurrency: options.c, count: Math.max(options.placements, 2 * options.c) },
+      ])
+      : [];
     const reads = await measureReads(ctx, await buyersFor('reads', 50), options.c, options.readSeconds);
-    report(options, rounds, orderShape, noopShape, reads, workers.map((w) => rssBytes(w.pid())));
+    log(`plan of the no-op: ${JSON.stringify(plan)}`);
+    report(options, rounds, orderShape, noopShape, reads, placement, workers.map((w) => rssBytes(w.pid())));
   } finally {
     await cleanUp();
   }
@@ -138,23 +154,38 @@ function line(round: Round): string {
     `life p50 ${percentile(lives, 50)} ms p99 ${percentile(lives, 99)} ms; CPU/order server ${perOrder(round, 'server').toFixed(0)} ms, app ${perOrder(round, app).toFixed(0)} ms`;
 }
 
-function report(options: ReturnType<typeof parse>, rounds: Round[], orderShape: Shape, noopShape: Shape, reads: Awaited<ReturnType<typeof measureReads>>, workerRss: number[]): void {
-  const of = (system: Round['system']) => rounds.filter((r) => r.system === system);
-  const med = (system: Round['system'], f: (r: Round) => number) => median(of(system).map(f));
-  const app = (system: Round['system']) => (system === 'engine' ? 'engine' : 'noop');
+function report(options: ReturnType<typeof parse>, rounds: Round[], orderShape: Shape, noopShape: Shape, reads: Awaited<ReturnType<typeof measureReads>>, placement: PlacementFigures[], workerRss: number[]): void {
+  const of = (system: System) => rounds.filter((r) => r.system === system);
+  const med = (system: System, f: (r: Round) => number) => median(of(system).map(f));
+  const app = (system: System) => (system === 'engine' ? 'engine' : 'noop');
+  const names: Record<System, string> = {
+    engine: `our ${options.variant}${options.refunds ? ' + refund' : ''} order via API`,
+    'no-op': 'no-op of the same shape',
+    reference: "no-op of the issue's 16-activity shape",
+  };
   console.log('\n| system | completions/s | placement p50 / p99 ms | life p50 / p99 ms | CPU per order server / app ms |');
   console.log('|---|---|---|---|---|');
-  for (const system of ['engine', 'no-op'] as const) {
+  for (const system of ['engine', 'no-op', 'reference'] as const) {
     const p = (q: number) => med(system, (r) => percentile(r.units.map((u) => u.placementMs), q));
     const l = (q: number) => med(system, (r) => percentile(r.units.flatMap((u) => u.lifeMs), q));
-    console.log(`| ${system === 'engine' ? `our ${options.variant}${options.refunds ? ' + refund' : ''} order via API` : 'no-op of the same shape'} | ${med(system, (r) => completions(r) / r.seconds).toFixed(2)} | ${p(50)} / ${p(99)} | ${l(50)} / ${l(99)} | ${med(system, (r) => perOrder(r, 'server')).toFixed(0)} / ${med(system, (r) => perOrder(r, app(system))).toFixed(0)} |`);
+    console.log(`| ${names[system]} | ${med(system, (r) => completions(r) / r.seconds).toFixed(2)} | ${p(50)} / ${p(99)} | ${l(50)} / ${l(99)} | ${med(system, (r) => perOrder(r, 'server')).toFixed(0)} / ${med(system, (r) => perOrder(r, app(system))).toFixed(0)} |`);
   }
   console.log(`\nshape of one order: ${describeShape(orderShape)}`);
   console.log(`shape of the no-op: ${describeShape(noopShape)}`);
   console.log(`reads GET /orders/{id} (orders awaiting payment, C=${options.c}): ${reads.perSecond.toFixed(0)} req/s, p50 ${reads.p50} ms, p99 ${reads.p99} ms`);
   console.log(`engine worker RSS: ${workerRss.map((b) => `${(b / 2 ** 20).toFixed(0)} MB`).join(', ')}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  const ratios = of('engine').map((r, i) => completions(r) / r.seconds / (completions(of('no-op')[i]) / of('no-op')[i].seconds));
-  console.log(`\nend-to-end vs no-op limit: ${median(ratios).toFixed(2)}x`);
+  for (const p of placement) {
+    console.log(`placement alone at C=${p.concurrency} (${p.count} orders): engine p50 ${p.engine.p50} ms, p99 ${p.engine.p99} ms; no-op update-with-start of its shape p50 ${p.noop.p50} ms, p99 ${p.noop.p99} ms`);
+  }
+  const rate = (r: Round) => completions(r) / r.seconds;
+  const ratioTo = (system: System) => median(of('engine').map((r, i) => rate(r) / rate(of(system)[i])));
+  const appCpu = med('engine', (r) => perOrder(r, 'engine'));
+  console.log(`\nend-to-end vs no-op limit: ${ratioTo('no-op').toFixed(2)}x (target >= 0.80x)`);
+  console.log(`end-to-end vs the 16-activity no-op: ${ratioTo('reference').toFixed(2)}x (target >= 1.06x)`);
+  console.log(`CPU per order of our processes: ${appCpu.toFixed(0)} ms (target <= 60 ms)`);
+  const [c1, cN] = placement;
+  if (c1) console.log(`placement p50 at C=1: ${c1.engine.p50} ms (target <= 50 ms)`);
+  if (c1 && cN) console.log(`placement p50 at C=${cN.concurrency}: ${cN.engine.p50} ms (target <= ${5 * Math.max(c1.engine.p50, 50)} ms, 5x C=1)`);
 }
 
 main().catch((error) => {

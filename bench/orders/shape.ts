@@ -20,6 +20,8 @@ export interface Shape {
   messages: ('u' | 's')[];
   /** Activities scheduled before the first message ([0]), then after each message (before the next). */
   activitiesAfter: number[];
+  /** Local activities (markers), counted the same way. */
+  localActivitiesAfter: number[];
 }
 
 export async function shapeOf(client: Client, workflowId: string): Promise<Shape> {
@@ -29,7 +31,7 @@ export async function shapeOf(client: Client, workflowId: string): Promise<Shape
     workflowTasks: 0, activities: 0, localActivities: 0, timersFired: 0, updates: 0, signals: 0,
     searchAttributeWrites: 0, memoWrites: 0, events: events.length,
     historyBytes: temporal.api.history.v1.History.encode(history).finish().length,
-    messages: [], activitiesAfter: [0],
+    messages: [], activitiesAfter: [0], localActivitiesAfter: [0],
   };
   for (const event of events) {
     switch (event.eventType) {
@@ -38,10 +40,15 @@ export async function shapeOf(client: Client, workflowId: string): Promise<Shape
         shape.activities += 1;
         shape.activitiesAfter[shape.activitiesAfter.length - 1] += 1;
         break;
-      case EventType.EVENT_TYPE_MARKER_RECORDED: shape.localActivities += 1; break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        // Patch markers are not local activities.
+        if (event.markerRecordedEventAttributes?.markerName !== 'core_local_activity') break;
+        shape.localActivities += 1;
+        shape.localActivitiesAfter[shape.localActivitiesAfter.length - 1] += 1;
+        break;
       case EventType.EVENT_TYPE_TIMER_FIRED: shape.timersFired += 1; break;
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: shape.updates += 1; shape.messages.push('u'); shape.activitiesAfter.push(0); break;
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: shape.signals += 1; shape.messages.push('s'); shape.activitiesAfter.push(0); break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED: shape.updates += 1; shape.messages.push('u'); shape.activitiesAfter.push(0); shape.localActivitiesAfter.push(0); break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED: shape.signals += 1; shape.messages.push('s'); shape.activitiesAfter.push(0); shape.localActivitiesAfter.push(0); break;
       case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: shape.searchAttributeWrites += 1; break;
       case EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED: shape.memoWrites += 1; break;
       default: break;
@@ -57,10 +64,19 @@ export async function shapeOf(client: Client, workflowId: string): Promise<Shape
  */
 export function planFor(order: Shape, waitMs: number, padTimers = 0): NoopPlan {
   const messages = order.messages.length > 0 ? order.messages : (['u'] as ('u' | 's')[]);
-  const after = messages.map((_, i) => order.activitiesAfter[i + 1] ?? 0);
-  // Activities before the first message (an order started without an update) join the first block.
-  after[0] += order.messages.length > 0 ? order.activitiesAfter[0] ?? 0 : order.activities;
-  return { messages, activitiesAfter: after, localActivities: order.localActivities, padTimers, waitMs };
+  const blocks = (counts: number[], total: number) => {
+    const after = messages.map((_, i) => counts[i + 1] ?? 0);
+    // What ran before the first message (an order started without an update) joins the first block.
+    after[0] += order.messages.length > 0 ? counts[0] ?? 0 : total;
+    return after;
+  };
+  return {
+    messages,
+    activitiesAfter: blocks(order.activitiesAfter, order.activities),
+    localActivitiesAfter: blocks(order.localActivitiesAfter, order.localActivities),
+    padTimers,
+    waitMs,
+  };
 }
 
 export function describeShape(shape: Shape): string {

@@ -13,9 +13,8 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
   return {
     async save(view: OrderView): Promise<void> {
       const createdAt = view.timeline[0]?.at ?? new Date().toISOString();
-      const events = orderEvents(view);
       await withTransaction(pool, async (client) => {
-        await client.query(
+        const written = await client.query(
           `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at, channel)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (order_id) DO UPDATE SET
@@ -36,7 +35,10 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
             view.channel?.kind ?? null,
           ],
         );
-        await writeEvents(client, events);
+        // A row at this version or newer is already there: it was written with its events, which
+        // include this view's (an order's events follow from its timeline, which only grows).
+        if (written.rowCount === 0) return;
+        await writeEvents(client, orderEvents(view));
       });
     },
 

@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import { mustComplete } from '../shared/activities';
+import { forward, localForward, localMustComplete, mustComplete } from '../shared/activities';
 import { shielded } from '../shared/wait';
 import { type OrderType } from '../shared/kinds';
 import { Compensations } from '../saga';
@@ -21,6 +21,9 @@ import { anyShipped } from './parcels';
 import type { OrderFacts } from './policy';
 import type { ShippingAddress } from './shipping-definitions';
 import { OrderState } from './state';
+
+/** The order workflow's newest patch; it implies every earlier one (see `OrderContext.localSteps`). */
+export const LOCAL_STEPS_PATCH = 'placement-and-projection-local';
 
 /** What the order holds besides normal stock: decides what a full refund or a cancel gives back. */
 export interface OrderHolds {
@@ -63,10 +66,17 @@ export class OrderContext {
   readonly latePayments: LatePayment[] = [];
 
   /**
+   * Placement steps, projections and parcel records as local activities (issue 17), decided once per
+   * run at its start (versioning rule): runs started before replay with activity tasks, as their
+   * histories recorded. A run with this marker also has every earlier patch of the order workflow
+   * (parcels, shipping address and freight), so it records only this one marker, not three.
+   */
+  readonly localSteps: boolean = patched(LOCAL_STEPS_PATCH);
+  /**
    * Parcels (issue 13), decided once per run at its start (versioning rule): runs started before
    * parcels existed replay without the marker and keep one shipment for the whole order.
    */
-  readonly parcelsEnabled: boolean = patched('parcels-per-warehouse');
+  readonly parcelsEnabled: boolean = this.localSteps || patched('parcels-per-warehouse');
   /** A parcel's shipment or failure is being carried out (they take turns: stock, money, phase). */
   parcelBusy = false;
 
@@ -118,10 +128,33 @@ export class OrderContext {
     this.state.record(event, detail, phase, status);
   }
 
-  /** Writes the order's state to PostgreSQL for the storefront's lists and reads of closed orders. */
+  /**
+   * Writes the order's state to PostgreSQL for the storefront's reads and lists (and the outbox's
+   * events, in the same transaction). A local activity: the view goes to PostgreSQL, not into the
+   * history; the write is versioned, so a rerun after a lost workflow task writes nothing new.
+   */
   project(): Promise<void> {
     const view = this.state.snapshot();
-    return shielded(() => mustComplete.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view]));
+    return shielded(() => this.records.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view]));
+  }
+
+  /**
+   * Stubs of the forward steps: during placement (the buyer waits on its answer) local activities, so
+   * pricing, holds and the payment intent run inside the workflow task that took the placement
+   * update; afterwards on their module's queue.
+   */
+  get placing(): typeof forward {
+    return this.localSteps && !this.placementDecided ? (localForward as unknown as typeof forward) : forward;
+  }
+
+  /** Must-complete stubs for the order's own records (projection, parcels): local activities. */
+  get records(): typeof mustComplete {
+    return this.localSteps ? (localMustComplete as unknown as typeof mustComplete) : mustComplete;
+  }
+
+  /** The must-complete stubs for a step of placement (local, as `placing`), else on the module's queue. */
+  get placingMustComplete(): typeof mustComplete {
+    return this.localSteps && !this.placementDecided ? (localMustComplete as unknown as typeof mustComplete) : mustComplete;
   }
 
   gate(name: GateName): PaymentGate | undefined {

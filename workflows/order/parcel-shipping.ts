@@ -32,7 +32,7 @@ async function show(order: OrderContext): Promise<void> {
   const parcels = parcelsOf(order);
   const version = order.view.version;
   await shielded(() =>
-    mustComplete.recordParcels.executeWithOptions({ summary: 'record the parcels' }, [{ orderId: order.orderId, parcels: JSON.parse(JSON.stringify(parcels)), version }]),
+    order.records.recordParcels.executeWithOptions({ summary: 'record the parcels' }, [{ orderId: order.orderId, parcels: JSON.parse(JSON.stringify(parcels)), version }]),
   );
   await order.project();
 }

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { activityGroupOf, moduleTaskQueue } from './task-queues';
 
@@ -10,11 +10,17 @@ import { activityGroupOf, moduleTaskQueue } from './task-queues';
  * Both are safe to retry because every activity is idempotent by its key.
  * Each stub schedules its activity on its module's task queue (./task-queues.ts).
  */
-export const forward = routedActivities({
+const FORWARD: ActivityOptions & LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-});
+};
+const MUST_COMPLETE: ActivityOptions & LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+export const forward = routedActivities(FORWARD);
 
 /** Forward steps a person waits on (the buyer's final-payment request): a short bound, then a refusal they see. */
 export const interactive = routedActivities({
@@ -23,10 +29,19 @@ export const interactive = routedActivities({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds' },
 });
 
-export const mustComplete = routedActivities({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+export const mustComplete = routedActivities(MUST_COMPLETE);
+
+/**
+ * The same two retry classes as local activities (issue 17): run by the order's own worker inside the
+ * workflow task, with no activity task, no round trip through the server and no arguments in the
+ * history (one marker event holds the result). Used where a caller waits on the answer (placement)
+ * and for the order's projection; effects after placement stay on their module's queue, where they
+ * scale out. Every worker registers every activity, so the orders worker can run any of them.
+ * Retries past `localRetryThreshold` (1 minute) wait on a server timer, so a long outage does not hold
+ * a workflow task open.
+ */
+export const localForward = proxyLocalActivities<Activities>(FORWARD);
+export const localMustComplete = proxyLocalActivities<Activities>(MUST_COMPLETE);
 
 /** proxyActivities with the task queue chosen per activity name, from the running workflow's own queue. */
 function routedActivities(options: ActivityOptions) {

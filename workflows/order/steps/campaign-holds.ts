@@ -1,4 +1,4 @@
-import { forward, mustComplete } from '../../shared/activities';
+import { mustComplete } from '../../shared/activities';
 import type { Step } from '../../saga';
 import type { OrderContext } from '../context';
 
@@ -19,7 +19,7 @@ export const confirmAdmission: Step<OrderContext, { admissionId: string; reason:
   undoSummary: 'return the unit to the flash sale and the buyer',
   async run(order, { admissionId }) {
     order.holds.admissionId = admissionId;
-    return forward.confirmAdmission.executeWithOptions({ summary: 'check the flash-sale admission' }, [{ admissionId, orderId: order.orderId }]);
+    return order.placing.confirmAdmission.executeWithOptions({ summary: 'check the flash-sale admission' }, [{ admissionId, orderId: order.orderId }]);
   },
   async undo(_order, { admissionId, reason }) {
     await mustComplete.releaseAdmission.executeWithOptions({ summary: "compensate: unit back to the campaign and the buyer's limit" }, [
@@ -35,7 +35,7 @@ export const takeGroupLimit: Step<OrderContext, { campaignId: string; quantity: 
   undoSummary: 'return the units to the per-user limit',
   async run(order, { campaignId, quantity, perUserLimit }) {
     order.holds.groupLimit = true;
-    await forward.takeGroupBuyLimit.executeWithOptions({ summary: 'take units of the per-user limit' }, [
+    await order.placing.takeGroupBuyLimit.executeWithOptions({ summary: 'take units of the per-user limit' }, [
       { idempotencyKey: order.key('group-limit'), campaignId, customerId: order.input.customerId, quantity, perUserLimit },
     ]);
   },

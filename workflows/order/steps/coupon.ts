@@ -1,4 +1,4 @@
-import { forward, mustComplete } from '../../shared/activities';
+import { mustComplete } from '../../shared/activities';
 import type { Step } from '../../saga';
 import { noteCouponReturned } from '../../after-sales/refund-book';
 import type { OrderContext } from '../context';
@@ -9,7 +9,7 @@ export const lockCoupon: Step<OrderContext, { couponId: string; key?: string }, 
   summary: 'lock coupon',
   undoSummary: 'unlock coupon',
   async run(order, { couponId, key = 'lock-coupon' }) {
-    await forward.lockCoupon.executeWithOptions({ summary: 'lock coupon' }, [
+    await order.placing.lockCoupon.executeWithOptions({ summary: 'lock coupon' }, [
       { idempotencyKey: order.key(key), couponId, memberId: order.input.customerId, orderId: order.orderId },
     ]);
   },

@@ -1,4 +1,4 @@
-import { forward, interactive, mustComplete } from '../../shared/activities';
+import { interactive, mustComplete } from '../../shared/activities';
 import { applicationCause } from '../../shared/refusals';
 import { now } from '../../shared/time';
 import type { Step } from '../../saga';
@@ -27,7 +27,7 @@ export const openPayment: Step<OrderContext, { gate: GateName; amountFen: number
   summary: 'create payment intent',
   undoSummary: 'cancel payment intent',
   async run(order, { gate: name, amountFen, interactive: waited, attempt }) {
-    const intent = await (waited ? interactive : forward).createPaymentIntent.executeWithOptions({ summary: `create the ${name} intent` }, [
+    const intent = await (waited ? interactive : order.placing).createPaymentIntent.executeWithOptions({ summary: `create the ${name} intent` }, [
       { idempotencyKey: order.key(intentKey(name, attempt)), orderId: order.orderId, amountFen, currency: order.input.currency },
     ]);
     const gate: PaymentGate = { name, intentId: intent.intentId, amountFen, currency: order.input.currency, state: 'OPEN' };

@@ -1,4 +1,3 @@
-import { forward } from '../../shared/activities';
 import type { OrderContext } from '../context';
 import { lockCoupon } from './coupon';
 import { openPayment } from './payment';
@@ -15,9 +14,9 @@ export type UnitPrice = (skuId: string, listPriceFen: number) => number;
  */
 export async function priceAndHold(order: OrderContext, unitPriceFor: UnitPrice = (_skuId, listPriceFen) => listPriceFen): Promise<void> {
   const { input } = order;
-  const skus = await forward.getSkusForOrder.executeWithOptions({ summary: 'look up list prices' }, [{ skuIds: input.lines.map((line) => line.skuId) }]);
+  const skus = await order.placing.getSkusForOrder.executeWithOptions({ summary: 'look up list prices' }, [{ skuIds: input.lines.map((line) => line.skuId) }]);
   const priceOf = new Map(skus.map((sku) => [sku.id, unitPriceFor(sku.id, sku.listPriceFen)]));
-  const quote = await forward.quoteOrder.executeWithOptions({ summary: 'price: promotions, coupon, points' }, [
+  const quote = await order.placing.quoteOrder.executeWithOptions({ summary: 'price: promotions, coupon, points' }, [
     {
       memberId: input.customerId,
       lines: input.lines.map((line, index) => ({ lineId: `L${index + 1}`, skuId: line.skuId, quantity: line.quantity, unitPriceFen: priceOf.get(line.skuId)! })),

@@ -1,4 +1,4 @@
-import { forward, mustComplete } from '../../shared/activities';
+import { mustComplete } from '../../shared/activities';
 import type { Step } from '../../saga';
 import { notePointsReturned, pointsLeftToReturn } from '../../after-sales/refund-book';
 import type { OrderContext } from '../context';
@@ -9,7 +9,7 @@ export const holdPoints: Step<OrderContext, { points: number }, void> = {
   summary: 'hold points',
   undoSummary: 'release held points',
   async run(order, { points }) {
-    await forward.holdPoints.executeWithOptions({ summary: 'hold points' }, [
+    await order.placing.holdPoints.executeWithOptions({ summary: 'hold points' }, [
       { idempotencyKey: order.key('hold-points'), memberId: order.input.customerId, orderId: order.orderId, points },
     ]);
   },

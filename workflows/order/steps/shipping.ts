@@ -14,8 +14,8 @@ export const SHIPPING_PATCH = 'shipping-address-and-freight';
  */
 export async function priceFreight(order: OrderContext, goodsFen: number): Promise<number> {
   const address = order.shippingAddress;
-  if (!address || !patched(SHIPPING_PATCH)) return 0;
-  const quote = await forward.quoteFreight.executeWithOptions({ summary: 'price freight (运费模板)' }, [
+  if (!address || !(order.localSteps || patched(SHIPPING_PATCH))) return 0;
+  const quote = await order.placing.quoteFreight.executeWithOptions({ summary: 'price freight (运费模板)' }, [
     {
       destination: { provinceCode: address.provinceCode, cityCode: address.cityCode, districtCode: address.districtCode },
       lines: order.input.lines.map((line) => ({ skuId: line.skuId, quantity: line.quantity })),
@@ -38,7 +38,7 @@ export async function keepAddress(order: OrderContext, address: ShippingAddress)
   const version = order.addressVersion;
   order.shippingAddress = address;
   if (order.view.shipping) order.view.shipping.addressVersion = version;
-  await mustComplete.saveOrderAddress.executeWithOptions({ summary: `keep the shipping address (version ${version})` }, [
+  await order.placingMustComplete.saveOrderAddress.executeWithOptions({ summary: `keep the shipping address (version ${version})` }, [
     { orderId: order.orderId, version, address },
   ]);
 }

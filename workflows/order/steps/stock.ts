@@ -1,4 +1,4 @@
-import { forward, mustComplete } from '../../shared/activities';
+import { mustComplete } from '../../shared/activities';
 import type { Step } from '../../saga';
 import type { OrderContext } from '../context';
 import type { OrderLineInput } from '../definitions';
@@ -9,7 +9,7 @@ export const reserveStock: Step<OrderContext, { lines: OrderLineInput[] }, void>
   summary: 'reserve stock',
   undoSummary: 'release reserved stock',
   async run(order, { lines }) {
-    await forward.reserveStock.executeWithOptions({ summary: 'reserve stock' }, [
+    await order.placing.reserveStock.executeWithOptions({ summary: 'reserve stock' }, [
       { idempotencyKey: order.key('reserve-stock'), orderId: order.orderId, lines },
     ]);
   },
@@ -25,7 +25,7 @@ export const reserveCampaignStock: Step<OrderContext, { campaignId: string; skuI
   undoSummary: 'release campaign stock',
   async run(order, { campaignId, skuId, quantity }) {
     order.holds.campaignStock = true;
-    await forward.reserveCampaignStock.executeWithOptions({ summary: 'reserve campaign stock' }, [
+    await order.placing.reserveCampaignStock.executeWithOptions({ summary: 'reserve campaign stock' }, [
       { idempotencyKey: order.key('reserve-campaign-stock'), campaignId, skuId, quantity, orderId: order.orderId },
     ]);
   },

@@ -177,7 +177,9 @@ export function supervise(name: string, entry: string, env: NodeJS.ProcessEnv, r
     state.starts += 1;
     isReady = false;
     const startedAt = Date.now();
-    const started = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits (where the CPU goes).
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const started = spawn(process.execPath, [...profile, ...(process.env.BENCH_PRELOAD ? ['--require', process.env.BENCH_PRELOAD] : []), '--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     const onData = (chunk: Buffer) => {
       output.write(chunk);

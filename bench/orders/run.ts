@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     const groups = {
       server: () => [stack.temporalPid],
       engine: () => [api.pid(), ...workers.map((w) => w.pid())],
+      api: () => [api.pid()],
       noop: () => [noopWorker.pid()],
     };
     const rounds: Round[] = [];
@@ -151,7 +152,8 @@ function line(round: Round): string {
   const placements = round.units.map((u) => u.placementMs);
   const app = round.system === 'engine' ? 'engine' : 'noop';
   return `round ${round.round} ${round.system.padEnd(6)} ${(completions(round) / round.seconds).toFixed(2)} completions/s; placement p50 ${percentile(placements, 50)} ms p99 ${percentile(placements, 99)} ms; ` +
-    `life p50 ${percentile(lives, 50)} ms p99 ${percentile(lives, 99)} ms; CPU/order server ${perOrder(round, 'server').toFixed(0)} ms, app ${perOrder(round, app).toFixed(0)} ms`;
+    `life p50 ${percentile(lives, 50)} ms p99 ${percentile(lives, 99)} ms; CPU/order server ${perOrder(round, 'server').toFixed(0)} ms, app ${perOrder(round, app).toFixed(0)} ms` +
+    (round.system === 'engine' ? ` (API ${perOrder(round, 'api').toFixed(0)} ms)` : '');
 }
 
 function report(options: ReturnType<typeof parse>, rounds: Round[], orderShape: Shape, noopShape: Shape, reads: Awaited<ReturnType<typeof measureReads>>, placement: PlacementFigures[], workerRss: number[]): void {

@@ -19,7 +19,7 @@ export function domainEvent<T extends EventType>(event: NewEvent<T>): NewEvent<T
 }
 
 /** Serialises outbox inserts (see writeEvents): one transaction-level advisory lock. */
-const OUTBOX_LOCK = 0x6f7574626f78; // 'outbox'
+export const OUTBOX_LOCK = 0x6f7574626f78; // 'outbox'
 
 /**
  * Writes events into `events.outbox` on the caller's connection, i.e. inside the transaction of the
@@ -43,17 +43,22 @@ export async function writeEvents(client: PoolClient, events: NewEvent[]): Promi
      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
      ORDER BY 6
      ON CONFLICT (event_id) DO NOTHING`,
-    [
-      events.map((event) => event.eventId),
-      events.map((event) => event.type),
-      events.map((event) => EVENT_TYPES[event.type].version),
-      events.map((event) => event.orderId),
-      events.map((event) => event.customerId),
-      events.map((event) => new Date(event.occurredAt).toISOString()),
-      events.map((event) => JSON.stringify(event.data)),
-    ],
+    outboxColumns(events),
   );
   return written.rowCount ?? 0;
+}
+
+/** The outbox columns of `events` as parallel arrays (the parameters of an `unnest(...)` insert). */
+export function outboxColumns(events: NewEvent[]): [string[], string[], number[], (string | null)[], (string | null)[], string[], string[]] {
+  return [
+    events.map((event) => event.eventId),
+    events.map((event) => event.type),
+    events.map((event) => EVENT_TYPES[event.type].version),
+    events.map((event) => event.orderId),
+    events.map((event) => event.customerId),
+    events.map((event) => new Date(event.occurredAt).toISOString()),
+    events.map((event) => JSON.stringify(event.data)),
+  ];
 }
 
 export interface OutboxRow {

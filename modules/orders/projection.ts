@@ -1,8 +1,7 @@
 import type { Pool } from 'pg';
 import type { OrderView } from '../../workflows/order/definitions';
 import { orderEvents } from '../events/order-events';
-import { writeEvents } from '../events/outbox';
-import { withTransaction } from '../shared/db';
+import { OUTBOX_LOCK, outboxColumns } from '../events/outbox';
 
 /**
  * Writes the order workflow's state to `orders.orders`. Idempotent and order-insensitive: a row is only
@@ -11,35 +10,27 @@ import { withTransaction } from '../shared/db';
  */
 export function createOrderProjection({ pool }: { pool: Pool }) {
   return {
+    /** One round trip: orders.save_view (db/migrations/0900_order_view_save.sql) upserts and writes the new events. */
     async save(view: OrderView): Promise<void> {
       const createdAt = view.timeline[0]?.at ?? new Date().toISOString();
-      await withTransaction(pool, async (client) => {
-        const written = await client.query(
-          `INSERT INTO orders.orders (order_id, customer_id, order_type, status, currency, payable_fen, refunded_fen, view, version, created_at, channel)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT (order_id) DO UPDATE SET
-             status = EXCLUDED.status, payable_fen = EXCLUDED.payable_fen, refunded_fen = EXCLUDED.refunded_fen,
-             view = EXCLUDED.view, version = EXCLUDED.version, updated_at = now()
-           WHERE orders.orders.version < EXCLUDED.version`,
-          [
-            view.orderId,
-            view.customerId,
-            view.type,
-            view.status,
-            view.currency,
-            view.totals.payableFen,
-            view.totals.refundedFen,
-            JSON.stringify(view),
-            view.version,
-            createdAt,
-            view.channel?.kind ?? null,
-          ],
-        );
-        // A row at this version or newer is already there: it was written with its events, which
-        // include this view's (an order's events follow from its timeline, which only grows).
-        if (written.rowCount === 0) return;
-        await writeEvents(client, orderEvents(view));
-      });
+      await pool.query(
+        'SELECT orders.save_view($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)',
+        [
+          view.orderId,
+          view.customerId,
+          view.type,
+          view.status,
+          view.currency,
+          view.totals.payableFen,
+          view.totals.refundedFen,
+          JSON.stringify(view),
+          view.version,
+          createdAt,
+          view.channel?.kind ?? null,
+          OUTBOX_LOCK,
+          ...outboxColumns(orderEvents(view)),
+        ],
+      );
     },
 
     async get(orderId: string): Promise<OrderView | undefined> {

@@ -1,3 +1,4 @@
+import { createParcelService } from '../modules/logistics';
 import { createOrderProjection } from '../modules/orders/projection';
 import type { OrderView } from '../workflows/order/definitions';
 import type { ActivityDeps } from './deps';
@@ -14,10 +15,17 @@ export interface AttentionActionRecord {
 }
 
 /** Activities of the order itself (its PostgreSQL projection). */
-export function createOrderActivities({ pool }: ActivityDeps) {
+export function createOrderActivities({ pool, clock }: ActivityDeps) {
   const projection = createOrderProjection({ pool });
+  const parcels = createParcelService({ pool, clock });
   return {
-    async projectOrder(view: OrderView): Promise<void> {
+    /**
+     * The order's view in orders.orders (and its new events). `withParcels`: its parcels' rows first
+     * (the warehouse's and support's lists), in the same activity, so a parcelled order's change
+     * is one local activity, not two.
+     */
+    async projectOrder(view: OrderView, options: { withParcels?: boolean } = {}): Promise<void> {
+      if (options.withParcels && view.parcels) await parcels.recordParcels(view.orderId, view.parcels, view.version);
       await projection.save(view);
     },
     /** Audit of ops' answer to an order in NEEDS_ATTENTION (append-only; once per key). */

@@ -135,7 +135,10 @@ export class OrderContext {
    */
   project(): Promise<void> {
     const view = this.state.snapshot();
-    return shielded(() => this.records.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view]));
+    if (!this.localSteps) return shielded(() => mustComplete.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view]));
+    // With its parcels' rows, when it has parcels: one local activity per change.
+    const options = view.parcels ? { withParcels: true } : {};
+    return shielded(() => this.records.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view, options]));
   }
 
   /**

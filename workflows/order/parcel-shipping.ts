@@ -29,6 +29,8 @@ export function parcelOf(order: OrderContext, parcelId: string): ParcelView {
 
 /** Writes the parcels' rows (warehouse and support lists), then the order's projection. */
 async function show(order: OrderContext): Promise<void> {
+  // Local steps: the projection writes the parcels' rows itself (one local activity).
+  if (order.localSteps) return order.project();
   const parcels = parcelsOf(order);
   const version = order.view.version;
   await shielded(() =>
@@ -40,7 +42,8 @@ async function show(order: OrderContext): Promise<void> {
 /** The parcels of a paid order: one per warehouse of its reservation (a campaign pool: one, no warehouse). */
 async function openParcels(order: OrderContext): Promise<void> {
   const { view } = order;
-  const opened = await mustComplete.openParcels.executeWithOptions({ summary: 'open one parcel per warehouse' }, [
+  // A lookup of the reservation's warehouses: local with local steps, like the projection after it.
+  const opened = await order.records.openParcels.executeWithOptions({ summary: 'open one parcel per warehouse' }, [
     {
       orderId: order.orderId,
       reservationKey: order.holds.campaignStock ? undefined : order.key('reserve-stock'),
@@ -168,7 +171,7 @@ export async function takeCarrierEvent(order: OrderContext, event: CarrierEvent)
   }
   order.record(to ? `parcel ${to.toLowerCase().replaceAll('_', ' ')}` : 'carrier event recorded', { parcelId: parcel.parcelId, eventId, code, occurredAt, applied: to !== undefined });
   await shielded(() =>
-    mustComplete.recordTrackingEvent.executeWithOptions({ summary: `tracking: ${code} for parcel ${parcel.parcelId}` }, [
+    order.records.recordTrackingEvent.executeWithOptions({ summary: `tracking: ${code} for parcel ${parcel.parcelId}` }, [
       { orderId: order.orderId, parcelId: parcel.parcelId, eventId, code, occurredAt, applied: to !== undefined, detail: { ...(location ? { location } : {}), ...(description ? { description } : {}) } },
     ]),
   );
@@ -190,6 +193,7 @@ export async function awaitParcelDeliveries(order: OrderContext): Promise<string
     moveParcel(parcel, 'DELIVERED');
     Object.assign(parcel, { deliveredAt: now(), deliveredBy: by });
   }
-  await show(order);
+  // Local steps: the caller records the delivery and projects it with the parcels right after.
+  if (!order.localSteps) await show(order);
   return by;
 }

@@ -42,6 +42,17 @@ export function createFinanceActivities(deps: PaymentActivityDeps) {
     async capturePayment(input: CapturePaymentInput) {
       return asActivity(() => finance.capturePayment(capturePaymentSchema.parse(input)));
     },
+    /**
+     * The payment's two finance steps in one activity (issue 17: one task, not two): recorded as
+     * authorised, then captured. Each keeps its own idempotency key, so a retry after the first
+     * step redoes nothing of it.
+     */
+    async settlePayment(input: { record: RecordPaymentSucceededInput; capture: CapturePaymentInput }) {
+      return asActivity(async () => {
+        await finance.recordPaymentSucceeded(recordPaymentSucceededSchema.parse(input.record));
+        return finance.capturePayment(capturePaymentSchema.parse(input.capture));
+      });
+    },
     async refundPayment(input: RefundPaymentInput) {
       return asActivity(() => finance.refundPayment(refundPaymentSchema.parse(input)));
     },

@@ -72,14 +72,30 @@ test('an order is served end to end by the per-queue workers, module activities 
 
   const history = await env.temporal.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
   const queueOf = new Map<string, string>();
+  const local = new Set<string>();
   for (const event of history.events ?? []) {
+    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_MARKER_RECORDED) {
+      const marker = event.markerRecordedEventAttributes!;
+      if (marker.markerName === 'core_local_activity') local.add(localActivityType(marker.details?.data?.payloads?.[0]?.data));
+      continue;
+    }
     if (event.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) continue;
     const scheduled = event.activityTaskScheduledEventAttributes!;
     queueOf.set(scheduled.activityType!.name!, scheduled.taskQueue!.name!);
   }
-  expect(queueOf.get('reserveStock')).toBe(`${env.taskQueue}-inventory`);
-  expect(queueOf.get('createPaymentIntent')).toBe(`${env.taskQueue}-finance`);
-  expect(queueOf.get('capturePayment')).toBe(`${env.taskQueue}-finance`);
-  expect(queueOf.get('quoteOrder')).toBe(`${env.taskQueue}-member`);
-  expect(queueOf.get('projectOrder')).toBe(env.taskQueue);
+  // After payment, each module's effects run on its own queue.
+  expect(queueOf.get('settlePayment')).toBe(`${env.taskQueue}-finance`);
+  expect(queueOf.get('recognizeRevenue')).toBe(`${env.taskQueue}-finance`);
+  expect(queueOf.get('awardPendingPoints')).toBe(`${env.taskQueue}-member`);
+  expect(queueOf.get('completeOrderPoints')).toBe(`${env.taskQueue}-member`);
+  expect(queueOf.get('commitParcelStock')).toBe(`${env.taskQueue}-inventory`);
+  // Placement (the buyer waits on it) and the order's own records are local activities of the
+  // orders worker: no activity task on any queue.
+  expect([...local].sort()).toEqual(['createPaymentIntent', 'getSkusForOrder', 'openParcels', 'projectOrder', 'quoteFreight', 'quoteOrder', 'reserveStock', 'saveOrderAddress']);
+  for (const name of local) expect(queueOf.has(name)).toBe(false);
 });
+
+/** The activity type a local activity's marker names (its data payload is the JSON of the marker's fields). */
+function localActivityType(data: Uint8Array | null | undefined): string {
+  return (JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { activity_type?: string }).activity_type ?? '?';
+}

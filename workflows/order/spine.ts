@@ -80,7 +80,9 @@ export function requestCancel(order: OrderContext, request: { reason: string; by
  * the order ends REJECTED with the reason: returns false.
  */
 export async function place(order: OrderContext, hold: () => Promise<void>): Promise<boolean> {
-  await order.project();
+  // Local steps place within one workflow task and project the outcome; the PLACING row is for
+  // placements that take several (activity tasks), so a slow one is visible meanwhile.
+  if (!order.localSteps) await order.project();
   try {
     await hold();
   } catch (error) {

@@ -58,10 +58,16 @@ export const capturePayment: Step<OrderContext, { gate: PaymentGate }, void> = {
   async run(order, { gate }) {
     const k = keys[gate.name];
     const payment = { orderId: order.orderId, intentId: gate.intentId, amountFen: gate.amountFen, currency: gate.currency };
-    await mustComplete.recordPaymentSucceeded.executeWithOptions({ summary: `record the authorised ${gate.name}` }, [
-      { idempotencyKey: order.key(k.record), ...payment },
-    ]);
-    await mustComplete.capturePayment.executeWithOptions({ summary: `capture the ${gate.name}` }, [{ idempotencyKey: order.key(k.capture), ...payment }]);
+    if (order.localSteps) {
+      await mustComplete.settlePayment.executeWithOptions({ summary: `record and capture the ${gate.name}` }, [
+        { record: { idempotencyKey: order.key(k.record), ...payment }, capture: { idempotencyKey: order.key(k.capture), ...payment } },
+      ]);
+    } else {
+      await mustComplete.recordPaymentSucceeded.executeWithOptions({ summary: `record the authorised ${gate.name}` }, [
+        { idempotencyKey: order.key(k.record), ...payment },
+      ]);
+      await mustComplete.capturePayment.executeWithOptions({ summary: `capture the ${gate.name}` }, [{ idempotencyKey: order.key(k.capture), ...payment }]);
+    }
     moveGate(gate, 'CAPTURED');
     order.view.totals.paidFen += gate.amountFen;
   },

@@ -315,8 +315,12 @@ test('search attributes let ops list running orders by status and customer', asy
     return ids.length ? ids : undefined;
   }, 15_000, 'visibility to show the order');
   expect(found).toEqual([`order-${placed.body.orderId}`]);
-  const described = await env.temporal.workflow.getHandle(`order-${placed.body.orderId}`).describe();
-  expect(described.memo).toMatchObject({ status: 'PENDING_PAYMENT', phase: 'AWAITING_PAYMENT', payableFen: 10_000 });
+  // What the order shows ops in the UI's "Current Details" (the workflow metadata query; no history event per change).
+  const handle = env.temporal.workflow.getHandle(`order-${placed.body.orderId}`);
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toBe('**PENDING_PAYMENT** · phase AWAITING_PAYMENT · payable ¥100.00 · refunded ¥0.00');
+  const described = await handle.describe();
+  expect(described.searchAttributes).toMatchObject({ OrderStatus: ['PENDING_PAYMENT'], OrderPhase: ['AWAITING_PAYMENT'], OrderTotal: [10_000] });
   await recordHistory(env, placed.body.orderId, 'standard-awaiting-payment-running', { running: true });
 });
 

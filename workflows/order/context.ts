@@ -102,7 +102,7 @@ export class OrderContext {
     readonly type: OrderType,
     readonly timeouts: OrderTimeouts,
   ) {
-    this.state = new OrderState(input, type);
+    this.state = new OrderState(input, type, this.localSteps);
     this.saga = new Compensations<OrderContext>(this);
     this.shippingAddress = input.shippingAddress;
   }

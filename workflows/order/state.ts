@@ -1,4 +1,4 @@
-import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { OrderPhase as OrderPhaseKey, OrderStatus as OrderStatusKey, OrderTotal } from '../search-attributes';
 import { now } from '../shared/time';
 import type { OrderLineView, OrderPhase, OrderStatus, OrderType, OrderView, PlaceOrderInput, TimelineEntry } from './definitions';
@@ -13,7 +13,12 @@ export class OrderState {
   readonly view: OrderView;
   private shown = { status: '', phase: '', payableFen: -1, refundedFen: -1 };
 
-  constructor(input: PlaceOrderInput, type: OrderType) {
+  /**
+   * `localSteps` (issue 17): what the memo showed goes to the workflow's current details instead
+   * (the UI's "Current Details", read by query: no history event per change); runs started before
+   * keep writing the memo.
+   */
+  constructor(input: PlaceOrderInput, type: OrderType, private readonly detailsInsteadOfMemo = false) {
     this.view = {
       orderId: input.orderId,
       customerId: input.customerId,
@@ -86,7 +91,8 @@ export class OrderState {
       ]);
     }
     if (shown.status !== status || shown.phase !== phase || shown.payableFen !== totals.payableFen || shown.refundedFen !== totals.refundedFen) {
-      upsertMemo({ status, phase, payableFen: totals.payableFen, refundedFen: totals.refundedFen });
+      if (this.detailsInsteadOfMemo) setCurrentDetails(currentDetails(status, phase, totals.payableFen, totals.refundedFen));
+      else upsertMemo({ status, phase, payableFen: totals.payableFen, refundedFen: totals.refundedFen });
     }
     this.shown = { status, phase, payableFen: totals.payableFen, refundedFen: totals.refundedFen };
   }
@@ -95,4 +101,10 @@ export class OrderState {
   snapshot(): OrderView {
     return JSON.parse(JSON.stringify(this.view)) as OrderView;
   }
+}
+
+/** The order in one line of Temporal markdown, for ops in the UI: status, phase and amounts (yuan, from fen). */
+export function currentDetails(status: OrderStatus, phase: OrderPhase, payableFen: number, refundedFen: number): string {
+  const yuan = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+  return `**${status}** · phase ${phase} · payable ¥${yuan(payableFen)} · refunded ¥${yuan(refundedFen)}`;
 }

@@ -48,6 +48,16 @@ test('the recorded scenarios are all there', () => {
   );
 });
 
+test('every order scenario is recorded again with local steps (issue 17), beside its run from before', () => {
+  // Runs from before the patch replay their activity tasks; runs with it replay local-activity markers.
+  const orderScenarios = fixtures.filter((file) => !file.endsWith('.local-steps.json') && !/^(group-succeeded|group-failed|refund-only-before-shipment-request|events-dispatcher)/.test(file));
+  expect(orderScenarios.length).toBeGreaterThanOrEqual(17);
+  for (const file of orderScenarios) expect(fixtures).toContain(file.replace(/\.json$/, '.local-steps.json'));
+  for (const file of fixtures.filter((name) => name.endsWith('.local-steps.json'))) {
+    expect(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')).toContain('"markerName": "core_local_activity"');
+  }
+});
+
 type ReplayResult = { workflowId: string; error: string | null };
 
 /** Runs scripts/replay-histories.ts on a folder; resolves with its per-history results (exit code aside). */

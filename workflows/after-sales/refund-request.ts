@@ -1,7 +1,7 @@
-import { ApplicationFailure, condition, getExternalWorkflowHandle, log, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { executeRefund } from './refund-effects';
 import { OpsSignals, withoutToken } from './ops-signals';
-import { mustComplete } from '../shared/activities';
+import { localMustComplete, mustComplete } from '../shared/activities';
 import { orderWorkflowId } from '../order/definitions';
 import { afterMs, now } from '../shared/time';
 import {
@@ -40,6 +40,9 @@ import {
  *   → REFUNDED; the order is told and updates its refunded amounts.
  */
 export async function refundRequestWorkflow(input: RefundRequestInput): Promise<RefundRequestView> {
+  // Issue 17, decided once at the start (versioning rule): the projection as a local activity and
+  // the status in the current details instead of a memo event; runs started before keep both.
+  const localRecords = patched('refund-request-local-records');
   const { workflowId } = workflowInfo();
   const view: RefundRequestView = {
     requestId: input.requestId,
@@ -68,9 +71,11 @@ export async function refundRequestWorkflow(input: RefundRequestInput): Promise<
     if (status) view.status = status;
     view.timeline.push({ at: now(), event, ...(detail ? { detail } : {}) });
     view.version += 1;
-    if (status) upsertMemo({ status, requestedFen: view.requestedFen, refundedFen: view.refundedFen });
+    if (status && localRecords) setCurrentDetails(`**${status}** · requested ${view.requestedFen} fen · refunded ${view.refundedFen} fen`);
+    else if (status) upsertMemo({ status, requestedFen: view.requestedFen, refundedFen: view.refundedFen });
   };
-  const project = () => mustComplete.projectRefundRequest.executeWithOptions({ summary: `project refund request (${view.status})` }, [snapshot(view)]);
+  const project = () =>
+    (localRecords ? localMustComplete : mustComplete).projectRefundRequest.executeWithOptions({ summary: `project refund request (${view.status})` }, [snapshot(view)]);
 
   // --- decisions: from the support API (update, answered synchronously) or ops (signals) -------------
   const approvalProblem = (approval: ApproveRefund): string | undefined => {

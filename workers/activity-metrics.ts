@@ -40,7 +40,7 @@ function isCompensation(activityType: string, input: { idempotencyKey?: unknown 
 
 function countCompleted(activityType: string, input: Record<string, unknown> | undefined, result: unknown): void {
   if (isCompensation(activityType, input)) compensations.inc({ step: activityType });
-  if (activityType === 'recordPaymentSucceeded') payments.inc({ outcome: 'succeeded' });
+  if (activityType === 'recordPaymentSucceeded' || activityType === 'settlePayment') payments.inc({ outcome: 'succeeded' });
   if (activityType === 'refundLatePayment') {
     payments.inc({ outcome: 'late' });
     // Nothing went back when the payment was already settled.

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const common: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', LOG_LEVEL: 'warn',
+      PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', LOG_LEVEL: 'warn', LOG_FORMAT: 'json',
       DATABASE_URL: stack.databaseUrl, TEMPORAL_ADDRESS: stack.temporalAddress, TASK_QUEUE: `inflight-${runId}`, DB_POOL_MAX: '20',
       JWT_SECRET: CHAOS_JWT_SECRET, API_KEYS: CHAOS_API_KEYS_ENV, PAYMENT_WEBHOOK_SECRET: CHAOS_WEBHOOK_SECRET,
       RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PLACEMENTS: '100000000', UNPAID_ORDERS_CAP: '1000000',

@@ -20,8 +20,10 @@ import { sentFor, type SentRow } from '../notifications/support';
  * each message in notifications.sent with its template and recipient per channel.
  */
 const DELIVERY: EventDeliverySettings = { timing: { pollMs: 300, retryInitialMs: 200, retryMaxMs: 2_000 }, defaultMaxAttempts: 12 };
-const TIMEOUTS: OrderTimeouts = { paymentMs: 30_000, autoConfirmDeliveryMs: 120_000, afterSalesWindowMs: 10_000, refundDecisionMs: 120_000, returnShipmentMs: 60_000 };
-const WAIT = 60_000;
+const TIMEOUTS: OrderTimeouts = { paymentMs: 90_000, autoConfirmDeliveryMs: 120_000, afterSalesWindowMs: 10_000, refundDecisionMs: 120_000, returnShipmentMs: 60_000 };
+// A wait gives up before the test does, so a failure names the status or notification it waited for.
+const WAIT = 45_000;
+jest.setTimeout(150_000);
 let env: TestEnv;
 let api: TestApi;
 let configured: ConfiguredEventConsumers;

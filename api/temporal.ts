@@ -79,7 +79,9 @@ export async function sendOrderUpdate<Arg>(
   arg: Arg,
 ): Promise<{ view: OrderView; runId?: string }> {
   try {
-    const sent = await orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    const sent = await startRetryingTransientRefusals(() =>
+      orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
     const view = await sent.result();
     // Version-guarded upsert: never older than what the workflow already wrote; makes the next read current.
     await projections.get(temporal)?.save(view);
@@ -92,6 +94,30 @@ export async function sendOrderUpdate<Arg>(
       throw conflict(`order ${order.orderId} is ${order.status}; it accepts no more actions`, { orderId: order.orderId, orderStatus: order.status });
     }
     throw error;
+  }
+}
+
+/**
+ * Refusals that only say "a moment": the order is between two steps that belong together (being
+ * placed; a received payment being recorded and captured). A refused update changes nothing, so it
+ * is asked again for a short while before the caller hears 409. This also covers reads that run
+ * ahead of the workflow: a projection written by a local activity is visible before the workflow
+ * task that wrote it is durable, and if that task is retried (a worker died), the workflow is back
+ * in the step before for a few seconds.
+ */
+const TRANSIENT_REFUSALS = new Set(['PAYMENT_IN_PROGRESS', 'ORDER_PLACING']);
+export const TRANSIENT_REFUSAL_WAIT_MS = 15_000;
+
+async function startRetryingTransientRefusals<T>(start: () => Promise<T>, waitMs = TRANSIENT_REFUSAL_WAIT_MS): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (let pauseMs = 100; ; pauseMs = Math.min(1_000, pauseMs * 2)) {
+    try {
+      return await start();
+    } catch (error) {
+      const code = isError(error, 'WorkflowUpdateFailedError') ? ((error as Error).cause as { type?: string } | undefined)?.type : undefined;
+      if (!code || !TRANSIENT_REFUSALS.has(code) || Date.now() + pauseMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
   }
 }
 

@@ -108,7 +108,7 @@ export async function sendOrderUpdate<Arg>(
 const TRANSIENT_REFUSALS = new Set(['PAYMENT_IN_PROGRESS', 'ORDER_PLACING']);
 export const TRANSIENT_REFUSAL_WAIT_MS = 15_000;
 
-async function startRetryingTransientRefusals<T>(start: () => Promise<T>, waitMs = TRANSIENT_REFUSAL_WAIT_MS): Promise<T> {
+export async function startRetryingTransientRefusals<T>(start: () => Promise<T>, waitMs = TRANSIENT_REFUSAL_WAIT_MS): Promise<T> {
   const deadline = Date.now() + waitMs;
   for (let pauseMs = 100; ; pauseMs = Math.min(1_000, pauseMs * 2)) {
     try {

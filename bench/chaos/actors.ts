@@ -126,7 +126,7 @@ export function actors(api: ApiClient, pool: Pool, timing: { waitMs: number }) {
 
     /** The provider holds this order's next webhook back (a callback arriving after the timeout). */
     async delayWebhook(orderId: string, delayMs: number): Promise<void> {
-      expectStatus('delay webhook', await api.call('POST', '/sandbox/behaviour', 'anonymous', { action: 'delay', operation: 'webhook', orderId, delayMs, count: 1 }), 201);
+      expectStatus('delay webhook', await api.call('POST', '/sandbox/behaviour', { apiKey: 'admin' }, { action: 'delay', operation: 'webhook', orderId, delayMs, count: 1 }), 201);
     },
 
     async cancel(memberId: string, orderId: string, step = 'cancel'): Promise<Answer> {

@@ -60,6 +60,8 @@ const table: Record<string, Row> = {
   reportShipmentFailure: { PAID: 'ok', NEEDS_ATTENTION: 'ORDER_NEEDS_ATTENTION', other: 'NOT_SHIPPABLE' },
   confirmDelivery: { SHIPPED: 'ok', other: 'NOT_DELIVERABLE' },
   refundOnly: {
+    PAYMENT_RECEIVED: 'PAYMENT_IN_PROGRESS',
+    FINAL_PAYMENT_RECEIVED: 'PAYMENT_IN_PROGRESS',
     PAID: 'ok',
     PARTIALLY_SHIPPED: 'PARCELS_PENDING',
     SHIPPED: 'ok',
@@ -70,6 +72,8 @@ const table: Record<string, Row> = {
     other: 'REFUND_NOT_ALLOWED',
   },
   returnAndRefund: {
+    PAYMENT_RECEIVED: 'PAYMENT_IN_PROGRESS',
+    FINAL_PAYMENT_RECEIVED: 'PAYMENT_IN_PROGRESS',
     DELIVERED: 'ok',
     PARTIALLY_SHIPPED: 'PARCELS_PENDING',
     DEPOSIT_PAID: 'DEPOSIT_NOT_REFUNDABLE',

@@ -131,6 +131,7 @@ export function canConfirmDelivery(f: OrderFacts): Decision {
 export function canRequestRefund(f: OrderFacts, kind: RefundKind): Decision {
   if (f.phase === 'NEEDS_ATTENTION') return needsAttention;
   if (kind !== 'REFUND_ONLY' && kind !== 'RETURN_AND_REFUND') return denied('INVALID_REFUND_REQUEST', 'kind must be REFUND_ONLY or RETURN_AND_REFUND');
+  if (f.phase === 'PAYMENT_RECEIVED' || f.phase === 'FINAL_PAYMENT_RECEIVED') return paymentInProgress;
   if (f.paidFen <= 0) return denied('REFUND_NOT_ALLOWED', `the order is ${f.phase} and nothing was paid`);
   switch (f.phase) {
     case 'PAID':

@@ -66,7 +66,15 @@ export function createWebhookDispatcher(pool: Pool, target: WebhookTarget | unde
     void work.finally(() => inFlight.delete(work));
   }
 
+  /**
+   * One delivery attempt. PostgreSQL going away mid-attempt (a restart) is not this process's end:
+   * the lease expires and the poll attempts the event again (the receiver takes a repeat once).
+   */
   async function attempt(eventId: string): Promise<void> {
+    await attemptOnce(eventId).catch(() => undefined);
+  }
+
+  async function attemptOnce(eventId: string): Promise<void> {
     if (!target || closed) return;
     // A lease: whoever moves next_attempt_at forward owns this attempt, so two dispatchers do not race.
     const leased = await pool

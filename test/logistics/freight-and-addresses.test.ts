@@ -98,8 +98,14 @@ test('freight by weight, the free-shipping threshold and the remote surcharge, p
   const projected = await env.pool.query<{ view: string }>('SELECT view::text FROM orders.orders WHERE order_id = $1', [paid.orderId]);
   expect(projected.rows[0].view).not.toContain(TEST_ADDRESS.mobile);
   expect(projected.rows[0].view).not.toContain(TEST_ADDRESS.street);
-  // Its parcel is opened after the payment: let that land before the next test counts rows.
+  // Its parcel is opened after the payment, and the provider's webhooks (authorised, then captured)
+  // arrive on their own: let both land before the next test counts rows.
   await eventually(async () => ((await env.pool.query('SELECT 1 FROM logistics.parcels WHERE order_id = $1', [paid.orderId])).rowCount ? true : undefined), 30_000, 'the paid order\'s parcel');
+  await eventually(
+    async () => ((await env.pool.query('SELECT 1 FROM orders.payment_events WHERE order_id = $1', [paid.orderId])).rowCount === 2 ? true : undefined),
+    30_000,
+    "the paid order's two payment webhooks",
+  );
 });
 
 test('an undeliverable region is refused 422 with the reason, and nothing is held: stock, coupon, points, rows', async () => {

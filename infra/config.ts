@@ -225,7 +225,8 @@ const baseSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   /** Workflows a worker keeps in memory between their tasks (an evicted one is replayed on its next task): bounds its RSS. */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  // 500: ~0.6 MB per cached order workflow; 500 keep a worker under 1 GB (BENCHMARKS.md, "In flight").
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(500),
   /** Traces are exported by OTLP/HTTP when this is set (e.g. http://otel-collector:4318). */
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url().optional()),
   OTEL_SERVICE_NAME: optionalText,

@@ -13,7 +13,7 @@ import { closedLoop, percentile } from '../orders/stats';
 /**
  * `npm run bench:orders-inflight -- [N=50000] [C=20] [SAMPLE=1000]`: N standard orders placed through
  * the API and left waiting for payment; then the worker's RSS (workflow cache bounded by
- * WORKER_MAX_CACHED_WORKFLOWS, `--cache`, default 1000) and the Temporal server's database size
+ * WORKER_MAX_CACHED_WORKFLOWS, `--cache`, default 500) and the Temporal server's database size
  * (SQLite file + WAL); then the worker is SIGKILLed and restarted, and SAMPLE of them are paid, shipped
  * and delivered to completion (each one's workflow is replayed from its history on a fresh worker).
  */
@@ -23,7 +23,7 @@ const MB = 2 ** 20;
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const cacheAt = argv.indexOf('--cache');
-  const cache = cacheAt >= 0 ? argv[cacheAt + 1] : '1000';
+  const cache = cacheAt >= 0 ? argv[cacheAt + 1] : '500';
   const positional = argv.filter((arg, i) => !arg.startsWith('--') && argv[i - 1] !== '--cache');
   const [n, c, sample] = [Number(positional[0] ?? 50_000), Number(positional[1] ?? 20), Number(positional[2] ?? 1_000)];
   const runId = Date.now().toString(36);

@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { ReconciliationInput, reconciliationWorkflow } from '../workflows/reconciliation';
+import { retryWhileTemporalIsSlow } from './temporal-retry';
 
 export interface ReconciliationScheduleOptions {
   scheduleId: string;
@@ -28,10 +29,12 @@ export async function ensureReconciliationSchedule(client: Client, options: Reco
   const spec = { cronExpressions: [options.cron] };
   // A missed run (cluster down) still runs within a day; two runs never overlap.
   const policies: { overlap: ScheduleOverlapPolicy; catchupWindow: Duration } = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
-  try {
-    await client.schedule.create<typeof reconciliationWorkflow>({ scheduleId: options.scheduleId, spec, action, policies });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(options.scheduleId).update<typeof reconciliationWorkflow>((previous) => ({ ...previous, spec, action, policies }));
-  }
+  await retryWhileTemporalIsSlow(async () => {
+    try {
+      await client.schedule.create<typeof reconciliationWorkflow>({ scheduleId: options.scheduleId, spec, action, policies });
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+      await client.schedule.getHandle(options.scheduleId).update<typeof reconciliationWorkflow>((previous) => ({ ...previous, spec, action, policies }));
+    }
+  });
 }

@@ -1,5 +1,6 @@
 import type { Config } from './config';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { retryWhileTemporalIsSlow } from './temporal-retry';
 
 export interface ReportSchedulesOptions {
   taskQueue: string;
@@ -46,17 +47,19 @@ export function reportSchedules(options: ReportSchedulesOptions): ScheduleOption
 export async function ensureReportSchedules(client: Client, options: ReportSchedulesOptions): Promise<string[]> {
   const ids: string[] = [];
   for (const schedule of reportSchedules(options)) {
-    try {
-      await client.schedule.create(schedule);
-    } catch (error) {
-      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-      await client.schedule.getHandle(schedule.scheduleId).update((previous) => ({
-        ...previous,
-        spec: schedule.spec,
-        action: schedule.action,
-        policies: { ...previous.policies, ...schedule.policies },
-      }));
-    }
+    await retryWhileTemporalIsSlow(async () => {
+      try {
+        await client.schedule.create(schedule);
+      } catch (error) {
+        if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+        await client.schedule.getHandle(schedule.scheduleId).update((previous) => ({
+          ...previous,
+          spec: schedule.spec,
+          action: schedule.action,
+          policies: { ...previous.policies, ...schedule.policies },
+        }));
+      }
+    });
     ids.push(schedule.scheduleId);
   }
   return ids;

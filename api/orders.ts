@@ -161,15 +161,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
 
     // Same key, different request: refuse rather than silently answering with another order.
     const hash = requestHash(customerId, { ...body, customerId: undefined });
-    await deps.pool.query(
-      `INSERT INTO api.idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT (scope, key) DO NOTHING`,
-      [customerId, idempotencyKey, hash],
-    );
-    const stored = await deps.pool.query<{ request_hash: string }>(
-      'SELECT request_hash FROM api.idempotency_keys WHERE scope = $1 AND key = $2',
-      [customerId, idempotencyKey],
-    );
-    if (stored.rows[0].request_hash !== hash) {
+    if ((await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, hash)) !== hash) {
       throw unprocessable('idempotency-key-reused', 'this Idempotency-Key was already used with a different request body');
     }
 
@@ -305,4 +297,23 @@ async function readPlacement(
     if (isError(error, 'WorkflowNotFoundError')) throw conflict(`order ${orderId} (${workflowId}) is no longer running`);
     throw error;
   }
+}
+
+/**
+ * Records the key with this request's hash unless it is already there; answers the hash it has, in
+ * one statement (a row committed by a concurrent request after the statement's snapshot is read anew).
+ */
+async function claimIdempotencyKey(pool: Pool, scope: string, key: string, hash: string): Promise<string> {
+  const claimed = await pool.query<{ request_hash: string }>(
+    `WITH inserted AS (
+       INSERT INTO api.idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT (scope, key) DO NOTHING
+       RETURNING request_hash)
+     SELECT request_hash FROM inserted
+     UNION ALL SELECT request_hash FROM api.idempotency_keys WHERE scope = $1 AND key = $2
+     LIMIT 1`,
+    [scope, key, hash],
+  );
+  if (claimed.rows[0]) return claimed.rows[0].request_hash;
+  const stored = await pool.query<{ request_hash: string }>('SELECT request_hash FROM api.idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
+  return stored.rows[0].request_hash;
 }

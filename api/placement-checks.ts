@@ -49,9 +49,9 @@ export function createPlacementChecks({ pool }: { pool: Pool }, knownMembersMax 
    * payment timeout): 429, nothing reserved. A retry of an order that exists is never refused.
    */
   async function assertUnpaidBelowCap(customerId: string, orderId: string, cap: number | undefined): Promise<void> {
-    if (cap === undefined || (await orders.get(orderId))) return;
-    const unpaid = await orders.countByCustomer(customerId, 'PENDING_PAYMENT');
-    if (unpaid >= cap) {
+    if (cap === undefined) return;
+    const { exists, count: unpaid } = await orders.existsAndCountByCustomer(orderId, customerId, 'PENDING_PAYMENT');
+    if (!exists && unpaid >= cap) {
       throw new ProblemError(429, 'unpaid-orders-cap', 'Too many unpaid orders', `pay or cancel one of your ${unpaid} unpaid orders first (at most ${cap})`, {
         unpaidOrders: unpaid,
         cap,

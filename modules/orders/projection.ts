@@ -38,6 +38,19 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
       return found.rows[0]?.view;
     },
 
+    /**
+     * For the unpaid-orders cap, in one statement: whether this order is already projected (a retry is
+     * never refused) and how many of the customer's orders are in `status`.
+     */
+    async existsAndCountByCustomer(orderId: string, customerId: string, status: string): Promise<{ exists: boolean; count: number }> {
+      const found = await pool.query<{ exists: boolean; n: string }>(
+        `SELECT EXISTS (SELECT 1 FROM orders.orders WHERE order_id = $1) AS exists,
+                (SELECT count(*) FROM orders.orders WHERE customer_id = $2 AND status = $3) AS n`,
+        [orderId, customerId, status],
+      );
+      return { exists: found.rows[0].exists, count: Number(found.rows[0].n) };
+    },
+
     /** How many of the customer's orders are in this status (e.g. PENDING_PAYMENT for the unpaid-orders cap). */
     async countByCustomer(customerId: string, status: string): Promise<number> {
       const found = await pool.query<{ n: string }>('SELECT count(*) AS n FROM orders.orders WHERE customer_id = $1 AND status = $2', [customerId, status]);

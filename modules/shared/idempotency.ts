@@ -1,5 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
-import { withTransaction } from './db';
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { AlreadyCompensatedError, IdempotencyKeyReusedError } from './errors';
 
 /**
@@ -41,20 +40,29 @@ export async function applyOnce<T>(
   operation: string,
   effect: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
-  return withTransaction(pool, async (client) => {
-    const claimed = await client.query(
-      `INSERT INTO ${log.schema}.operations (key, operation, state) VALUES ($1, $2, 'APPLIED')
-       ON CONFLICT (key) DO NOTHING`,
-      [key, operation],
+  return inOneTransaction(pool, async (client) => {
+    // BEGIN and the claim travel in one round trip; the claim also reads a row that was already there.
+    const claim = await firstStatement<ClaimRow<T>>(
+      client,
+      `BEGIN; WITH claimed AS (
+         INSERT INTO ${log.schema}.operations (key, operation, state) VALUES (${literal(key)}, ${literal(operation)}, 'APPLIED')
+         ON CONFLICT (key) DO NOTHING RETURNING key)
+       SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, o.operation, o.state, o.result, o.compensation
+       FROM (SELECT 1) one LEFT JOIN ${log.schema}.operations o ON o.key = ${literal(key)}`,
     );
-    if (claimed.rowCount === 0) {
-      const existing = await readOperation<T>(client, log, key);
+    if (!claim.claimed) {
+      // A row committed by a concurrent call after this statement's snapshot is read anew.
+      const existing = claim.operation !== null ? claim : await readOperation<T>(client, log, key);
       if (existing.operation !== operation) throw new IdempotencyKeyReusedError(key, operation, existing.operation);
       if (existing.state === 'COMPENSATED') throw new AlreadyCompensatedError(key);
+      await client.query('COMMIT');
       return existing.result as T;
     }
     const result = await effect(client);
-    await client.query(`UPDATE ${log.schema}.operations SET result = $2 WHERE key = $1`, [key, JSON.stringify(result ?? null)]);
+    // The result and COMMIT travel in one round trip.
+    await client.query(
+      `UPDATE ${log.schema}.operations SET result = ${literal(JSON.stringify(result ?? null))}::jsonb WHERE key = ${literal(key)}; COMMIT`,
+    );
     return result;
   });
 }
@@ -72,23 +80,68 @@ export async function compensateOnce<T, C>(
   operation: string,
   undo: (client: PoolClient, applied: T) => Promise<C>,
 ): Promise<CompensationOutcome<C>> {
-  return withTransaction(pool, async (client) => {
-    const tombstone = await client.query(
-      `INSERT INTO ${log.schema}.operations (key, operation, state, compensated_at) VALUES ($1, $2, 'COMPENSATED', now())
-       ON CONFLICT (key) DO NOTHING`,
-      [key, operation],
+  return inOneTransaction(pool, async (client) => {
+    const tombstone = await firstStatement<{ inserted: boolean }>(
+      client,
+      `BEGIN; WITH inserted AS (
+         INSERT INTO ${log.schema}.operations (key, operation, state, compensated_at) VALUES (${literal(key)}, ${literal(operation)}, 'COMPENSATED', now())
+         ON CONFLICT (key) DO NOTHING RETURNING key)
+       SELECT EXISTS (SELECT 1 FROM inserted) AS inserted`,
     );
-    if (tombstone.rowCount === 1) return { outcome: 'nothing' as const };
+    if (tombstone.inserted) {
+      await client.query('COMMIT');
+      return { outcome: 'nothing' as const };
+    }
     const existing = await readOperation<T>(client, log, key, true);
     if (existing.operation !== operation) throw new IdempotencyKeyReusedError(key, operation, existing.operation);
-    if (existing.state === 'COMPENSATED') return { outcome: 'already' as const, result: (existing.compensation ?? undefined) as C };
+    if (existing.state === 'COMPENSATED') {
+      await client.query('COMMIT');
+      return { outcome: 'already' as const, result: (existing.compensation ?? undefined) as C };
+    }
     const result = await undo(client, existing.result as T);
     await client.query(
-      `UPDATE ${log.schema}.operations SET state = 'COMPENSATED', compensation = $2, compensated_at = now() WHERE key = $1`,
-      [key, JSON.stringify(result ?? null)],
+      `UPDATE ${log.schema}.operations SET state = 'COMPENSATED', compensation = ${literal(JSON.stringify(result ?? null))}::jsonb,
+       compensated_at = now() WHERE key = ${literal(key)}; COMMIT`,
     );
     return { outcome: 'undone' as const, result };
   });
+}
+
+interface ClaimRow<T> extends OperationRow<T> {
+  claimed: boolean;
+}
+
+/**
+ * One connection for one transaction that the caller opens and commits itself, so BEGIN and COMMIT
+ * ride along with the first and last statements (the simple query protocol runs several statements
+ * in one round trip; a failing one skips the rest and leaves the transaction aborted). Anything that
+ * throws rolls back. Values go in as escaped literals there: the simple protocol has no parameters.
+ */
+async function inOneTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  // As in withTransaction: a connection broken between statements fails the next statement instead of the process.
+  const ignoreBrokenConnection = () => undefined;
+  client.on('error', ignoreBrokenConnection);
+  try {
+    return await work(client);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.removeListener('error', ignoreBrokenConnection);
+    client.release();
+  }
+}
+
+/** The first row of the last statement of a multi-statement simple query. */
+async function firstStatement<R>(client: PoolClient, sql: string): Promise<R> {
+  const results = (await client.query(sql)) as unknown as QueryResult<QueryResultRow>[];
+  return results[results.length - 1].rows[0] as R;
+}
+
+/** A string as an SQL literal (quotes and backslashes escaped by pg's own escapeLiteral). */
+function literal(value: string): string {
+  return escapeLiteral(value);
 }
 
 /** The stored record of an operation, or undefined. */

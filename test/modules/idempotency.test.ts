@@ -1,0 +1,120 @@
+import type { Pool, PoolClient } from 'pg';
+import { applyOnce, compensateOnce, findOperation } from '../../modules/shared/idempotency';
+import { AlreadyCompensatedError, IdempotencyKeyReusedError } from '../../modules/shared/errors';
+import { createTestEnv, type TestEnv } from '../support/harness';
+
+// The exactly-once log every module uses, on a table of its shape: BEGIN and COMMIT ride along
+// with the claim and the result (three round trips for a one-statement effect), and nothing of
+// that may cost a guarantee.
+const log = { schema: 'idem_test' };
+let env: TestEnv;
+let pool: Pool;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  pool = env.pool;
+  await pool.query(`CREATE SCHEMA idem_test;
+    CREATE TABLE idem_test.operations (key text PRIMARY KEY, operation text NOT NULL,
+      state text NOT NULL CHECK (state IN ('APPLIED', 'COMPENSATED')), result jsonb, compensation jsonb,
+      applied_at timestamptz NOT NULL DEFAULT now(), compensated_at timestamptz);
+    CREATE TABLE idem_test.counter (id int PRIMARY KEY, n int NOT NULL);
+    INSERT INTO idem_test.counter VALUES (1, 0);`);
+});
+afterAll(async () => {
+  await env.close();
+});
+
+async function counter(): Promise<number> {
+  return (await pool.query<{ n: number }>('SELECT n FROM idem_test.counter WHERE id = 1')).rows[0].n;
+}
+
+/** The effect: one statement that adds `by` and returns the new total. */
+function add(by: number) {
+  return async (client: PoolClient) => {
+    const row = await client.query<{ n: number }>('UPDATE idem_test.counter SET n = n + $1 WHERE id = 1 RETURNING n', [by]);
+    return { total: row.rows[0].n, note: "it's a \\ 'quoted' \"result\" 价格" };
+  };
+}
+
+/** Counts the round trips of the pool's clients while `work` runs. */
+async function roundTrips(work: () => Promise<unknown>): Promise<number> {
+  const client = await pool.connect();
+  const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
+  client.release();
+  const original = proto.query;
+  let count = 0;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    count += 1;
+    return original.apply(this, args);
+  };
+  try {
+    await work();
+  } finally {
+    proto.query = original;
+  }
+  return count;
+}
+
+test('an effect runs once per key, its result is stored and replayed, in three round trips', async () => {
+  const before = await counter();
+  const trips = await roundTrips(() => applyOnce(pool, log, 'ord_1:add', 'add', add(5)));
+  expect(trips).toBe(3);
+  const again = await applyOnce(pool, log, 'ord_1:add', 'add', add(5));
+  expect(again).toEqual({ total: before + 5, note: "it's a \\ 'quoted' \"result\" 价格" });
+  expect(await counter()).toBe(before + 5);
+  const stored = await findOperation<{ total: number }>(pool, log, 'ord_1:add');
+  expect(stored).toMatchObject({ operation: 'add', state: 'APPLIED', result: { total: before + 5 } });
+});
+
+test('concurrent calls with one key apply the effect once and all get its result', async () => {
+  const before = await counter();
+  const results = await Promise.all(Array.from({ length: 12 }, () => applyOnce(pool, log, 'ord_2:add', 'add', add(3))));
+  expect(await counter()).toBe(before + 3);
+  expect(new Set(results.map((result) => result.total))).toEqual(new Set([before + 3]));
+});
+
+test('an effect that throws leaves neither the effect nor the claim, so a retry applies it', async () => {
+  const before = await counter();
+  await expect(
+    applyOnce(pool, log, 'ord_3:add', 'add', async (client) => {
+      await add(7)(client);
+      throw new Error('provider down');
+    }),
+  ).rejects.toThrow('provider down');
+  expect(await counter()).toBe(before);
+  expect(await findOperation(pool, log, 'ord_3:add')).toBeUndefined();
+  await applyOnce(pool, log, 'ord_3:add', 'add', add(7));
+  expect(await counter()).toBe(before + 7);
+});
+
+test('a key of another operation is refused; a compensated key is not applied again', async () => {
+  await applyOnce(pool, log, 'ord_4:add', 'add', add(1));
+  await expect(applyOnce(pool, log, 'ord_4:add', 'subtract', add(-1))).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+
+  const before = await counter();
+  const undone = await compensateOnce(pool, log, 'ord_4:add', 'add', async (client, applied: { total: number }) => {
+    await add(-1)(client);
+    return { undid: applied.total };
+  });
+  expect(undone.outcome).toBe('undone');
+  expect(await counter()).toBe(before - 1);
+  const repeated = await compensateOnce(pool, log, 'ord_4:add', 'add', async () => ({ undid: -1 }));
+  expect(repeated).toEqual({ outcome: 'already', result: undone.result });
+  expect(await counter()).toBe(before - 1);
+  await expect(applyOnce(pool, log, 'ord_4:add', 'add', add(1))).rejects.toBeInstanceOf(AlreadyCompensatedError);
+  expect(await counter()).toBe(before - 1);
+});
+
+test('compensating an effect that never ran leaves a tombstone that refuses the late forward call', async () => {
+  const before = await counter();
+  expect(await compensateOnce(pool, log, 'ord_5:add', 'add', async () => 'undone')).toEqual({ outcome: 'nothing' });
+  await expect(applyOnce(pool, log, 'ord_5:add', 'add', add(9))).rejects.toBeInstanceOf(AlreadyCompensatedError);
+  expect(await counter()).toBe(before);
+  // Racing compensations of one applied key undo it once.
+  await applyOnce(pool, log, 'ord_6:add', 'add', add(2));
+  const outcomes = await Promise.all(
+    Array.from({ length: 6 }, () => compensateOnce(pool, log, 'ord_6:add', 'add', async (client) => add(-2)(client))),
+  );
+  expect(outcomes.filter((outcome) => outcome.outcome === 'undone')).toHaveLength(1);
+  expect(await counter()).toBe(before);
+});

@@ -13,7 +13,7 @@ import {
   type CreatePaymentIntentInput,
   type RecordPaymentSucceededInput,
 } from './schemas';
-import { FINANCE_LOG, paymentByIntent, type FinanceContext, type Payment } from './store';
+import { FINANCE_LOG, paymentByIntent, toPayment, type FinanceContext, type Payment, type PaymentRow } from './store';
 
 const CREATE_INTENT = 'create-payment-intent';
 
@@ -99,21 +99,22 @@ export function createPaymentOperations(context: FinanceContext) {
         const known = await paymentByIntent(client, request.intentId, true);
         if (!known) {
           await assertOrderCurrency(client, request.orderId, request.currency);
-          await client.query(
+          const inserted = await client.query<PaymentRow>(
             `INSERT INTO finance.payments (order_id, intent_id, currency, amount_fen, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'AUTHORIZED', $5, $5)`,
+             VALUES ($1, $2, $3, $4, 'AUTHORIZED', $5, $5) RETURNING *`,
             [request.orderId, request.intentId, request.currency, request.amountFen, clock()],
           );
-        } else {
-          if (known.orderId !== request.orderId || known.amountFen !== request.amountFen || known.currency !== request.currency) {
-            throw new DomainError('PAYMENT_MISMATCH', `intent ${request.intentId} belongs to another order or amount`, { intentId: request.intentId });
-          }
-          await client.query(
-            `UPDATE finance.payments SET state = 'AUTHORIZED', updated_at = $2 WHERE intent_id = $1 AND state = 'REQUIRES_PAYMENT'`,
-            [request.intentId, clock()],
-          );
+          return toPayment(inserted.rows[0]);
         }
-        return (await paymentByIntent(client, request.intentId))!;
+        if (known.orderId !== request.orderId || known.amountFen !== request.amountFen || known.currency !== request.currency) {
+          throw new DomainError('PAYMENT_MISMATCH', `intent ${request.intentId} belongs to another order or amount`, { intentId: request.intentId });
+        }
+        // Only an unpaid intent becomes AUTHORIZED; one further along (captured, say) stays as it is.
+        const authorized = await client.query<PaymentRow>(
+          `UPDATE finance.payments SET state = 'AUTHORIZED', updated_at = $2 WHERE intent_id = $1 AND state = 'REQUIRES_PAYMENT' RETURNING *`,
+          [request.intentId, clock()],
+        );
+        return authorized.rows[0] ? toPayment(authorized.rows[0]) : known;
       });
     },
 

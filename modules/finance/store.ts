@@ -26,7 +26,7 @@ export interface Payment {
   captureId: string | null;
 }
 
-interface PaymentRow {
+export interface PaymentRow {
   id: string;
   order_id: string;
   intent_id: string;

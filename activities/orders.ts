@@ -1,4 +1,4 @@
-import { createParcelService } from '../modules/logistics';
+import { systemClock } from '../modules/shared/db';
 import { createOrderProjection } from '../modules/orders/projection';
 import type { OrderView } from '../workflows/order/definitions';
 import type { ActivityDeps } from './deps';
@@ -17,16 +17,15 @@ export interface AttentionActionRecord {
 /** Activities of the order itself (its PostgreSQL projection). */
 export function createOrderActivities({ pool, clock }: ActivityDeps) {
   const projection = createOrderProjection({ pool });
-  const parcels = createParcelService({ pool, clock });
+  const now = clock ?? systemClock;
   return {
     /**
-     * The order's view in orders.orders (and its new events). `withParcels`: its parcels' rows first
-     * (the warehouse's and support's lists), in the same activity, so a parcelled order's change
-     * is one local activity, not two.
+     * The order's view in orders.orders (and its new events). `withParcels`: its parcels' rows too
+     * (the warehouse's and support's lists), in the same statement, so a parcelled order's change
+     * is one local activity and one round trip.
      */
     async projectOrder(view: OrderView, options: { withParcels?: boolean } = {}): Promise<void> {
-      if (options.withParcels && view.parcels) await parcels.recordParcels(view.orderId, view.parcels, view.version);
-      await projection.save(view);
+      await projection.save(view, options.withParcels ? { withParcels: { now: now() } } : {});
     },
     /** Audit of ops' answer to an order in NEEDS_ATTENTION (append-only; once per key). */
     async recordAttentionAction(action: AttentionActionRecord): Promise<void> {

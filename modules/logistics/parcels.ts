@@ -81,23 +81,23 @@ export interface StoredTrackingEvent {
 const selectRow = `SELECT parcel_id AS "parcelId", order_id AS "orderId", seq, warehouse_id AS "warehouseId", status, carrier,
   tracking_number AS "trackingNumber", view AS parcel, updated_at AS "updatedAt" FROM logistics.parcels`;
 
+/**
+ * The call of logistics.record_parcels (db/migrations/0910_parcels_record.sql) with its four
+ * parameters from `$first` on, for a statement that writes the parcels beside something else.
+ */
+export const RECORD_PARCELS_CALL = (first: number) => `logistics.record_parcels($${first}, $${first + 1}, $${first + 2}::jsonb, $${first + 3})`;
+
+export function recordParcelsArguments(orderId: string, parcels: readonly ParcelView[], version: number, now: Date): unknown[] {
+  return [orderId, version, JSON.stringify(parcels), now];
+}
+
 export function createParcelService({ pool, clock = systemClock }: { pool: Pool; clock?: Clock }) {
   return {
     splitIntoParcels: (input: OpenParcelsInput) => splitIntoParcels(openParcelsSchema.parse(input)),
 
-    /** The order's parcels as the workflow holds them; an older version never replaces a newer one. */
+    /** The order's parcels as the workflow holds them; an older version never replaces a newer one. One statement. */
     async recordParcels(orderId: string, parcels: readonly ParcelView[], version: number): Promise<void> {
-      const now = clock();
-      for (const parcel of parcels) {
-        await pool.query(
-          `INSERT INTO logistics.parcels (parcel_id, order_id, seq, warehouse_id, status, carrier, tracking_number, view, version, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-           ON CONFLICT (parcel_id) DO UPDATE SET status = EXCLUDED.status, carrier = EXCLUDED.carrier, tracking_number = EXCLUDED.tracking_number,
-             view = EXCLUDED.view, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
-           WHERE logistics.parcels.version < EXCLUDED.version`,
-          [parcel.parcelId, orderId, parcel.seq, parcel.warehouseId, parcel.status, parcel.carrier ?? null, parcel.trackingNumber ?? null, JSON.stringify(parcel), version, now],
-        );
-      }
+      await pool.query(`SELECT ${RECORD_PARCELS_CALL(1)}`, recordParcelsArguments(orderId, parcels, version, clock()));
     },
 
     /** Once per carrier event id; returns false when it was recorded before. */

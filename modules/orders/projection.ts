@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { OrderView } from '../../workflows/order/definitions';
 import { orderEvents } from '../events/order-events';
 import { OUTBOX_LOCK, outboxColumns } from '../events/outbox';
+import { RECORD_PARCELS_CALL, recordParcelsArguments } from '../logistics/parcels';
 
 /**
  * Writes the order workflow's state to `orders.orders`. Idempotent and order-insensitive: a row is only
@@ -10,11 +11,16 @@ import { OUTBOX_LOCK, outboxColumns } from '../events/outbox';
  */
 export function createOrderProjection({ pool }: { pool: Pool }) {
   return {
-    /** One round trip: orders.save_view (db/migrations/0900_order_view_save.sql) upserts and writes the new events. */
-    async save(view: OrderView): Promise<void> {
+    /**
+     * One round trip: orders.save_view (db/migrations/0900_order_view_save.sql) upserts and writes the
+     * new events. `withParcels`: the order's parcels' rows (logistics.record_parcels) in the same
+     * statement, so in the same transaction.
+     */
+    async save(view: OrderView, options: { withParcels?: { now: Date } } = {}): Promise<void> {
       const createdAt = view.timeline[0]?.at ?? new Date().toISOString();
+      const parcels = options.withParcels && view.parcels ? recordParcelsArguments(view.orderId, view.parcels, view.version, options.withParcels.now) : [];
       await pool.query(
-        'SELECT orders.save_view($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)',
+        `SELECT orders.save_view($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)${parcels.length ? `, ${RECORD_PARCELS_CALL(20)}` : ''}`,
         [
           view.orderId,
           view.customerId,
@@ -29,6 +35,7 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
           view.channel?.kind ?? null,
           OUTBOX_LOCK,
           ...outboxColumns(orderEvents(view)),
+          ...parcels,
         ],
       );
     },

@@ -1,8 +1,11 @@
 import request from 'supertest';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { consumerSubscriptionId } from '../../modules/events/subscriptions';
+import { dispatcherWorkflowId } from '../../workflows/events/definitions';
 import { createActivities } from '../../activities';
 import { loadConfig } from '../../infra/config';
 import { createConfiguredEventConsumers, type ConfiguredEventConsumers } from '../../infra/event-consumers';
-import { registerEventConsumers, type EventDeliverySettings } from '../../infra/event-dispatchers';
+import { kickDispatcher, registerEventConsumers, type EventDeliverySettings } from '../../infra/event-dispatchers';
 import type { OutgoingNotification } from '../../modules/notifications';
 import { createSandboxProvider } from '../../modules/finance/sandbox';
 import type { OrderTimeouts, OrderView } from '../../workflows/order/definitions';
@@ -42,13 +45,30 @@ beforeAll(async () => {
   await env.startWorker({
     activities: createActivities({ pool: env.pool, payments: createSandboxProvider({ pool: env.pool }), auth: TEST_AUTH, eventConsumers: configured.consumers }),
   });
+  // The consumer's dispatcher has one workflow id per namespace (events-dispatch-consumer:notifications),
+  // as a deployment has one namespace. Test files share one: a file that ran the engine's own worker
+  // process (npm start, the production build) leaves that dispatcher running on its gone task queue,
+  // where signal-with-start would find it and this file's events would never be delivered.
+  // That case, always: such a dispatcher is running on a queue no worker polls.
+  await kickDispatcher(env.temporal, { taskQueue: `${env.taskQueue}-gone`, subscriptionId: consumerSubscriptionId('notifications'), timing: DELIVERY.timing });
+  await terminateIfRunning(dispatcherWorkflowId(consumerSubscriptionId('notifications')));
   await registerEventConsumers(env.temporal, { pool: env.pool, taskQueue: env.taskQueue, consumers: configured.consumers, delivery: DELIVERY });
 }, 120_000);
 afterAll(async () => {
+  await terminateIfRunning(dispatcherWorkflowId(consumerSubscriptionId('notifications')));
   await api?.close();
   await configured?.close();
   await env?.close();
 });
+
+async function terminateIfRunning(workflowId: string): Promise<void> {
+  await env.temporal.workflow
+    .getHandle(workflowId)
+    .terminate('test isolation: a dispatcher of another test file')
+    .catch((error: unknown) => {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    });
+}
 
 interface Contact {
   mobile: string;

@@ -19,7 +19,7 @@ import { createAuditTrail, type AuditTrail } from './audit';
 import { actorName, principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
-import { isError, orderHandle, readFresh, readOrder, startRetryingTransientRefusals } from './temporal';
+import { isError, orderHandle, readFresh, readOrder, retryTransientRefusals } from './temporal';
 import { idParams, idSchema, optionalIdempotencyKey, pathId, safeText } from './validation';
 
 const RefundLineBody = z
@@ -125,7 +125,7 @@ export function refundsRouter(deps: { pool: Pool; temporal: Client }): Router {
     const requestId = key ? refundRequestId(order.orderId, key) : undefined;
     let accepted;
     try {
-      accepted = await startRetryingTransientRefusals(() =>
+      accepted = await retryTransientRefusals(order, () =>
         orderHandle(deps.temporal, order.orderId).executeUpdate(requestRefundUpdate, {
           args: [{ requestId, kind: body.kind, lines: body.lines, reason: body.reason, by: actorName(principal) }],
           ...(requestId ? { updateId: `refund-request:${requestId}` } : {}),

@@ -3,6 +3,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderProjection } from '../modules/orders/projection';
 import { getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/order/definitions';
 import { conflict, notFound, ProblemError } from './problem';
+import { waitsOutRefusal } from '../workflows/order/policy';
 
 export function orderHandle(temporal: Client, orderId: string): WorkflowHandle {
   return temporal.workflow.getHandle(orderWorkflowId(orderId));
@@ -79,10 +80,12 @@ export async function sendOrderUpdate<Arg>(
   arg: Arg,
 ): Promise<{ view: OrderView; runId?: string }> {
   try {
-    const sent = await startRetryingTransientRefusals(() =>
-      orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED }),
-    );
-    const view = await sent.result();
+    // The refusal of a validator arrives as the update's outcome, from result(), not from startUpdate:
+    // both are inside what is asked again.
+    const { view, sent } = await retryTransientRefusals(order, async () => {
+      const started = await orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      return { view: await started.result(), sent: started };
+    });
     // Version-guarded upsert: never older than what the workflow already wrote; makes the next read current.
     await projections.get(temporal)?.save(view);
     return { view, runId: sent.workflowRunId };
@@ -98,24 +101,22 @@ export async function sendOrderUpdate<Arg>(
 }
 
 /**
- * Refusals that only say "a moment": the order is between two steps that belong together (being
- * placed; a received payment being recorded and captured). A refused update changes nothing, so it
- * is asked again for a short while before the caller hears 409. This also covers reads that run
- * ahead of the workflow: a projection written by a local activity is visible before the workflow
- * task that wrote it is durable, and if that task is retried (a worker died), the workflow is back
- * in the step before for a few seconds.
+ * Sends an update, asking again for a short while (TRANSIENT_REFUSAL_WAIT_MS) when the workflow
+ * refuses it as "a moment" (being placed; a received payment being recorded and captured) although
+ * the view the caller acted on is already past that: the projection ran ahead of a retried workflow
+ * task (policy.ts, waitsOutRefusal). A refused update changes nothing, so asking again is safe.
+ * Any other refusal, or one the caller's view already showed, is thrown at once (409 upstream).
  */
-const TRANSIENT_REFUSALS = new Set(['PAYMENT_IN_PROGRESS', 'ORDER_PLACING']);
 export const TRANSIENT_REFUSAL_WAIT_MS = 15_000;
 
-export async function startRetryingTransientRefusals<T>(start: () => Promise<T>, waitMs = TRANSIENT_REFUSAL_WAIT_MS): Promise<T> {
+export async function retryTransientRefusals<T>(seen: Pick<OrderView, 'phase'>, send: () => Promise<T>, waitMs = TRANSIENT_REFUSAL_WAIT_MS): Promise<T> {
   const deadline = Date.now() + waitMs;
   for (let pauseMs = 100; ; pauseMs = Math.min(1_000, pauseMs * 2)) {
     try {
-      return await start();
+      return await send();
     } catch (error) {
       const code = isError(error, 'WorkflowUpdateFailedError') ? ((error as Error).cause as { type?: string } | undefined)?.type : undefined;
-      if (!code || !TRANSIENT_REFUSALS.has(code) || Date.now() + pauseMs > deadline) throw error;
+      if (!code || !waitsOutRefusal(seen.phase, code) || Date.now() + pauseMs > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }

@@ -52,18 +52,17 @@ export async function postEntry(client: PoolClient, entry: EntryDraft): Promise<
   if (deltas.every((delta) => delta === 0) && shortfall === 0) {
     return lockBalances(client, entry.memberId);
   }
-  await client.query(
-    `INSERT INTO member.points_entries
-       (member_id, kind, delta_available, delta_pending, delta_held, shortfall, order_id, idempotency_key, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [entry.memberId, entry.kind, ...deltas, shortfall, entry.orderId ?? null, entry.idempotencyKey, entry.at],
-  );
+  // The entry and the balances' move in one statement (a data-modifying WITH runs to completion).
   const updated = await client.query(
-    `UPDATE member.points_balances
-        SET available = available + $2, pending = pending + $3, held = held + $4, updated_at = $5
+    `WITH entry AS (
+       INSERT INTO member.points_entries
+         (member_id, kind, delta_available, delta_pending, delta_held, shortfall, order_id, idempotency_key, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))
+     UPDATE member.points_balances
+        SET available = available + $3, pending = pending + $4, held = held + $5, updated_at = $9
       WHERE member_id = $1
       RETURNING available, pending, held`,
-    [entry.memberId, ...deltas, entry.at],
+    [entry.memberId, entry.kind, ...deltas, shortfall, entry.orderId ?? null, entry.idempotencyKey, entry.at],
   );
   return toBalances(updated.rows[0]);
 }
@@ -84,14 +83,13 @@ export interface OrderPoints {
 
 /** The order's row, created empty on first use and locked for this transaction. */
 export async function lockOrderPoints(client: PoolClient, memberId: string, orderId: string): Promise<OrderPoints> {
-  await client.query(
-    'INSERT INTO member.order_points (member_id, order_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-    [memberId, orderId],
-  );
+  // Created or found, and locked, in one statement: the no-op update on a conflict locks the row as
+  // FOR UPDATE would and returns it.
   const found = await client.query(
-    `SELECT spent_points, returned_points, awarded_points, taken_back_points, pending_points, completed,
-            completed_spend_fen, refunded_spend_fen
-       FROM member.order_points WHERE member_id = $1 AND order_id = $2 FOR UPDATE`,
+    `INSERT INTO member.order_points (member_id, order_id) VALUES ($1, $2)
+     ON CONFLICT (member_id, order_id) DO UPDATE SET member_id = EXCLUDED.member_id
+     RETURNING spent_points, returned_points, awarded_points, taken_back_points, pending_points, completed,
+               completed_spend_fen, refunded_spend_fen`,
     [memberId, orderId],
   );
   const row = found.rows[0];

@@ -88,3 +88,34 @@ test('group-buy: a member\'s cancel while their payment is being captured is ref
   expect(await kit.providerTotals(joined.orderId)).toEqual({ capturedFen: GROUP_PRICE, refundedFen: 0, refunds: 0 });
   expect(await kit.stock(skuId)).toMatchObject({ onHand: 8, reserved: 0 });
 });
+
+test('standard: a cancel from a view that already shows PAID (the projection ran ahead of a retried workflow task) waits for the capture, then is accepted: 200, refunded in full, stock released', async () => {
+  const { skuId, memberId } = await kit.shop();
+  const placed = await kit.placeOrder(memberId, { lines: [{ skuId, quantity: 1 }] });
+  expect(placed.status).toBe(201);
+  const order = placed.body as { orderId: string; payment: { intentId?: string } };
+  // Two failed captures: 1 + 2 seconds of retries while the order is in PAYMENT_RECEIVED.
+  const { id } = await kit.addBehaviour({ action: 'error', operation: 'capture', orderId: order.orderId, count: 2 });
+  await kit.pay(order.payment.intentId!);
+  await kit.waitForBehaviourUse(id, 2);
+  expect((await kit.handle(order.orderId).query(getOrderQuery)).phase).toBe('PAYMENT_RECEIVED');
+  // What a local activity leaves when the workflow task that ran it is retried: the view a step ahead.
+  await kit.env().pool.query(
+    `UPDATE orders.orders SET status = 'PAID', view = view || '{"phase": "PAID", "status": "PAID"}'::jsonb WHERE order_id = $1`,
+    [order.orderId],
+  );
+
+  const sentAt = Date.now();
+  const cancelled = await kit.cancel(memberId, order.orderId);
+  // The workflow refused PAYMENT_IN_PROGRESS until the capture went through; the buyer had seen PAID,
+  // so the API asked again instead of answering 409, and the one request was accepted.
+  expect([cancelled.status, cancelled.body.detail]).toEqual([200, undefined]);
+  expect(Date.now() - sentAt).toBeGreaterThanOrEqual(300);
+  expect(cancelled.body.cancellation).toMatchObject({ reason: 'changed my mind' });
+
+  const done = await kit.waitForProjection(order.orderId, 'CANCELLED', (row) => row.refundedFen > 0);
+  expect(done.refundedFen).toBe(10_000);
+  expect(await kit.providerTotals(order.orderId)).toEqual({ capturedFen: 10_000, refundedFen: 10_000, refunds: 1 });
+  expect(await kit.stock(skuId)).toMatchObject({ onHand: 10, reserved: 0 });
+  expect(await kit.waitForRunStatus(order.orderId, ['COMPLETED'])).toBe('COMPLETED');
+});

@@ -13,6 +13,7 @@ import {
   canRequestRefund,
   canShip,
   type OrderFacts,
+  waitsOutRefusal,
 } from '../../workflows/order/policy';
 import type { OrderPhase, OrderType } from '../../workflows/shared/kinds';
 import type { Decision } from '../../workflows/shared/refusals';
@@ -252,4 +253,16 @@ describe('phase transitions', () => {
     expect(canMove('PARTIALLY_SHIPPED', 'DELIVERED')).toBe(false);
     expect(canMove('PAYMENT_RECEIVED', 'CANCELLING')).toBe(false);
   });
+});
+
+test('a "moment" refusal is waited out only when the view the caller acted on is already past it', () => {
+  const waited = (code: string) => allPhases.filter((phase) => waitsOutRefusal(phase, code));
+  // Issue 9: a caller who saw the payment still unsettled hears "being confirmed" at once.
+  for (const phase of ['PLACING', 'AWAITING_PAYMENT', 'PAYMENT_RECEIVED', 'AWAITING_FINAL_PAYMENT', 'FINAL_PAYMENT_RECEIVED'] as OrderPhase[]) {
+    expect(waitsOutRefusal(phase, 'PAYMENT_IN_PROGRESS')).toBe(false);
+  }
+  expect(waited('PAYMENT_IN_PROGRESS')).toEqual(expect.arrayContaining(['PAID', 'DEPOSIT_PAID', 'SHIPPED']));
+  expect(waited('ORDER_PLACING')).toEqual(allPhases.filter((phase) => phase !== 'PLACING'));
+  // Every other refusal is final: nothing waits it out.
+  for (const code of ['ALREADY_CANCELLING', 'WAREHOUSE_HANDLING', 'ORDER_NEEDS_ATTENTION', 'REFUND_IN_PROGRESS']) expect(waited(code)).toEqual([]);
 });

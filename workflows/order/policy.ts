@@ -212,3 +212,20 @@ export function canAttend(f: OrderFacts): Decision {
 export function canCancelRun(f: OrderFacts): Decision {
   return canCancel(f);
 }
+
+/** The phases before an order's payment is settled: a "payment being confirmed" refusal is news there. */
+const PAYMENT_UNSETTLED: readonly OrderPhase[] = ['PLACING', 'AWAITING_PAYMENT', 'PAYMENT_RECEIVED', 'AWAITING_FINAL_PAYMENT', 'FINAL_PAYMENT_RECEIVED'];
+
+/**
+ * Whether a refusal that only says "a moment" (PAYMENT_IN_PROGRESS, ORDER_PLACING) is waited out
+ * before the caller hears it, given the phase of the view the caller acted on. Only when that view is
+ * already past the refused step: the projection ran ahead of the workflow (a local activity wrote it,
+ * and the workflow task that ran it was retried after a worker died), and the workflow gets back
+ * there within seconds. A caller who saw the step still under way hears the refusal at once (issue 9:
+ * a cancel while the payment is being confirmed is 409, and the order proceeds as paid).
+ */
+export function waitsOutRefusal(phaseSeen: OrderPhase, refusalCode: string): boolean {
+  if (refusalCode === 'PAYMENT_IN_PROGRESS') return !PAYMENT_UNSETTLED.includes(phaseSeen);
+  if (refusalCode === 'ORDER_PLACING') return phaseSeen !== 'PLACING';
+  return false;
+}

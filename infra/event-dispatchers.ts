@@ -59,13 +59,49 @@ export async function kickDispatcher(
 export async function registerEventConsumers(
   client: Client,
   options: { pool: Pool; taskQueue: string; consumers: readonly EventConsumer[]; delivery: EventDeliverySettings },
-): Promise<void> {
+): Promise<{ misplaced: MisplacedDispatcher[] }> {
   const subscriptions = createSubscriptionService({ pool: options.pool, defaultMaxAttempts: options.delivery.defaultMaxAttempts });
   for (const consumer of options.consumers) await subscriptions.ensureConsumer(consumer.name);
   const registered = new Set(options.consumers.map((consumer) => consumer.name));
+  const misplaced: MisplacedDispatcher[] = [];
   for (const subscription of await subscriptions.list()) {
     // A consumer no worker registers any more keeps its subscription (and its cursor) but no dispatcher.
     if (subscription.kind === 'CONSUMER' && !registered.has(subscription.consumer ?? '')) continue;
+    const found = await runningDispatcherQueue(client, subscription.id);
+    if (found && found !== options.taskQueue) misplaced.push({ subscriptionId: subscription.id, workflowId: dispatcherWorkflowId(subscription.id), taskQueue: found });
     await kickDispatcher(client, { taskQueue: options.taskQueue, subscriptionId: subscription.id, timing: options.delivery.timing });
   }
+  return { misplaced };
+}
+
+/**
+ * A dispatcher running on another task queue than this deployment's (TASK_QUEUE was renamed, or a
+ * second deployment shares the namespace): signal-with-start finds that run, and no worker here
+ * delivers for it. Reported, not moved: one namespace is one deployment, and two deployments must
+ * not take each other's dispatchers. Repair: `temporal workflow terminate --workflow-id <id>`; the
+ * next worker start (or subscription change) starts it on this queue, from its stored cursor.
+ */
+export interface MisplacedDispatcher {
+  subscriptionId: string;
+  workflowId: string;
+  taskQueue: string;
+}
+
+async function runningDispatcherQueue(client: Client, subscriptionId: string): Promise<string | undefined> {
+  try {
+    const described = await client.workflow.getHandle(dispatcherWorkflowId(subscriptionId)).describe();
+    return described.status.name === 'RUNNING' ? described.taskQueue : undefined;
+  } catch (error) {
+    if ((error as Error).name === 'WorkflowNotFoundError') return undefined;
+    throw error;
+  }
+}
+
+/** The warning for each misplaced dispatcher, for the process's log. */
+export function misplacedDispatcherWarnings(misplaced: readonly MisplacedDispatcher[], taskQueue: string): string[] {
+  return misplaced.map(
+    (entry) =>
+      `event dispatcher ${entry.workflowId} (subscription ${entry.subscriptionId}) runs on task queue "${entry.taskQueue}", not "${taskQueue}": ` +
+      `its events are not delivered by these workers. Terminate it (temporal workflow terminate --workflow-id '${entry.workflowId}') and restart a worker.`,
+  );
 }

@@ -12,7 +12,7 @@ import { seedDemoShop } from './seed-data';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { createEngineWorker } from '../workers/worker';
 import { createConfiguredEventConsumers } from '../infra/event-consumers';
-import { eventDeliveryFromConfig, registerEventConsumers } from '../infra/event-dispatchers';
+import { eventDeliveryFromConfig, misplacedDispatcherWarnings, registerEventConsumers } from '../infra/event-dispatchers';
 import { loggerFor, setRootLogger, type Logger } from '../infra/logger';
 import { ensureReportSchedules, reportSchedulesFromConfig } from '../infra/report-schedules';
 import { payloadCodecsFor } from '../infra/payload-codec';
@@ -87,7 +87,8 @@ async function main(): Promise<void> {
     const scheduleId = reconciliationScheduleId(config.TASK_QUEUE);
     await ensureReconciliationSchedule(temporal, { scheduleId, taskQueue: config.TASK_QUEUE, cron: config.RECONCILIATION_CRON, daysBack: config.RECONCILIATION_DAYS_BACK });
     log(`Reconciliation schedule "${scheduleId}" (${config.RECONCILIATION_CRON} UTC)`);
-    await registerEventConsumers(temporal, { pool, taskQueue: config.TASK_QUEUE, consumers: eventConsumers, delivery: eventDeliveryFromConfig(config) });
+    const { misplaced } = await registerEventConsumers(temporal, { pool, taskQueue: config.TASK_QUEUE, consumers: eventConsumers, delivery: eventDeliveryFromConfig(config) });
+    for (const warning of misplacedDispatcherWarnings(misplaced, config.TASK_QUEUE)) logger.warn(warning);
     const apiUrl = publicBaseUrl(config);
     const app = createApp({ pool, temporal, logger, sandbox: payments.sandbox, alipay: payments.alipay, wechatpay: payments.wechatpay, settings: apiSettingsFromConfig(config) });
     const http = await listen(app, config.API_PORT, config.API_HOST);

@@ -3,7 +3,7 @@ import { loadConfig, loadDotEnv } from '../infra/config';
 import { createPool } from '../infra/database';
 import { loggerFor, setRootLogger } from '../infra/logger';
 import { createConfiguredEventConsumers, type ConfiguredEventConsumers } from '../infra/event-consumers';
-import { eventDeliveryFromConfig, registerEventConsumers } from '../infra/event-dispatchers';
+import { eventDeliveryFromConfig, misplacedDispatcherWarnings, registerEventConsumers } from '../infra/event-dispatchers';
 import { createConfiguredPayments } from '../infra/payments';
 import { payloadCodecsFor } from '../infra/payload-codec';
 import { ensureReconciliationSchedule, reconciliationScheduleId } from '../infra/reconciliation-schedule';
@@ -63,7 +63,8 @@ async function main(role: WorkerRole): Promise<void> {
     // worker, where the event dispatchers' delivery activities run.
     eventConsumers = createConfiguredEventConsumers(config, pool);
     shutdown.add('event consumers', () => eventConsumers!.close());
-    await registerEventConsumers(client, { pool, taskQueue: config.TASK_QUEUE, consumers: eventConsumers.consumers, delivery: eventDeliveryFromConfig(config) });
+    const { misplaced } = await registerEventConsumers(client, { pool, taskQueue: config.TASK_QUEUE, consumers: eventConsumers.consumers, delivery: eventDeliveryFromConfig(config) });
+    for (const warning of misplacedDispatcherWarnings(misplaced, config.TASK_QUEUE)) logger.warn(warning);
     await client.connection.close();
   }
   const payments = createConfiguredPayments(config, pool, { sendWebhooks: false });

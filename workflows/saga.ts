@@ -20,6 +20,8 @@ interface Pending {
   thing: string;
   description: string;
   undo: () => Promise<void>;
+  /** false: expected (`expect`), its step not run yet in this run. */
+  reached?: boolean;
 }
 
 /** Runs one undo; the order's guard turns a refusal into NEEDS_ATTENTION instead of a failure. */
@@ -36,16 +38,34 @@ export class Compensations<C> {
 
   async run<In, Out>(step: Step<C, In, Out>, input: In): Promise<Out> {
     const holder: { output?: Out } = {};
-    this.push({ thing: step.thing, description: step.undoSummary, undo: () => step.undo(this.context, input, holder.output) });
+    this.push({ thing: step.thing, description: step.undoSummary, undo: () => step.undo(this.context, input, holder.output), reached: true });
     holder.output = await step.run(this.context, input);
     return holder.output;
+  }
+
+  /**
+   * Puts a step's undo on the stack before its turn, as not reached; when the step runs it takes that
+   * place. Placement expects its holds up front: a workflow task lost after holds were made (a worker
+   * died) runs placement again, and a run refused earlier than the lost one got would not know them.
+   * No command is issued; `forgetUnreached` takes them off again where they must not be undone.
+   */
+  expect<In, Out>(step: Step<C, In, Out>, input: In): void {
+    if (this.stack.some((pending) => pending.thing === step.thing)) return;
+    this.stack.push({ thing: step.thing, description: step.undoSummary, undo: () => step.undo(this.context, input, undefined), reached: false });
+  }
+
+  /** Drops the expected undos whose step did not run in this run. */
+  forgetUnreached(): void {
+    for (let index = this.stack.length - 1; index >= 0; index -= 1) {
+      if (this.stack[index].reached === false) this.stack.splice(index, 1);
+    }
   }
 
   /** Registers an undo that is not a step's (e.g. a type's own hold). */
   push(entry: Pending): void {
     const existing = this.stack.find((pending) => pending.thing === entry.thing);
-    if (existing) Object.assign(existing, entry);
-    else this.stack.push(entry);
+    if (existing) Object.assign(existing, { reached: true }, entry);
+    else this.stack.push({ reached: true, ...entry });
   }
 
   /** Forgets the undo of one thing (it became final, e.g. a forfeited deposit). */

@@ -51,8 +51,13 @@ beforeAll(async () => {
   // where signal-with-start would find it and this file's events would never be delivered.
   // That case, always: such a dispatcher is running on a queue no worker polls.
   await kickDispatcher(env.temporal, { taskQueue: `${env.taskQueue}-gone`, subscriptionId: consumerSubscriptionId('notifications'), timing: DELIVERY.timing });
+  const registration = { pool: env.pool, taskQueue: env.taskQueue, consumers: configured.consumers, delivery: DELIVERY };
+  // A worker's start reports it (workers/process.ts logs the repair), and does not take it over.
+  expect((await registerEventConsumers(env.temporal, registration)).misplaced).toEqual([
+    { subscriptionId: 'consumer:notifications', workflowId: 'events-dispatch-consumer:notifications', taskQueue: `${env.taskQueue}-gone` },
+  ]);
   await terminateIfRunning(dispatcherWorkflowId(consumerSubscriptionId('notifications')));
-  await registerEventConsumers(env.temporal, { pool: env.pool, taskQueue: env.taskQueue, consumers: configured.consumers, delivery: DELIVERY });
+  expect((await registerEventConsumers(env.temporal, registration)).misplaced).toEqual([]);
 }, 120_000);
 afterAll(async () => {
   await terminateIfRunning(dispatcherWorkflowId(consumerSubscriptionId('notifications')));

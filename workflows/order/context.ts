@@ -24,6 +24,12 @@ import { OrderState } from './state';
 
 /** The order workflow's newest patch; it implies every earlier one (see `OrderContext.localSteps`). */
 export const LOCAL_STEPS_PATCH = 'placement-and-projection-local';
+/**
+ * A refused placement also undoes the holds it expected but did not reach in this run (by key; an
+ * undo tolerates a hold never made): those a lost workflow task may have made. Asked only when a
+ * local-steps placement is refused, so other runs record no marker.
+ */
+export const UNDO_EXPECTED_HOLDS_PATCH = 'placement-undoes-expected-holds';
 
 /** What the order holds besides normal stock: decides what a full refund or a cancel gives back. */
 export interface OrderHolds {

@@ -1,10 +1,10 @@
-import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, log, sleep, TemporalFailure } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched, sleep, TemporalFailure } from '@temporalio/workflow';
 import { mustComplete } from '../shared/activities';
 import { refusalCode, refusalMessage } from '../shared/refusals';
 import { afterMs, now } from '../shared/time';
 import { waitUntil } from '../shared/wait';
 import { mustDo } from './attention';
-import type { OrderContext } from './context';
+import { UNDO_EXPECTED_HOLDS_PATCH, type OrderContext } from './context';
 import type { OrderPhase, OrderView } from './definitions';
 import { closeIfOpen, type GateName, type PaymentGate } from './payment-gate';
 import { awaitParcelDeliveries, awaitParcelShipments } from './parcel-shipping';
@@ -90,6 +90,7 @@ export async function place(order: OrderContext, hold: () => Promise<void>): Pro
     if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;
     const rejection = { code: refusalCode(error, 'PLACEMENT_FAILED'), message: refusalMessage(error) };
     log.info('order rejected', rejection);
+    if (!(order.localSteps && patched(UNDO_EXPECTED_HOLDS_PATCH))) order.saga.forgetUnreached();
     await compensate(order);
     order.view.rejection = rejection;
     order.record('rejected', { code: rejection.code }, 'REJECTED');
@@ -97,6 +98,8 @@ export async function place(order: OrderContext, hold: () => Promise<void>): Pro
     await order.project();
     return false;
   }
+  // Placed: what placement expected and did not need (no points used, say) is no hold of this order.
+  order.saga.forgetUnreached();
   await keepPlacementAddress(order);
   const gate = order.gates[0];
   order.view.deadlines.paymentDueAt = afterMs(order.timeouts.paymentMs);

@@ -14,6 +14,10 @@ export type UnitPrice = (skuId: string, listPriceFen: number) => number;
  */
 export async function priceAndHold(order: OrderContext, unitPriceFor: UnitPrice = (_skuId, listPriceFen) => listPriceFen): Promise<void> {
   const { input } = order;
+  // The holds below, expected before the first step (saga.ts, `expect`): in their order.
+  order.saga.expect(reserveStock, { lines: input.lines });
+  if (input.couponId) order.saga.expect(lockCoupon, { couponId: input.couponId });
+  if ((input.pointsToRedeem ?? 0) > 0) order.saga.expect(holdPoints, { points: input.pointsToRedeem ?? 0 });
   const skus = await order.placing.getSkusForOrder.executeWithOptions({ summary: 'look up list prices' }, [{ skuIds: input.lines.map((line) => line.skuId) }]);
   const priceOf = new Map(skus.map((sku) => [sku.id, unitPriceFor(sku.id, sku.listPriceFen)]));
   const quote = await order.placing.quoteOrder.executeWithOptions({ summary: 'price: promotions, coupon, points' }, [

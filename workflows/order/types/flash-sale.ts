@@ -41,6 +41,8 @@ export async function flashSaleOrderWorkflow(input: FlashSaleOrderInput, timeout
 
 async function holdFlashUnit(order: OrderContext, input: FlashSaleOrderInput): Promise<void> {
   const admission = await order.saga.run(confirmAdmission, { admissionId: input.admissionId, reason: () => releaseReason(order) });
+  // Expected before freight is priced (saga.ts, `expect`).
+  order.saga.expect(reserveCampaignStock, { campaignId: input.campaignId, skuId: admission.skuId, quantity: admission.quantity });
   const amountFen = admission.unitPriceFen * admission.quantity;
   const line = { lineId: 'L1', skuId: admission.skuId, quantity: admission.quantity, unitPriceFen: admission.unitPriceFen, listFen: amountFen };
   order.state.setPrices([{ ...line, promotionDiscountFen: 0, couponDiscountFen: 0, pointsDiscountFen: 0, payableFen: amountFen, refundedFen: 0 }], {

@@ -78,6 +78,8 @@ async function holdDeposit(order: OrderContext, input: PresaleOrderInput): Promi
   if (Date.now() > Date.parse(terms.depositEnd) || Date.now() < Date.parse(terms.depositStart)) {
     throw ApplicationFailure.create({ type: 'DEPOSIT_WINDOW_CLOSED', message: `deposits are taken from ${terms.depositStart} to ${terms.depositEnd}`, nonRetryable: true });
   }
+  // Expected before freight is priced (saga.ts, `expect`).
+  order.saga.expect(reserveStock, { lines: input.lines });
   const quantity = input.lines[0].quantity;
   const listFen = terms.presalePriceFen * quantity;
   const inflationFen = (terms.depositValueFen - terms.depositFen) * quantity;

@@ -66,6 +66,9 @@ export function canCancel(f: OrderFacts): Decision {
 /** Shipping and reporting a shipment failure: a paid order the warehouse has not reported on. */
 export function canShip(f: OrderFacts): Decision {
   if (f.phase === 'NEEDS_ATTENTION') return needsAttention;
+  // "A moment", not "not paid": a warehouse that read PAID from a projection ahead of a retried
+  // workflow task gets its shipment taken once the payment is confirmed again (waitsOutRefusal).
+  if (f.phase === 'PAYMENT_RECEIVED' || f.phase === 'FINAL_PAYMENT_RECEIVED') return paymentInProgress;
   if (f.phase !== 'PAID') return denied('NOT_SHIPPABLE', `the order is ${f.phase}; only paid orders can be shipped`);
   if (f.cancelRequested) return denied('ALREADY_CANCELLING', 'the order is being cancelled');
   if (f.shipmentReported) return denied('ALREADY_REPORTED', 'the shipment was already reported');

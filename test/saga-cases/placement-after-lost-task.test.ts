@@ -1,5 +1,7 @@
 import { orderIdFor } from '../../api/orders';
 import { services } from '../support/fixtures';
+import { orderWorkflowId } from '../../workflows/order/definitions';
+import { recordWorkflowHistory } from '../support/histories';
 import { useCase } from './kit';
 
 /**
@@ -36,4 +38,6 @@ test('a placement refused before its holds undoes the holds a lost workflow task
   expect(await kit.coupon(couponId)).toBe('AVAILABLE');
   expect((await kit.projection(orderId))?.status).toBe('REJECTED');
   expect(await kit.waitForRunStatus(orderId, ['COMPLETED'])).toBe('COMPLETED');
+  // RECORD_HISTORIES=1: the replay fixture of a refused local placement (the patch's marker, the undos).
+  await recordWorkflowHistory(kit.env(), orderWorkflowId(orderId), 'placement-refused-after-lost-task.local-steps');
 });

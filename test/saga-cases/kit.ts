@@ -166,7 +166,16 @@ export function caseKit(context: () => CaseContext) {
       expect(asked.status).toBe(201);
       expect(asked.body.requestedFen).toBe(expectedFen);
       expect((await kit.approve(asked.body.requestId)).status).toBe(200);
-      return kit.waitForRequest(asked.body.requestId, 'REFUNDED');
+      const refunded = await kit.waitForRequest(asked.body.requestId, 'REFUNDED');
+      // The request's own view says REFUNDED before its order has taken the result (until then the
+      // order counts the request as open and refuses shipment with REFUND_IN_PROGRESS): wait for both.
+      await kit.waitFor(
+        memberId,
+        orderId,
+        (order) => order.afterSales?.requests.some((entry) => entry.requestId === asked.body.requestId && entry.status === 'REFUNDED') ?? false,
+        `order ${orderId} to take refund ${asked.body.requestId}`,
+      );
+      return refunded;
     },
     waitForRequest(requestId: string, status: string, timeoutMs = 40_000): Promise<RefundRequestView> {
       return eventually(async () => {

@@ -54,7 +54,7 @@ export class Compensations<C> {
     this.stack.push({ thing: step.thing, description: step.undoSummary, undo: () => step.undo(this.context, input, undefined), reached: false });
   }
 
-  /** Drops the expected undos whose step did not run in this run. */
+  /** Drops the expected undos whose step did not run in this run (a placed order that used no points holds none). */
   forgetUnreached(): void {
     for (let index = this.stack.length - 1; index >= 0; index -= 1) {
       if (this.stack[index].reached === false) this.stack.splice(index, 1);

@@ -58,12 +58,6 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
       return { exists: found.rows[0].exists, count: Number(found.rows[0].n) };
     },
 
-    /** How many of the customer's orders are in this status (e.g. PENDING_PAYMENT for the unpaid-orders cap). */
-    async countByCustomer(customerId: string, status: string): Promise<number> {
-      const found = await pool.query<{ n: string }>('SELECT count(*) AS n FROM orders.orders WHERE customer_id = $1 AND status = $2', [customerId, status]);
-      return Number(found.rows[0].n);
-    },
-
     async listByCustomer(customerId: string, options: { limit: number; status?: string }): Promise<OrderView[]> {
       const found = await pool.query<{ view: OrderView }>(
         `SELECT view FROM orders.orders WHERE customer_id = $1 AND ($2::text IS NULL OR status = $2)

@@ -1,4 +1,5 @@
 import { escapeLiteral, type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+import { withOwnTransaction } from './db';
 import { AlreadyCompensatedError, IdempotencyKeyReusedError } from './errors';
 
 /**
@@ -40,7 +41,7 @@ export async function applyOnce<T>(
   operation: string,
   effect: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
-  return inOneTransaction(pool, async (client) => {
+  return withOwnTransaction(pool, async (client) => {
     // BEGIN and the claim travel in one round trip; the claim also reads a row that was already there.
     const claim = await firstStatement<ClaimRow<T>>(
       client,
@@ -80,7 +81,7 @@ export async function compensateOnce<T, C>(
   operation: string,
   undo: (client: PoolClient, applied: T) => Promise<C>,
 ): Promise<CompensationOutcome<C>> {
-  return inOneTransaction(pool, async (client) => {
+  return withOwnTransaction(pool, async (client) => {
     const tombstone = await firstStatement<{ inserted: boolean }>(
       client,
       `BEGIN; WITH inserted AS (
@@ -111,27 +112,9 @@ interface ClaimRow<T> extends OperationRow<T> {
   claimed: boolean;
 }
 
-/**
- * One connection for one transaction that the caller opens and commits itself, so BEGIN and COMMIT
- * ride along with the first and last statements (the simple query protocol runs several statements
- * in one round trip; a failing one skips the rest and leaves the transaction aborted). Anything that
- * throws rolls back. Values go in as escaped literals there: the simple protocol has no parameters.
- */
-async function inOneTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  // As in withTransaction: a connection broken between statements fails the next statement instead of the process.
-  const ignoreBrokenConnection = () => undefined;
-  client.on('error', ignoreBrokenConnection);
-  try {
-    return await work(client);
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.removeListener('error', ignoreBrokenConnection);
-    client.release();
-  }
-}
+// BEGIN and COMMIT ride along with the first and last statements: the simple query protocol runs
+// several statements in one round trip (a failing one skips the rest and leaves the transaction
+// aborted). Values go in as escaped literals there: the simple protocol has no parameters.
 
 /** The first row of the last statement of a multi-statement simple query. */
 async function firstStatement<R>(client: PoolClient, sql: string): Promise<R> {

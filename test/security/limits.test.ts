@@ -36,7 +36,7 @@ test('a customer with the cap of unpaid orders is refused 429 with nothing reser
   expect((await place('mem_unpaid', 'unpaid-1')).status).toBe(201);
   expect((await place('mem_unpaid', 'unpaid-2')).status).toBe(201);
   // The cap counts the orders projection, which the workflows write a moment after placement.
-  await eventually(async () => ((await createOrderProjection({ pool: env.pool }).countByCustomer('mem_unpaid', 'PENDING_PAYMENT')) === 2 ? true : undefined));
+  await eventually(async () => ((await createOrderProjection({ pool: env.pool }).existsAndCountByCustomer('ord_none', 'mem_unpaid', 'PENDING_PAYMENT')).count === 2 ? true : undefined));
   const keysBefore = (await env.pool.query('SELECT count(*)::int AS n FROM api.idempotency_keys')).rows[0].n;
 
   const third = await place('mem_unpaid', 'unpaid-3');

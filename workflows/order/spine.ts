@@ -98,7 +98,6 @@ export async function place(order: OrderContext, hold: () => Promise<void>): Pro
     await order.project();
     return false;
   }
-  // Placed: what placement expected and did not need (no points used, say) is no hold of this order.
   order.saga.forgetUnreached();
   await keepPlacementAddress(order);
   const gate = order.gates[0];

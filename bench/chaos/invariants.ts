@@ -156,7 +156,7 @@ export const INVARIANTS: Invariant[] = [
     name: "the order's refunded figure = the money refunded (orders.orders.refunded_fen = finance refunds)",
     sql: `
       WITH fin AS (SELECT order_id, SUM(amount_fen) AS refunded FROM finance.refunds WHERE state = 'SUCCEEDED' GROUP BY 1)
-      SELECT o.order_id, o.order_type, o.status, o.refunded_fen AS order_says, COALESCE(fin.refunded, 0) AS finance_refunded
+      SELECT o.order_id, o.order_type, o.status, o.view->>'phase' AS phase, o.refunded_fen AS order_says, COALESCE(fin.refunded, 0) AS finance_refunded
         FROM orders.orders o LEFT JOIN fin USING (order_id)
        WHERE o.refunded_fen <> COALESCE(fin.refunded, 0)`,
   },
@@ -291,6 +291,16 @@ export async function closedBadly(temporal: TemporalClient, taskQueue: string): 
 }
 
 /** Workflows of the run's task queue still running (after settling, only orders waiting for ops may be). */
+/**
+ * A workflow still running after settling is rightly waiting only when its scenario broke off (a
+ * step did not get its answer) and its order is in phase PAID, waiting for the warehouse, with its
+ * group (if any) still able to tell it the outcome. The phase, not the status: an order that is
+ * CANCELLING (compensations under way) still shows status PAID, and is stuck, not waiting.
+ */
+export function waitsForTheWarehouse(left: { workflowId: string; phase?: string | null }, brokeOff: Set<string>, groupClosedUnderIt: Set<string>): boolean {
+  return brokeOff.has(left.workflowId) && left.phase === 'PAID' && !groupClosedUnderIt.has(left.workflowId);
+}
+
 export async function stillRunning(temporal: TemporalClient, taskQueue: string): Promise<{ workflowId: string; type: string }[]> {
   const running: { workflowId: string; type: string }[] = [];
   for await (const execution of temporal.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {

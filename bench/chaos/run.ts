@@ -9,7 +9,7 @@ import { actors } from './actors';
 import { ApiClient, CHAOS_API_KEYS_ENV, CHAOS_JWT_SECRET, CHAOS_WEBHOOK_SECRET, sleep } from './client';
 import { drive, planScenarios, type DriveResult } from './drive';
 import { readFaultLog, seededRandom, startWebhookProxy, startWorkerKiller } from './faults';
-import { checkSql, closedBadly, countByStatus, stillRunning, type Violation, type WorkflowProblem } from './invariants';
+import { checkSql, closedBadly, countByStatus, stillRunning, waitsForTheWarehouse, type Violation, type WorkflowProblem } from './invariants';
 import { printReport, type RunReport } from './report';
 import { setUpShop } from './shop';
 import { startChaosStack, supervise } from './stack';
@@ -179,10 +179,13 @@ async function main(): Promise<number> {
     const driven = await drive(scenarios, { pool, actors: actors(client, pool, { waitMs: 240_000 }), runId, spreadMs: options.spreadMs, paymentTimeoutMs: PAYMENT_TIMEOUT_MS, log });
     await restart;
     await killer.stop();
-    log(`drive done; ${worker.kills} worker kills; settling (up to ${options.settleMs / 1000}s)`);
+    // Settling ends early once everything has closed; on a slow machine it may use what the run's
+    // deadline leaves (less a minute for the checks and the report), never less than --settle.
+    const settleMs = Math.max(options.settleMs, startedAt + options.deadlineMs - 60_000 - Date.now());
+    log(`drive done; ${worker.kills} worker kills; settling (up to ${Math.round(settleMs / 1000)}s)`);
     await recordOrders(pool, driven);
 
-    const leftRunning = await settle(temporal, pool, taskQueue, options.settleMs);
+    const leftRunning = await settle(temporal, pool, taskQueue, settleMs);
     // Background steps of the drive (group partners, coupon races) get their last word.
     await sleep(1_000);
     await recordOrders(pool, driven);
@@ -191,12 +194,11 @@ async function main(): Promise<number> {
     const failed = await closedBadly(temporal, taskQueue);
     if (failed.length > 0) violations.push({ invariant: 'no workflow ended FAILED (or timed out, terminated)', rows: failed.map((problem) => ({ ...problem })) });
     // An order whose scenario broke off (a step did not get its answer) may rightly wait for the
-    // warehouse in PAID; anything else still running after every timer has fired is stuck.
+    // warehouse in phase PAID; anything else still running after every timer has fired is stuck.
+    // The phase, not the status: an order CANCELLING (compensations under way) still shows status PAID.
     const brokeOff = new Set(driven.orders.filter((order) => order.error).map((order) => `order-${order.orderId}`));
     const groupClosedUnderIt = await membersOfClosedGroups(temporal, leftRunning);
-    const waitingForActor = leftRunning.filter(
-      (left) => brokeOff.has(left.workflowId) && 'status' in left && left.status === 'PAID' && !groupClosedUnderIt.has(left.workflowId),
-    );
+    const waitingForActor = leftRunning.filter((left) => waitsForTheWarehouse(left, brokeOff, groupClosedUnderIt));
     const stuck = leftRunning.filter((left) => !waitingForActor.includes(left));
     if (stuck.length > 0) {
       violations.push({ invariant: 'every workflow closed or correctly waiting (NEEDS_ATTENTION with a reason)', rows: stuck });
@@ -266,9 +268,37 @@ async function settle(temporal: TemporalClient, pool: Pool, taskQueue: string, s
         [left.map((execution) => execution.workflowId)],
       );
       const byId = new Map(details.rows.map((row) => [row.workflow_id, row]));
-      return left.map((execution) => ({ ...execution, ...(byId.get(execution.workflowId) ?? {}) }));
+      const described = [];
+      for (const execution of left) described.push({ ...execution, ...(byId.get(execution.workflowId) ?? {}), ...(await whatItWaitsFor(temporal, execution.workflowId)) });
+      return described;
     }
     await sleep(3_000);
+  }
+}
+
+/**
+ * What a workflow still running is doing, for the report: its pending activities (attempts, last
+ * failure) and the last events it recorded. A run that ends with it tells slow from stuck.
+ */
+async function whatItWaitsFor(temporal: TemporalClient, workflowId: string) {
+  try {
+    const handle = temporal.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    const pendingActivities = (description.raw.pendingActivities ?? []).map((activity) => ({
+      activity: activity.activityType?.name,
+      attempt: activity.attempt,
+      state: activity.state,
+      lastFailure: activity.lastFailure?.message?.slice(0, 200),
+    }));
+    const recent = workflowId.startsWith('order-')
+      ? await handle.query<{ timeline?: { at: string; event: string }[] }>('getOrder').then(
+          (view) => (view.timeline ?? []).slice(-4).map((entry) => `${entry.at} ${entry.event}`),
+          () => undefined,
+        )
+      : undefined;
+    return { pendingActivities, recent };
+  } catch (error) {
+    return { describeError: (error as Error).message };
   }
 }
 

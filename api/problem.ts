@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../infra/database';
+import { isWorkflowTaskRetrying } from '../infra/temporal-retry';
 import { rootLogger, type Logger } from '../infra/logger';
 import { requestIdOf } from './request-observability';
 
@@ -111,6 +112,18 @@ export function errorHandler(logger: Logger = rootLogger()): ErrorRequestHandler
         title: 'Service unavailable',
         status: 503,
         detail: 'The database is unreachable right now; retry shortly.',
+        instance: req.originalUrl,
+      });
+    }
+    // The workflow's task is being retried (a worker died mid-task): nothing was admitted; in a moment it takes messages again.
+    if (isWorkflowTaskRetrying(error)) {
+      logger.warn(`workflow task being retried on ${req.method} ${req.originalUrl}: ${(error as Error).message}`);
+      res.set('Retry-After', '2');
+      return sendProblem(res, {
+        type: TYPE_BASE + 'service-unavailable',
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The workflow behind this request is being recovered by the engine (its last task is being retried); nothing was changed: retry shortly.',
         instance: req.originalUrl,
       });
     }

@@ -4,6 +4,7 @@ import type { OrderProjection } from '../modules/orders/projection';
 import { getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/order/definitions';
 import { conflict, notFound, ProblemError } from './problem';
 import { waitsOutRefusal } from '../workflows/order/policy';
+import { isWorkflowTaskRetrying } from '../infra/temporal-retry';
 
 export function orderHandle(temporal: Client, orderId: string): WorkflowHandle {
   return temporal.workflow.getHandle(orderWorkflowId(orderId));
@@ -116,7 +117,8 @@ export async function retryTransientRefusals<T>(seen: Pick<OrderView, 'phase'>, 
       return await send();
     } catch (error) {
       const code = isError(error, 'WorkflowUpdateFailedError') ? ((error as Error).cause as { type?: string } | undefined)?.type : undefined;
-      if (!code || !waitsOutRefusal(seen.phase, code) || Date.now() + pauseMs > deadline) throw error;
+      const transient = (code !== undefined && waitsOutRefusal(seen.phase, code)) || isWorkflowTaskRetrying(error);
+      if (!transient || Date.now() + pauseMs > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }

@@ -23,3 +23,17 @@ function isSlowServer(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The server refuses a new update while the workflow's task is being retried (its worker died or
+ * timed out mid-task: FAILED_PRECONDITION "Workflow Task in failed state"). Nothing was admitted,
+ * and it clears once a worker completes the task: the API asks again for a moment
+ * (api/temporal.ts, retryTransientRefusals), then answers 503 with Retry-After (api/problem.ts), never 500.
+ */
+export function isWorkflowTaskRetrying(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth += 1) {
+    const { message } = current as { message?: unknown };
+    if (typeof message === 'string' && message.includes('Workflow Task in failed state')) return true;
+  }
+  return false;
+}

@@ -185,7 +185,8 @@ async function main(): Promise<number> {
     log(`drive done; ${worker.kills} worker kills; settling (up to ${Math.round(settleMs / 1000)}s)`);
     await recordOrders(pool, driven);
 
-    const leftRunning = await settle(temporal, pool, taskQueue, settleMs);
+    const brokeOffNow = () => new Set(driven.orders.filter((order) => order.error).map((order) => `order-${order.orderId}`));
+    const leftRunning = await settle(temporal, pool, taskQueue, settleMs, brokeOffNow);
     // Background steps of the drive (group partners, coupon races) get their last word.
     await sleep(1_000);
     await recordOrders(pool, driven);
@@ -196,7 +197,7 @@ async function main(): Promise<number> {
     // An order whose scenario broke off (a step did not get its answer) may rightly wait for the
     // warehouse in phase PAID; anything else still running after every timer has fired is stuck.
     // The phase, not the status: an order CANCELLING (compensations under way) still shows status PAID.
-    const brokeOff = new Set(driven.orders.filter((order) => order.error).map((order) => `order-${order.orderId}`));
+    const brokeOff = brokeOffNow();
     const groupClosedUnderIt = await membersOfClosedGroups(temporal, leftRunning);
     const waitingForActor = leftRunning.filter((left) => waitsForTheWarehouse(left, brokeOff, groupClosedUnderIt));
     const stuck = leftRunning.filter((left) => !waitingForActor.includes(left));
@@ -253,27 +254,39 @@ async function main(): Promise<number> {
   }
 }
 
-/** Waits until every workflow of the run is closed or waiting for ops; answers those still running otherwise. */
-async function settle(temporal: TemporalClient, pool: Pool, taskQueue: string, settleMs: number) {
+/**
+ * Waits until every workflow of the run is closed, waiting for ops, or rightly waiting for the
+ * warehouse (waitsForTheWarehouse: nothing but an actor moves it); answers those still running,
+ * with what each is doing.
+ */
+async function settle(temporal: TemporalClient, pool: Pool, taskQueue: string, settleMs: number, brokeOff: () => Set<string>) {
   const deadline = Date.now() + settleMs;
   for (;;) {
     const running = await stillRunning(temporal, taskQueue);
     const waitingForOps = await needsAttention(pool);
-    const left = running.filter((execution) => !waitingForOps.has(execution.workflowId));
-    if (left.length === 0 || Date.now() > deadline) {
-      const details = await pool.query<{ workflow_id: string; status: string; phase: string | null; order_type: string; path: string | null }>(
-        `SELECT 'order-' || o.order_id AS workflow_id, o.status, o.view->>'phase' AS phase, o.order_type, c.path, c.error,
-                o.view->'group' AS "group", o.view->'afterSales'->'requests' AS refund_requests
-           FROM orders.orders o LEFT JOIN chaos.orders c USING (order_id) WHERE 'order-' || o.order_id = ANY($1)`,
-        [left.map((execution) => execution.workflowId)],
-      );
-      const byId = new Map(details.rows.map((row) => [row.workflow_id, row]));
+    const left = await withProjection(pool, running.filter((execution) => !waitingForOps.has(execution.workflowId)));
+    const closedGroups = await membersOfClosedGroups(temporal, left);
+    const excused = brokeOff();
+    if (left.every((execution) => waitsForTheWarehouse(execution, excused, closedGroups)) || Date.now() > deadline) {
       const described = [];
-      for (const execution of left) described.push({ ...execution, ...(byId.get(execution.workflowId) ?? {}), ...(await whatItWaitsFor(temporal, execution.workflowId)) });
+      for (const execution of left) described.push({ ...execution, ...(await whatItWaitsFor(temporal, execution.workflowId)) });
       return described;
     }
     await sleep(3_000);
   }
+}
+
+/** Running workflows with their order's projected status, phase, type, path, group and refund requests. */
+async function withProjection(pool: Pool, left: { workflowId: string; type: string }[]) {
+  if (left.length === 0) return [];
+  const details = await pool.query<{ workflow_id: string; status: string; phase: string | null; order_type: string; path: string | null }>(
+    `SELECT 'order-' || o.order_id AS workflow_id, o.status, o.view->>'phase' AS phase, o.order_type, c.path, c.error,
+            o.view->'group' AS "group", o.view->'afterSales'->'requests' AS refund_requests
+       FROM orders.orders o LEFT JOIN chaos.orders c USING (order_id) WHERE 'order-' || o.order_id = ANY($1)`,
+    [left.map((execution) => execution.workflowId)],
+  );
+  const byId = new Map(details.rows.map((row) => [row.workflow_id, row]));
+  return left.map((execution): { workflowId: string; type: string; phase?: string | null; group?: unknown } => ({ ...execution, ...(byId.get(execution.workflowId) ?? {}) }));
 }
 
 /**
@@ -296,7 +309,15 @@ async function whatItWaitsFor(temporal: TemporalClient, workflowId: string) {
           () => undefined,
         )
       : undefined;
-    return { pendingActivities, recent };
+    // A workflow task failing again and again (a bug, a nondeterminism) also leaves a workflow running.
+    const taskAttempt = description.raw.pendingWorkflowTask?.attempt ?? undefined;
+    let lastTaskFailure: string | undefined;
+    if (taskAttempt !== undefined && taskAttempt > 1) {
+      const history = await handle.fetchHistory();
+      const failed = (history.events ?? []).filter((event) => event.workflowTaskFailedEventAttributes).pop();
+      lastTaskFailure = failed?.workflowTaskFailedEventAttributes?.failure?.message?.slice(0, 300) ?? 'timed out';
+    }
+    return { pendingActivities, recent, ...(taskAttempt !== undefined && taskAttempt > 1 ? { taskAttempt, lastTaskFailure } : {}) };
   } catch (error) {
     return { describeError: (error as Error).message };
   }

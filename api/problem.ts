@@ -77,6 +77,12 @@ export const notFoundHandler: RequestHandler = (req, res) => {
   });
 };
 
+/** A dependency away for a moment: 503 with Retry-After; the request may succeed when asked again. */
+function sendUnavailable(res: Response, instance: string, retryAfterS: number, detail: string): void {
+  res.set('Retry-After', String(retryAfterS));
+  sendProblem(res, { type: TYPE_BASE + 'service-unavailable', title: 'Service unavailable', status: 503, detail, instance });
+}
+
 /** Unhandled errors are logged with their stack on the request's logger (which carries its id). */
 export function errorHandler(logger: Logger = rootLogger()): ErrorRequestHandler {
   return (error, req, res, _next) => {
@@ -106,26 +112,12 @@ export function errorHandler(logger: Logger = rootLogger()): ErrorRequestHandler
     // PostgreSQL restarting or away: the request may succeed in a moment, and the process stays up.
     if (isDatabaseUnavailable(error)) {
       logger.warn(`database unavailable on ${req.method} ${req.originalUrl}: ${(error as Error).message}`);
-      res.set('Retry-After', '5');
-      return sendProblem(res, {
-        type: TYPE_BASE + 'service-unavailable',
-        title: 'Service unavailable',
-        status: 503,
-        detail: 'The database is unreachable right now; retry shortly.',
-        instance: req.originalUrl,
-      });
+      return sendUnavailable(res, req.originalUrl, 5, 'The database is unreachable right now; retry shortly.');
     }
     // The workflow's task is being retried (a worker died mid-task): nothing was admitted; in a moment it takes messages again.
     if (isWorkflowTaskRetrying(error)) {
       logger.warn(`workflow task being retried on ${req.method} ${req.originalUrl}: ${(error as Error).message}`);
-      res.set('Retry-After', '2');
-      return sendProblem(res, {
-        type: TYPE_BASE + 'service-unavailable',
-        title: 'Service unavailable',
-        status: 503,
-        detail: 'The workflow behind this request is being recovered by the engine (its last task is being retried); nothing was changed: retry shortly.',
-        instance: req.originalUrl,
-      });
+      return sendUnavailable(res, req.originalUrl, 2, 'The workflow behind this request is being recovered by the engine (its last task is being retried); nothing was changed: retry shortly.');
     }
     // pino-http logs the request's one line with this error and its stack; without it, log it here.
     if (req.log) res.err = error as Error;

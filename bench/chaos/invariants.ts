@@ -290,7 +290,6 @@ export async function closedBadly(temporal: TemporalClient, taskQueue: string): 
   return problems;
 }
 
-/** Workflows of the run's task queue still running (after settling, only orders waiting for ops may be). */
 /**
  * A workflow still running after settling is rightly waiting only when its scenario broke off (a
  * step did not get its answer) and its order is in phase PAID, waiting for the warehouse, with its
@@ -301,6 +300,7 @@ export function waitsForTheWarehouse(left: { workflowId: string; phase?: string 
   return brokeOff.has(left.workflowId) && left.phase === 'PAID' && !groupClosedUnderIt.has(left.workflowId);
 }
 
+/** Workflows of the run's task queue still running (after settling, only orders waiting for ops may be). */
 export async function stillRunning(temporal: TemporalClient, taskQueue: string): Promise<{ workflowId: string; type: string }[]> {
   const running: { workflowId: string; type: string }[] = [];
   for await (const execution of temporal.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {

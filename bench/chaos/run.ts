@@ -179,7 +179,7 @@ async function main(): Promise<number> {
     const driven = await drive(scenarios, { pool, actors: actors(client, pool, { waitMs: 240_000 }), runId, spreadMs: options.spreadMs, paymentTimeoutMs: PAYMENT_TIMEOUT_MS, log });
     await restart;
     await killer.stop();
-    // Settling ends early once everything has closed; on a slow machine it may use what the run's
+    // Settling ends once only excused orders are left; on a slow machine it may use what the run's
     // deadline leaves (less a minute for the checks and the report), never less than --settle.
     const settleMs = Math.max(options.settleMs, startedAt + options.deadlineMs - 60_000 - Date.now());
     log(`drive done; ${worker.kills} worker kills; settling (up to ${Math.round(settleMs / 1000)}s)`);
@@ -194,9 +194,7 @@ async function main(): Promise<number> {
     const { checked, violations } = await checkSql(pool);
     const failed = await closedBadly(temporal, taskQueue);
     if (failed.length > 0) violations.push({ invariant: 'no workflow ended FAILED (or timed out, terminated)', rows: failed.map((problem) => ({ ...problem })) });
-    // An order whose scenario broke off (a step did not get its answer) may rightly wait for the
-    // warehouse in phase PAID; anything else still running after every timer has fired is stuck.
-    // The phase, not the status: an order CANCELLING (compensations under way) still shows status PAID.
+    // Anything still running after every timer has fired is stuck, unless it waits for the warehouse.
     const brokeOff = brokeOffNow();
     const groupClosedUnderIt = await membersOfClosedGroups(temporal, leftRunning);
     const waitingForActor = leftRunning.filter((left) => waitsForTheWarehouse(left, brokeOff, groupClosedUnderIt));

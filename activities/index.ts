@@ -12,6 +12,7 @@ import { createMemberActivities } from './member';
 import { createOpsActivities } from './ops';
 import { createOrderActivities } from './orders';
 import { createParcelActivities } from './parcels';
+import { createPlacementActivities } from './placement';
 import { createSecurityActivities } from './security';
 import { createReportsActivities } from './reports';
 
@@ -35,6 +36,7 @@ export function createActivities(deps: PaymentActivityDeps) {
     ...createParcelActivities(deps),
     ...createEventActivities(deps),
     ...createLogisticsActivities(deps),
+    ...createPlacementActivities(deps),
   };
 }
 

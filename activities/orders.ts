@@ -1,7 +1,9 @@
 import { systemClock } from '../modules/shared/db';
 import { createOrderProjection } from '../modules/orders/projection';
 import type { OrderView } from '../workflows/order/definitions';
+import type { ShippingAddress } from '../modules/logistics/addresses';
 import type { ActivityDeps } from './deps';
+import { asActivity } from './errors';
 
 export interface AttentionActionRecord {
   idempotencyKey: string;
@@ -21,11 +23,14 @@ export function createOrderActivities({ pool, clock }: ActivityDeps) {
   return {
     /**
      * The order's view in orders.orders (and its new events). `withParcels`: its parcels' rows too
-     * (the warehouse's and support's lists), in the same statement, so a parcelled order's change
-     * is one local activity and one round trip.
+     * (the warehouse's and support's lists); `withAddress`: the address it ships to (a placement's,
+     * version 1); in the same statement, so a change is one local activity and one round trip.
      */
-    async projectOrder(view: OrderView, options: { withParcels?: boolean } = {}): Promise<void> {
-      await projection.save(view, options.withParcels ? { withParcels: { now: now() } } : {});
+    async projectOrder(view: OrderView, options: { withParcels?: boolean; withAddress?: { version: number; address: ShippingAddress } } = {}): Promise<void> {
+      // asActivity: an address that fails its schema (validated by the API before placement) is not retried for ever.
+      await asActivity(() =>
+        projection.save(view, { ...(options.withParcels ? { withParcels: { now: now() } } : {}), ...(options.withAddress ? { withAddress: options.withAddress } : {}) }),
+      );
     },
     /** Audit of ops' answer to an order in NEEDS_ATTENTION (append-only; once per key). */
     async recordAttentionAction(action: AttentionActionRecord): Promise<void> {

@@ -75,6 +75,15 @@ function toAddress(row: AddressRow): ShippingAddress {
   };
 }
 
+/** The call that keeps an order's address (db/migrations/0920), its parameters numbered from `first`. */
+export const SAVE_ORDER_ADDRESS_CALL = (first: number) =>
+  `logistics.save_order_address(${Array.from({ length: 9 }, (_, index) => `$${first + index}`).join(', ')})`;
+
+/** Its arguments, the address validated first (it is kept for the warehouse). */
+export function saveOrderAddressArguments(input: { orderId: string; version: number; address: ShippingAddress }): unknown[] {
+  return [input.orderId, input.version, ...values(shippingAddressSchema.parse(input.address))];
+}
+
 const toSaved = (row: AddressRow): SavedAddress => ({ addressId: row.address_id!, isDefault: row.is_default === true, ...toAddress(row) });
 const COLUMNS = 'recipient, mobile, province_code, city_code, district_code, street, postcode';
 const values = (a: ShippingAddress) => [a.recipient, a.mobile, a.provinceCode, a.cityCode, a.districtCode, a.street, a.postcode ?? null];
@@ -161,15 +170,7 @@ export function createAddressService({ pool }: { pool: Pool }) {
 
     /** The order's address at `version` (placement is 1, each accepted change +1); an older version never replaces a newer. */
     async saveOrderAddress(input: { orderId: string; version: number; address: ShippingAddress }): Promise<void> {
-      const address = shippingAddressSchema.parse(input.address);
-      await pool.query(
-        `INSERT INTO logistics.order_addresses (order_id, version, ${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (order_id) DO UPDATE SET version = EXCLUDED.version, recipient = EXCLUDED.recipient, mobile = EXCLUDED.mobile,
-           province_code = EXCLUDED.province_code, city_code = EXCLUDED.city_code, district_code = EXCLUDED.district_code,
-           street = EXCLUDED.street, postcode = EXCLUDED.postcode, updated_at = now()
-         WHERE logistics.order_addresses.version < EXCLUDED.version`,
-        [input.orderId, input.version, ...values(address)],
-      );
+      await pool.query(`SELECT ${SAVE_ORDER_ADDRESS_CALL(1)}`, saveOrderAddressArguments(input));
     },
 
     async orderAddress(orderId: string): Promise<ShippingAddress | undefined> {

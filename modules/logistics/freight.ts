@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { createCatalogService } from '../catalog';
+import { createCatalogService, type Sku } from '../catalog';
 import { withTransaction } from '../shared/db';
 import { DomainError } from '../shared/errors';
 import { regionPath, type RegionCodes } from './regions';
@@ -135,11 +135,14 @@ export function createFreightService({ pool }: { pool: Pool }) {
       priceFreight(await defaultTemplate(), destination, [], 0);
     },
 
-    /** The order's freight: weights from the catalog, the default template; REGION_NOT_DELIVERED refuses. */
-    async quote(input: QuoteFreightInput): Promise<FreightQuote> {
+    /**
+     * The order's freight: weights from the catalog (or `knownSkus`, when the caller has just read
+     * them), the default template; REGION_NOT_DELIVERED refuses.
+     */
+    async quote(input: QuoteFreightInput, knownSkus?: readonly Pick<Sku, 'id' | 'weightGrams'>[]): Promise<FreightQuote> {
       const template = await defaultTemplate();
       if (!template) return priceFreight(undefined, input.destination, [], input.goodsFen);
-      const skus = template.basis === 'WEIGHT' ? await catalog.getSkus(input.lines.map((line) => line.skuId)) : [];
+      const skus = template.basis !== 'WEIGHT' ? [] : (knownSkus ?? (await catalog.getSkus(input.lines.map((line) => line.skuId))));
       const weightOf = new Map(skus.map((sku) => [sku.id, sku.weightGrams]));
       const lines = input.lines.map((line) => ({ quantity: line.quantity, weightGrams: weightOf.get(line.skuId) ?? 0 }));
       return priceFreight(template, input.destination, lines, input.goodsFen);

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { OrderView } from '../../workflows/order/definitions';
 import { orderEvents } from '../events/order-events';
 import { OUTBOX_LOCK, outboxColumns } from '../events/outbox';
+import { SAVE_ORDER_ADDRESS_CALL, saveOrderAddressArguments, type ShippingAddress } from '../logistics/addresses';
 import { RECORD_PARCELS_CALL, recordParcelsArguments } from '../logistics/parcels';
 
 /**
@@ -13,14 +14,21 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
   return {
     /**
      * One round trip: orders.save_view (db/migrations/0900_order_view_save.sql) upserts and writes the
-     * new events. `withParcels`: the order's parcels' rows (logistics.record_parcels) in the same
-     * statement, so in the same transaction.
+     * new events. `withParcels`: the order's parcels' rows (logistics.record_parcels), `withAddress`:
+     * the address it ships to (logistics.save_order_address), in the same statement, so in the same
+     * transaction.
      */
-    async save(view: OrderView, options: { withParcels?: { now: Date } } = {}): Promise<void> {
+    async save(view: OrderView, options: { withParcels?: { now: Date }; withAddress?: { version: number; address: ShippingAddress } } = {}): Promise<void> {
       const createdAt = view.timeline[0]?.at ?? new Date().toISOString();
       const parcels = options.withParcels && view.parcels ? recordParcelsArguments(view.orderId, view.parcels, view.version, options.withParcels.now) : [];
+      const address = options.withAddress ? saveOrderAddressArguments({ orderId: view.orderId, ...options.withAddress }) : [];
+      const calls = [
+        'orders.save_view($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)',
+        ...(parcels.length ? [RECORD_PARCELS_CALL(20)] : []),
+        ...(address.length ? [SAVE_ORDER_ADDRESS_CALL(20 + parcels.length)] : []),
+      ];
       await pool.query(
-        `SELECT orders.save_view($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)${parcels.length ? `, ${RECORD_PARCELS_CALL(20)}` : ''}`,
+        `SELECT ${calls.join(', ')}`,
         [
           view.orderId,
           view.customerId,
@@ -36,6 +44,7 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
           OUTBOX_LOCK,
           ...outboxColumns(orderEvents(view)),
           ...parcels,
+          ...address,
         ],
       );
     },

@@ -126,6 +126,10 @@ test('an undeliverable region is refused 422 with the reason, and nothing is hel
 test('the buyer changes the address before shipment; after shipment it is 409 and the address stays', async () => {
   const { skuId, memberId } = await heavyShop();
   const order = await kit.placePaid(memberId, { lines: [{ skuId, quantity: 1 }] });
+  // Placement kept the member's default address (version 1) for the warehouse, with its projection.
+  const placed = await env.pool.query('SELECT version, recipient, street FROM logistics.order_addresses WHERE order_id = $1', [order.orderId]);
+  expect(placed.rows).toEqual([{ version: 1, recipient: TEST_ADDRESS.recipient, street: TEST_ADDRESS.street }]);
+  expect(order.shipping?.addressVersion).toBe(1);
   const change = (address: object) => request(api.url).post(`/orders/${order.orderId}/address`).set('Authorization', customerAuth(memberId)).send({ address });
 
   // Somewhere dearer than what the order paid for: refused, the buyer orders again instead.

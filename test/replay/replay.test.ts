@@ -48,15 +48,48 @@ test('the recorded scenarios are all there', () => {
   );
 });
 
+/** The order scenarios as first recorded (before issue 17's patches). */
+const firstRecordings = fixtures.filter((file) => !/\.(local|fewer)-steps\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused)/.test(file));
+
+/** What a recorded history's markers of `name` carry (core_patch: the patch; core_local_activity: the activity), in order. */
+function markersOf(file: string, name: 'core_patch' | 'core_local_activity'): Record<string, unknown>[] {
+  const history = JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as {
+    events: { markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> } }[];
+  };
+  const key = name === 'core_patch' ? 'patch-data' : 'data';
+  return history.events
+    .map((event) => event.markerRecordedEventAttributes)
+    .filter((marker) => marker?.markerName === name)
+    .map((marker) => JSON.parse(Buffer.from(marker!.details[key].payloads[0].data, 'base64').toString()) as Record<string, unknown>);
+}
+
 test('every order scenario is recorded again with local steps (issue 17), beside its run from before', () => {
   // Runs from before the patch replay their activity tasks; runs with it replay local-activity markers.
   // placement-refused-*: recorded with local steps only (its patch came after them).
-  const orderScenarios = fixtures.filter((file) => !file.endsWith('.local-steps.json') && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused)/.test(file));
+  const orderScenarios = firstRecordings;
   expect(orderScenarios.length).toBeGreaterThanOrEqual(17);
   for (const file of orderScenarios) expect(fixtures).toContain(file.replace(/\.json$/, '.local-steps.json'));
   for (const file of fixtures.filter((name) => name.endsWith('.local-steps.json'))) {
     expect(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')).toContain('"markerName": "core_local_activity"');
   }
+});
+
+test('every order scenario is recorded again with fewer local steps (issue 17): one patch marker, the newest', () => {
+  // Runs started before fewer-local-steps replay the three pricing lookups and the placement's address
+  // step (the recordings above); runs with it replay one pricing marker and no address step.
+  // The refund request is a workflow of its own (its local records came with refund-request-local-records).
+  const orderScenarios = [...firstRecordings.filter((file) => !file.endsWith('-request.json')), 'placement-refused-after-lost-task.json'];
+  expect(orderScenarios.length).toBeGreaterThanOrEqual(18);
+  for (const file of orderScenarios) expect(fixtures).toContain(file.replace(/\.json$/, '.fewer-steps.json'));
+  const recorded = fixtures.filter((name) => name.endsWith('.fewer-steps.json'));
+  for (const file of recorded) {
+    const localActivities = markersOf(file, 'core_local_activity').map((marker) => marker.activity_type);
+    expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: ['fewer-local-steps'] });
+    expect({ file, replaced: localActivities.filter((type) => ['getSkusForOrder', 'quoteOrder', 'saveOrderAddress'].includes(type as string)) }).toEqual({ file, replaced: [] });
+  }
+  // Standard and group-buy placements price in one step (the others price by their campaign's terms).
+  const pricedInOne = recorded.filter((file) => markersOf(file, 'core_local_activity').some((marker) => marker.activity_type === 'priceOrder'));
+  expect(pricedInOne.length).toBeGreaterThanOrEqual(12);
 });
 
 type ReplayResult = { workflowId: string; error: string | null };

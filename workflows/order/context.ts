@@ -22,7 +22,13 @@ import type { OrderFacts } from './policy';
 import type { ShippingAddress } from './shipping-definitions';
 import { OrderState } from './state';
 
-/** The order workflow's newest patch; it implies every earlier one (see `OrderContext.localSteps`). */
+/**
+ * The order workflow's newest patch; it implies every earlier one (see `OrderContext.fewerSteps`):
+ * placement priced in one local activity, its address written with its projection, and a paid
+ * order's projection written once, with its parcels.
+ */
+export const FEWER_STEPS_PATCH = 'fewer-local-steps';
+/** Placement steps, projections and parcel records as local activities (implies the patches before it). */
 export const LOCAL_STEPS_PATCH = 'placement-and-projection-local';
 /**
  * A refused placement also undoes the holds it expected but did not reach in this run (by key; an
@@ -72,12 +78,20 @@ export class OrderContext {
   readonly latePayments: LatePayment[] = [];
 
   /**
+   * Fewer local activities per order (issue 17): placement priced in one (`priceOrder` instead of
+   * list prices, quote and freight), the placement's address written by the projection that shows
+   * the order awaiting payment, and a paid order's projection written once, with its parcels.
+   * Decided once per run at its start; a run with this marker has every earlier patch (`localSteps`
+   * and those it implies, and `placement-undoes-expected-holds`) and records only this one marker.
+   */
+  readonly fewerSteps: boolean = patched(FEWER_STEPS_PATCH);
+  /**
    * Placement steps, projections and parcel records as local activities (issue 17), decided once per
    * run at its start (versioning rule): runs started before replay with activity tasks, as their
    * histories recorded. A run with this marker also has every earlier patch of the order workflow
    * (parcels, shipping address and freight), so it records only this one marker, not three.
    */
-  readonly localSteps: boolean = patched(LOCAL_STEPS_PATCH);
+  readonly localSteps: boolean = this.fewerSteps || patched(LOCAL_STEPS_PATCH);
   /**
    * Parcels (issue 13), decided once per run at its start (versioning rule): runs started before
    * parcels existed replay without the marker and keep one shipment for the whole order.
@@ -90,6 +104,8 @@ export class OrderContext {
   /** Where the order ships now and its version (1 at placement, +1 per accepted change). */
   shippingAddress: ShippingAddress | undefined;
   addressVersion = 0;
+  /** With fewer steps: the placement's address, written by the next projection (keepPlacementAddress). */
+  unwrittenAddress: { version: number; address: ShippingAddress } | undefined;
   cancellation: CancelRequest | undefined;
   shipment: ShipmentDispatched | undefined;
   shipmentFailure: string | undefined;
@@ -142,8 +158,10 @@ export class OrderContext {
   project(): Promise<void> {
     const view = this.state.snapshot();
     if (!this.localSteps) return shielded(() => mustComplete.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view]));
-    // With its parcels' rows, when it has parcels: one local activity per change.
-    const options = view.parcels ? { withParcels: true } : {};
+    // With its parcels' rows, when it has parcels, and the address waiting to be written: one local activity per change.
+    const address = this.unwrittenAddress;
+    this.unwrittenAddress = undefined;
+    const options = { ...(view.parcels ? { withParcels: true } : {}), ...(address ? { withAddress: address } : {}) };
     return shielded(() => this.records.projectOrder.executeWithOptions({ summary: `project order (${view.phase})` }, [view, options]));
   }
 

@@ -90,7 +90,7 @@ export async function place(order: OrderContext, hold: () => Promise<void>): Pro
     if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;
     const rejection = { code: refusalCode(error, 'PLACEMENT_FAILED'), message: refusalMessage(error) };
     log.info('order rejected', rejection);
-    if (!(order.localSteps && patched(UNDO_EXPECTED_HOLDS_PATCH))) order.saga.forgetUnreached();
+    if (!(order.fewerSteps || (order.localSteps && patched(UNDO_EXPECTED_HOLDS_PATCH)))) order.saga.forgetUnreached();
     await compensate(order);
     order.view.rejection = rejection;
     order.record('rejected', { code: rejection.code }, 'REJECTED');
@@ -125,8 +125,13 @@ export async function awaitPayment(order: OrderContext, name: GateName, timeoutM
   return order.cancellation ? 'cancelled' : 'timeout';
 }
 
-/** Captures a received payment; then coupon used, held points spent, points awarded. Each step's undo replaces the placement undo of the same thing. */
-export async function takePayment(order: OrderContext, gate: PaymentGate | undefined, paid: OrderPhase = 'PAID'): Promise<void> {
+/**
+ * Captures a received payment; then coupon used, held points spent, points awarded. Each step's undo
+ * replaces the placement undo of the same thing. `shown`: `with-the-parcels` when the order opens its
+ * parcels next (awaitShipment): with fewer steps, the projection that shows them shows it paid, in
+ * the same workflow task, instead of one projection each.
+ */
+export async function takePayment(order: OrderContext, gate: PaymentGate | undefined, paid: OrderPhase = 'PAID', shown: 'now' | 'with-the-parcels' = 'now'): Promise<void> {
   if (gate) await mustDo(order, 'capture the payment', () => order.saga.run(capturePayment, { gate }));
   syncPaymentView(order);
   const { couponId } = order.view;
@@ -136,7 +141,7 @@ export async function takePayment(order: OrderContext, gate: PaymentGate | undef
   const paidFen = order.view.totals.paidFen;
   if (paid === 'PAID' && paidFen > 0) await mustDo(order, 'award pending points', () => order.saga.run(awardPoints, { paidFen }));
   order.record('paid', { amountFen: gate?.amountFen ?? 0, paidFen }, paid);
-  await order.project();
+  if (!(shown === 'with-the-parcels' && order.fewerSteps && order.parcelsEnabled)) await order.project();
 }
 
 /** The view's payment status mirrors the main gate (OPEN/RECEIVED → PENDING, CAPTURED → SUCCEEDED, CLOSED → CANCELLED). */

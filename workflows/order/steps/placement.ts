@@ -2,24 +2,62 @@ import type { OrderContext } from '../context';
 import { lockCoupon } from './coupon';
 import { openPayment } from './payment';
 import { holdPoints } from './points';
-import { priceFreight } from './shipping';
+import { applyFreight, placementDestination, priceFreight } from './shipping';
 import { reserveStock } from './stock';
 
-/** The unit price a line is priced at: the list price, or a campaign's (group price). */
-export type UnitPrice = (skuId: string, listPriceFen: number) => number;
+/** Campaign unit prices that replace a SKU's list price (a group-buy's group price), by SKU id. */
+export type CampaignPrices = Readonly<Record<string, number>>;
 
 /**
- * Standard placement: list prices, the quote (promotions, coupon, points), then the holds (stock,
- * coupon, points) and the payment intent, each undo on the saga before its step runs.
+ * Standard placement: list prices, the quote (promotions, coupon, points), the freight, then the
+ * holds (stock, coupon, points) and the payment intent, each undo on the saga before its step runs.
  */
-export async function priceAndHold(order: OrderContext, unitPriceFor: UnitPrice = (_skuId, listPriceFen) => listPriceFen): Promise<void> {
+export async function priceAndHold(order: OrderContext, campaignPrices: CampaignPrices = {}): Promise<void> {
   const { input } = order;
   // The holds below, expected before the first step (saga.ts, `expect`): in their order.
   order.saga.expect(reserveStock, { lines: input.lines });
   if (input.couponId) order.saga.expect(lockCoupon, { couponId: input.couponId });
   if ((input.pointsToRedeem ?? 0) > 0) order.saga.expect(holdPoints, { points: input.pointsToRedeem ?? 0 });
+  const { pointsUsed, payableFen } = order.fewerSteps ? await priceInOneStep(order, campaignPrices) : await priceStepByStep(order, campaignPrices);
+
+  await order.saga.run(reserveStock, { lines: input.lines });
+  if (input.couponId) await order.saga.run(lockCoupon, { couponId: input.couponId });
+  if (pointsUsed > 0) await order.saga.run(holdPoints, { points: pointsUsed });
+  if (payableFen > 0) await order.saga.run(openPayment, { gate: 'payment', amountFen: payableFen });
+}
+
+interface Priced {
+  pointsUsed: number;
+  /** Goods and freight. */
+  payableFen: number;
+}
+
+/** List prices, quote and freight in one local activity (patch fewer-local-steps). */
+async function priceInOneStep(order: OrderContext, campaignPrices: CampaignPrices): Promise<Priced> {
+  const { input } = order;
+  const { quote, freight } = await order.placing.priceOrder.executeWithOptions({ summary: 'price: list prices, promotions, coupon, points, freight' }, [
+    {
+      memberId: input.customerId,
+      lines: input.lines.map((line) => ({ skuId: line.skuId, quantity: line.quantity })),
+      unitPriceFen: { ...campaignPrices },
+      couponId: input.couponId,
+      pointsToRedeem: input.pointsToRedeem,
+      destination: placementDestination(order),
+    },
+  ]);
+  order.state.setPrices(
+    quote.lines.map((line) => ({ ...line, refundedFen: 0 })),
+    quote.totals,
+  );
+  const freightFen = freight ? applyFreight(order, freight) : 0;
+  return recordPriced(order, quote.totals.payableFen, freightFen, quote.totals.pointsUsed);
+}
+
+/** The three lookups of runs started before fewer-local-steps, as their histories recorded them. */
+async function priceStepByStep(order: OrderContext, campaignPrices: CampaignPrices): Promise<Priced> {
+  const { input } = order;
   const skus = await order.placing.getSkusForOrder.executeWithOptions({ summary: 'look up list prices' }, [{ skuIds: input.lines.map((line) => line.skuId) }]);
-  const priceOf = new Map(skus.map((sku) => [sku.id, unitPriceFor(sku.id, sku.listPriceFen)]));
+  const priceOf = new Map(skus.map((sku) => [sku.id, campaignPrices[sku.id] ?? sku.listPriceFen]));
   const quote = await order.placing.quoteOrder.executeWithOptions({ summary: 'price: promotions, coupon, points' }, [
     {
       memberId: input.customerId,
@@ -34,11 +72,11 @@ export async function priceAndHold(order: OrderContext, unitPriceFor: UnitPrice 
   );
   const { listFen, promotionDiscountFen, couponDiscountFen } = quote.totals;
   const freightFen = await priceFreight(order, listFen - promotionDiscountFen - couponDiscountFen);
-  const payableFen = quote.totals.payableFen + freightFen;
-  order.record('priced', freightFen > 0 ? { payableFen, freightFen } : { payableFen });
+  return recordPriced(order, quote.totals.payableFen, freightFen, quote.totals.pointsUsed);
+}
 
-  await order.saga.run(reserveStock, { lines: input.lines });
-  if (input.couponId) await order.saga.run(lockCoupon, { couponId: input.couponId });
-  if (quote.totals.pointsUsed > 0) await order.saga.run(holdPoints, { points: quote.totals.pointsUsed });
-  if (payableFen > 0) await order.saga.run(openPayment, { gate: 'payment', amountFen: payableFen });
+function recordPriced(order: OrderContext, goodsPayableFen: number, freightFen: number, pointsUsed: number): Priced {
+  const payableFen = goodsPayableFen + freightFen;
+  order.record('priced', freightFen > 0 ? { payableFen, freightFen } : { payableFen });
+  return { pointsUsed, payableFen };
 }

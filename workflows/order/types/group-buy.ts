@@ -46,5 +46,5 @@ async function holdSeat(order: OrderContext, input: GroupBuyOrderInput): Promise
     const quantity = input.lines.reduce((sum, line) => sum + line.quantity, 0);
     await order.saga.run(takeGroupLimit, { campaignId: group.campaignId, quantity, perUserLimit: group.perUserLimit });
   }
-  await priceAndHold(order, (skuId, listPriceFen) => (skuId === group.skuId ? group.groupPriceFen : listPriceFen));
+  await priceAndHold(order, { [group.skuId]: group.groupPriceFen });
 }

@@ -22,7 +22,7 @@ export async function standardOrderWorkflow(input: PlaceOrderInput, timeouts: Or
   return runOrder(order, async () => {
     if (!(await place(order, () => priceAndHold(order)))) return;
     if ((await awaitPayment(order, 'payment', timeouts.paymentMs, 'PAYMENT_RECEIVED')) !== 'paid') return cancelForReason(order);
-    await takePayment(order, order.gate('payment'));
+    await takePayment(order, order.gate('payment'), 'PAID', 'with-the-parcels');
     if (!(await awaitShipment(order))) return cancelForReason(order);
     await deliverAndComplete(order, () => refunds.closeWindow());
   });

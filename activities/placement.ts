@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { createCatalogService } from '../modules/catalog';
+import { createFreightService, type FreightQuote, type RegionCodes } from '../modules/logistics';
+import { createMarketingService, type Quote } from '../modules/marketing/service';
+import type { ActivityDeps } from './deps';
+import { asActivity } from './errors';
+
+const id = z.string().min(1).max(200);
+const fen = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const regionCode = z.string().regex(/^[1-9]\d{5}$/);
+
+export const priceOrderSchema = z.object({
+  memberId: id,
+  lines: z.array(z.object({ skuId: id, quantity: z.number().int().positive() })).min(1).max(100),
+  /** Campaign prices that replace a SKU's list price (a group-buy's group price), by SKU id. */
+  unitPriceFen: z.record(id, fen).optional(),
+  couponId: id.optional(),
+  pointsToRedeem: z.number().int().nonnegative().optional(),
+  /** Where the order ships; without one, no freight is priced (orders from before addresses). */
+  destination: z.object({ provinceCode: regionCode, cityCode: regionCode, districtCode: regionCode }).optional(),
+});
+export type PriceOrderInput = z.input<typeof priceOrderSchema>;
+
+export interface PricedOrder {
+  quote: Quote;
+  /** Set when the order has a destination. */
+  freight?: FreightQuote;
+}
+
+/**
+ * Placement's pricing in one step (issue 17): the SKUs' list prices (catalog), the quote with
+ * promotions, coupon and points (marketing), then the freight of the goods after promotions and
+ * coupon (logistics), each by its own module's service, as the three steps they replace did. One local
+ * activity instead of three: the buyer waits on it, and a lookup has no effect to undo. A refusal
+ * (SKU_NOT_FOUND, COUPON_*, REGION_NOT_DELIVERED) fails it as the step that refused would have.
+ */
+export function createPlacementActivities(deps: ActivityDeps) {
+  const catalog = createCatalogService({ pool: deps.pool });
+  const marketing = createMarketingService({ pool: deps.pool, clock: deps.clock });
+  const freight = createFreightService({ pool: deps.pool });
+  return {
+    async priceOrder(input: PriceOrderInput): Promise<PricedOrder> {
+      return asActivity(async () => {
+        const { memberId, lines, unitPriceFen = {}, couponId, pointsToRedeem, destination } = priceOrderSchema.parse(input);
+        const skus = await catalog.getSkus(lines.map((line) => line.skuId));
+        const listPriceOf = new Map(skus.map((sku) => [sku.id, sku.listPriceFen]));
+        const quote = await marketing.quote({
+          memberId,
+          lines: lines.map((line, index) => ({
+            lineId: `L${index + 1}`,
+            skuId: line.skuId,
+            quantity: line.quantity,
+            unitPriceFen: unitPriceFen[line.skuId] ?? listPriceOf.get(line.skuId)!,
+          })),
+          couponId,
+          pointsToRedeem,
+        });
+        if (!destination) return { quote };
+        const { listFen, promotionDiscountFen, couponDiscountFen } = quote.totals;
+        const goodsFen = listFen - promotionDiscountFen - couponDiscountFen;
+        return { quote, freight: await freight.quote({ destination: destination satisfies RegionCodes, lines, goodsFen }, skus) };
+      });
+    },
+  };
+}
+
+export type PlacementActivities = ReturnType<typeof createPlacementActivities>;

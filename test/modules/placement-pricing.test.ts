@@ -7,7 +7,7 @@ import { addMember, addSku, setFreightTemplate, TEST_ADDRESS } from '../support/
 import { createTestEnv, type TestEnv } from '../support/harness';
 
 /**
- * Placement's pricing in one local activity (`priceOrder`, patch fewer-local-steps) prices as the
+ * Placement's pricing in one local activity (`priceOrder`, patch fewer-steps-per-order) prices as the
  * three lookups it replaced: list prices (or a campaign's), promotions, coupon and points, then
  * freight of the goods after promotions and coupon; refusals keep their codes. And the projection
  * that shows a placed order keeps its address in the same statement, only a newer version replacing it.

@@ -75,7 +75,7 @@ test('every order scenario is recorded again with local steps (issue 17), beside
 });
 
 test('every order scenario is recorded again with fewer local steps (issue 17): one patch marker, the newest', () => {
-  // Runs started before fewer-local-steps replay the three pricing lookups and the placement's address
+  // Runs started before fewer-steps-per-order replay the three pricing lookups and the placement's address
   // step (the recordings above); runs with it replay one pricing marker and no address step.
   // The refund request is a workflow of its own (its local records came with refund-request-local-records).
   const orderScenarios = [...firstRecordings.filter((file) => !file.endsWith('-request.json')), 'placement-refused-after-lost-task.json'];
@@ -84,7 +84,7 @@ test('every order scenario is recorded again with fewer local steps (issue 17): 
   const recorded = fixtures.filter((name) => name.endsWith('.fewer-steps.json'));
   for (const file of recorded) {
     const localActivities = markersOf(file, 'core_local_activity').map((marker) => marker.activity_type);
-    expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: ['fewer-local-steps'] });
+    expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: ['fewer-steps-per-order'] });
     expect({ file, replaced: localActivities.filter((type) => ['getSkusForOrder', 'quoteOrder', 'saveOrderAddress'].includes(type as string)) }).toEqual({ file, replaced: [] });
   }
   // Standard and group-buy placements price in one step (the others price by their campaign's terms).

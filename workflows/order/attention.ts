@@ -24,6 +24,20 @@ export async function mustDo(order: OrderContext, step: string, work: () => Prom
   }
 }
 
+/**
+ * Runs steps that must happen and do not depend on each other at once (one workflow task for their
+ * activities instead of one each). One that fails for a business reason is then run again through
+ * `mustDo`, one at a time (each may need ops). Safe because every step is idempotent by its key.
+ */
+export async function mustDoAll(order: OrderContext, steps: readonly { step: string; work: () => Promise<unknown> }[]): Promise<void> {
+  const settled = await Promise.allSettled(steps.map(({ work }) => work()));
+  for (const [index, outcome] of settled.entries()) {
+    if (outcome.status === 'fulfilled') continue;
+    if (!isBusinessRefusal(outcome.reason)) throw outcome.reason;
+    await mustDo(order, steps[index].step, steps[index].work);
+  }
+}
+
 /** The order waits for a person: phase NEEDS_ATTENTION, search attribute, query, projection. */
 async function waitForOps(order: OrderContext, step: string, error: unknown): Promise<'retry' | 'resolve'> {
   const fromPhase = order.phase;

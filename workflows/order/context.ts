@@ -24,10 +24,10 @@ import { OrderState } from './state';
 
 /**
  * The order workflow's newest patch; it implies every earlier one (see `OrderContext.fewerSteps`):
- * placement priced in one local activity, its address written with its projection, and a paid
- * order's projection written once, with its parcels.
+ * placement priced in one local activity, its address written with its projection, a paid order's
+ * projection written once, with its parcels, and a completed order's points and revenue at once.
  */
-export const FEWER_STEPS_PATCH = 'fewer-local-steps';
+export const FEWER_STEPS_PATCH = 'fewer-steps-per-order';
 /** Placement steps, projections and parcel records as local activities (implies the patches before it). */
 export const LOCAL_STEPS_PATCH = 'placement-and-projection-local';
 /**
@@ -78,11 +78,12 @@ export class OrderContext {
   readonly latePayments: LatePayment[] = [];
 
   /**
-   * Fewer local activities per order (issue 17): placement priced in one (`priceOrder` instead of
+   * Fewer steps per order (issue 17): placement priced in one local activity (`priceOrder` instead of
    * list prices, quote and freight), the placement's address written by the projection that shows
-   * the order awaiting payment, and a paid order's projection written once, with its parcels.
-   * Decided once per run at its start; a run with this marker has every earlier patch (`localSteps`
-   * and those it implies, and `placement-undoes-expected-holds`) and records only this one marker.
+   * the order awaiting payment, a paid order's projection written once, with its parcels, and on
+   * completion the points and the revenue at once (one workflow task less). Decided once per run at
+   * its start; a run with this marker has every earlier patch (`localSteps` and those it implies,
+   * and `placement-undoes-expected-holds`) and records only this one marker.
    */
   readonly fewerSteps: boolean = patched(FEWER_STEPS_PATCH);
   /**

@@ -3,7 +3,7 @@ import { mustComplete } from '../shared/activities';
 import { refusalCode, refusalMessage } from '../shared/refusals';
 import { afterMs, now } from '../shared/time';
 import { waitUntil } from '../shared/wait';
-import { mustDo } from './attention';
+import { mustDo, mustDoAll } from './attention';
 import { UNDO_EXPECTED_HOLDS_PATCH, type OrderContext } from './context';
 import type { OrderPhase, OrderView } from './definitions';
 import { closeIfOpen, type GateName, type PaymentGate } from './payment-gate';
@@ -196,24 +196,34 @@ async function awaitDelivery(order: OrderContext): Promise<string | undefined> {
   return confirmed ? order.deliveredBy : 'auto-confirm';
 }
 
-/** Pending points of the kept money become available and it is recognised as revenue; returns it. */
+/**
+ * Pending points of the kept money become available and it is recognised as revenue; returns it.
+ * With fewer steps both at once (member and finance, independent of each other), else one by one.
+ */
 async function recognizeKept(order: OrderContext): Promise<number> {
   const { input } = order;
   const keptFen = order.view.totals.paidFen - order.view.totals.refundedFen;
+  const steps: { step: string; work: () => Promise<unknown> }[] = [];
   if (keptFen > 0 || order.view.totals.paidFen === 0) {
-    await mustDo(order, 'pending points become available', () =>
-      mustComplete.completeOrderPoints.executeWithOptions({ summary: 'pending points become available' }, [
-        { idempotencyKey: order.key('complete-points'), memberId: input.customerId, orderId: input.orderId, completedSpendFen: Math.max(0, keptFen) },
-      ]),
-    );
+    steps.push({
+      step: 'pending points become available',
+      work: () =>
+        mustComplete.completeOrderPoints.executeWithOptions({ summary: 'pending points become available' }, [
+          { idempotencyKey: order.key('complete-points'), memberId: input.customerId, orderId: input.orderId, completedSpendFen: Math.max(0, keptFen) },
+        ]),
+    });
   }
   if (keptFen > 0) {
-    await mustDo(order, 'recognise revenue', () =>
-      mustComplete.recognizeRevenue.executeWithOptions({ summary: 'recognise revenue in the ledger' }, [
-        { idempotencyKey: order.key('recognize-revenue'), orderId: input.orderId, currency: input.currency },
-      ]),
-    );
+    steps.push({
+      step: 'recognise revenue',
+      work: () =>
+        mustComplete.recognizeRevenue.executeWithOptions({ summary: 'recognise revenue in the ledger' }, [
+          { idempotencyKey: order.key('recognize-revenue'), orderId: input.orderId, currency: input.currency },
+        ]),
+    });
   }
+  if (order.fewerSteps) await mustDoAll(order, steps);
+  else for (const { step, work } of steps) await mustDo(order, step, work);
   return keptFen;
 }
 

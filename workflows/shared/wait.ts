@@ -6,10 +6,15 @@ import { CancellationScope, condition } from '@temporalio/workflow';
  * condition or activity there would throw and fail the handler, or the whole run.
  */
 export function waitUntil(fn: () => boolean): Promise<void> {
-  return CancellationScope.nonCancellable(() => condition(fn));
+  return shielded(() => condition(fn));
 }
 
-/** Runs `work` (an activity, a child start) so a workflow cancel does not interrupt it. */
+/**
+ * Runs `work` (an activity, a child start) so a workflow cancel does not interrupt it. Inside a scope
+ * that already shields it (an order's process runs in one) no scope is added: a scope costs promises,
+ * each traced by the SDK's stack-trace hook, for nothing (issue 17).
+ */
 export function shielded<T>(work: () => Promise<T>): Promise<T> {
+  if (!CancellationScope.current().cancellable) return work();
   return CancellationScope.nonCancellable(work);
 }

@@ -32,7 +32,7 @@ interface Priced {
   payableFen: number;
 }
 
-/** List prices, quote and freight in one local activity (patch fewer-local-steps). */
+/** List prices, quote and freight in one local activity (patch fewer-steps-per-order). */
 async function priceInOneStep(order: OrderContext, campaignPrices: CampaignPrices): Promise<Priced> {
   const { input } = order;
   const { quote, freight } = await order.placing.priceOrder.executeWithOptions({ summary: 'price: list prices, promotions, coupon, points, freight' }, [
@@ -53,7 +53,7 @@ async function priceInOneStep(order: OrderContext, campaignPrices: CampaignPrice
   return recordPriced(order, quote.totals.payableFen, freightFen, quote.totals.pointsUsed);
 }
 
-/** The three lookups of runs started before fewer-local-steps, as their histories recorded them. */
+/** The three lookups of runs started before fewer-steps-per-order, as their histories recorded them. */
 async function priceStepByStep(order: OrderContext, campaignPrices: CampaignPrices): Promise<Priced> {
   const { input } = order;
   const skus = await order.placing.getSkusForOrder.executeWithOptions({ summary: 'look up list prices' }, [{ skuIds: input.lines.map((line) => line.skuId) }]);

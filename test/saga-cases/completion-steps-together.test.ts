@@ -3,7 +3,7 @@ import { useCase } from './kit';
 
 /**
  * Completion (patch fewer-steps-per-order): the kept money's points become available (member) and
- * it is recognised as revenue (finance) at once, in one workflow task. When one of them is refused,
+ * it is recognised as revenue (finance) at once: scheduled by one workflow task, run in parallel. When one of them is refused,
  * the other is still done, once; the refused one puts the order in NEEDS_ATTENTION with its step, and
  * ops' answer ends the order COMPLETED, audited.
  */

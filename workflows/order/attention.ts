@@ -25,8 +25,8 @@ export async function mustDo(order: OrderContext, step: string, work: () => Prom
 }
 
 /**
- * Runs steps that must happen and do not depend on each other at once (one workflow task for their
- * activities instead of one each). One that fails for a business reason is then run again through
+ * Runs steps that must happen and do not depend on each other at once (their activities scheduled
+ * in one workflow task, run in parallel, instead of one after the other). One that fails for a business reason is then run again through
  * `mustDo`, one at a time (each may need ops). Safe because every step is idempotent by its key.
  */
 export async function mustDoAll(order: OrderContext, steps: readonly { step: string; work: () => Promise<unknown> }[]): Promise<void> {

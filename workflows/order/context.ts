@@ -81,7 +81,7 @@ export class OrderContext {
    * Fewer steps per order (issue 17): placement priced in one local activity (`priceOrder` instead of
    * list prices, quote and freight), the placement's address written by the projection that shows
    * the order awaiting payment, a paid order's projection written once, with its parcels, and on
-   * completion the points and the revenue at once (one workflow task less). Decided once per run at
+   * completion the points and the revenue at once (in parallel). Decided once per run at
    * its start; a run with this marker has every earlier patch (`localSteps` and those it implies,
    * and `placement-undoes-expected-holds`) and records only this one marker.
    */

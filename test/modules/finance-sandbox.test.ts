@@ -188,3 +188,48 @@ describe('sandbox HTTP endpoints', () => {
     expect(Number((await env.pool.query('SELECT count(*) AS n FROM finance_sandbox.behaviours')).rows[0].n)).toBe(0);
   });
 });
+
+describe('scripting', () => {
+  /** The pool, counting the statements that read or consume the sandbox's behaviours (its own and its clients'). */
+  function countingBehaviourReads(pool: TestEnv['pool']) {
+    const counted = { reads: 0 };
+    const count = (query: unknown) => {
+      const text = typeof query === 'string' ? query : (query as { text?: string }).text ?? '';
+      if (text.includes('finance_sandbox.behaviours')) counted.reads += 1;
+    };
+    const watch = <T extends object>(target: T): T =>
+      new Proxy(target, {
+        get(object, property) {
+          const value = Reflect.get(object, property, object) as unknown;
+          if (property === 'query') return (query: unknown, ...rest: unknown[]) => (count(query), (value as (...args: unknown[]) => unknown).apply(object, [query, ...rest]));
+          if (property === 'connect') return async () => watch(await (value as () => Promise<object>).apply(object));
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+        },
+      });
+    return { pool: watch(pool), counted };
+  }
+
+  test('with nothing scripted a call reads the behaviours once; a behaviour added before a call applies to it', async () => {
+    await sandbox.clearBehaviours();
+    const { pool, counted } = countingBehaviourReads(env.pool);
+    const provider = createSandboxProvider({ pool });
+    try {
+      const intent = await provider.createPaymentIntent({ idempotencyKey: 'ord_script:intent', orderId: 'ord_script', amountFen: 1_000, currency: 'CNY' });
+      await provider.pay(intent.intentId);
+      await provider.capture({ idempotencyKey: 'ord_script:capture', intentId: intent.intentId, amountFen: 1_000 });
+      // createIntent (error before and after), pay (decline, webhook delay), capture (before, after, delay): one read each.
+      expect(counted.reads).toBe(3);
+
+      await provider.addBehaviour({ action: 'error', operation: 'refund', phase: 'after', count: 1 });
+      counted.reads = 0;
+      const refund = provider.refund({ idempotencyKey: 'ord_script:refund', intentId: intent.intentId, amountFen: 400 });
+      await expect(refund).rejects.toThrow(/scripted refund failure \(after the effect\)/);
+      expect(counted.reads).toBeGreaterThan(1);
+      // The refund was made before the lost response: the provider's books have it once.
+      expect(await provider.getIntent(intent.intentId)).toMatchObject({ capturedFen: 1_000, refundedFen: 400 });
+    } finally {
+      await provider.close();
+      await sandbox.clearBehaviours();
+    }
+  });
+});

@@ -44,6 +44,55 @@ export async function clearBehaviours(pool: Pool): Promise<void> {
   await pool.query('DELETE FROM finance_sandbox.behaviours');
 }
 
+/**
+ * What scripts one provider call, read once at its start: whether any behaviour has uses left. When
+ * none has, the call's later lookups (its error after the effect, a decline, a webhook's delay) need
+ * no query: a call costs one statement of the sandbox's scripting, not up to four (issue 17: the bench
+ * pays through the sandbox). A behaviour added while a call runs applies from the next call on.
+ */
+export interface CallScript {
+  /** As consumeBehaviour; undefined without a query when nothing was active at the call's start. */
+  consume(db: Pool | PoolClient, action: BehaviourAction, operation: SandboxOperation, orderId: string | null, phase?: 'before' | 'after'): Promise<ConsumedBehaviour | undefined>;
+}
+
+function scriptOf(active: boolean): CallScript {
+  return { consume: (db, action, operation, orderId, phase) => (active ? consumeBehaviour(db, action, operation, orderId, phase) : Promise.resolve(undefined)) };
+}
+
+const LIVE = '(remaining IS NULL OR remaining > 0)';
+
+/**
+ * Starts a call: its script, and (with `errorBefore`) the use of an error scripted before its effect,
+ * in one statement.
+ */
+export async function startCall(
+  pool: Pool,
+  errorBefore?: { operation: SandboxOperation; orderId: string | null },
+): Promise<{ script: CallScript; failsBefore: boolean }> {
+  if (!errorBefore) {
+    const found = await pool.query<{ active: boolean }>(`SELECT EXISTS (SELECT 1 FROM finance_sandbox.behaviours WHERE ${LIVE}) AS active`);
+    return { script: scriptOf(found.rows[0].active), failsBefore: false };
+  }
+  const found = await pool.query<{ active: boolean; failed: boolean }>(
+    `WITH consumed AS (${CONSUME_SQL} RETURNING id)
+     SELECT EXISTS (SELECT 1 FROM finance_sandbox.behaviours WHERE ${LIVE}) AS active, EXISTS (SELECT 1 FROM consumed) AS failed`,
+    ['error', errorBefore.operation, errorBefore.orderId, 'before'],
+  );
+  return { script: scriptOf(found.rows[0].active), failsBefore: found.rows[0].failed };
+}
+
+const CONSUME_SQL = `UPDATE finance_sandbox.behaviours
+        SET remaining = remaining - 1
+      WHERE id = (
+        SELECT id FROM finance_sandbox.behaviours
+         WHERE action = $1
+           AND (operation IS NULL OR operation = $2)
+           AND (order_id IS NULL OR order_id = $3)
+           AND ($4::text IS NULL OR phase = $4)
+           AND ${LIVE}
+         ORDER BY id LIMIT 1
+         FOR UPDATE SKIP LOCKED)`;
+
 /** Takes one use of the oldest matching behaviour, atomically (two calls never share one use). */
 export async function consumeBehaviour(
   db: Pool | PoolClient,
@@ -53,17 +102,7 @@ export async function consumeBehaviour(
   phase?: 'before' | 'after',
 ): Promise<ConsumedBehaviour | undefined> {
   const consumed = await db.query<{ id: string; delay_ms: number; phase: 'before' | 'after' }>(
-    `UPDATE finance_sandbox.behaviours
-        SET remaining = remaining - 1
-      WHERE id = (
-        SELECT id FROM finance_sandbox.behaviours
-         WHERE action = $1
-           AND (operation IS NULL OR operation = $2)
-           AND (order_id IS NULL OR order_id = $3)
-           AND ($4::text IS NULL OR phase = $4)
-           AND (remaining IS NULL OR remaining > 0)
-         ORDER BY id LIMIT 1
-         FOR UPDATE SKIP LOCKED)
+    `${CONSUME_SQL}
       RETURNING id, delay_ms, phase`,
     [action, operation, orderId, phase ?? null],
   );

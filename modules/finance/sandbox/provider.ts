@@ -15,7 +15,7 @@ import {
   type RefundRequest,
   type RefundResult,
 } from '../provider';
-import { addBehaviour, clearBehaviours, consumeBehaviour, type BehaviourInput, type SandboxOperation } from './behaviours';
+import { addBehaviour, clearBehaviours, startCall, type BehaviourInput, type CallScript, type SandboxOperation } from './behaviours';
 import { createWebhookDispatcher, enqueueEvent, type WebhookEventType, type WebhookTarget } from './webhooks';
 
 export interface SandboxOptions {
@@ -77,17 +77,25 @@ export function createSandboxProvider(options: SandboxOptions) {
     options.webhook && options.pollIntervalMs ? setInterval(() => void dispatcher.deliverPending().catch(() => undefined), options.pollIntervalMs) : undefined;
   poller?.unref();
 
-  async function scriptedError(operation: SandboxOperation, orderId: string | null, phase: 'before' | 'after'): Promise<void> {
-    const failure = await consumeBehaviour(pool, 'error', operation, orderId, phase);
-    if (failure) throw new ProviderUnavailableError(`sandbox: scripted ${operation} failure (${phase} the effect)`);
+  /** A provider API call begins: its script, and the scripted error before its effect, if any. */
+  async function beginCall(operation: SandboxOperation, orderId: string | null): Promise<CallScript> {
+    const { script, failsBefore } = await startCall(pool, { operation, orderId });
+    if (failsBefore) throw new ProviderUnavailableError(`sandbox: scripted ${operation} failure (before the effect)`);
+    return script;
+  }
+
+  /** The scripted error after the call's effect committed (its response lost on the way back). */
+  async function scriptedErrorAfter(script: CallScript, operation: SandboxOperation, orderId: string | null): Promise<void> {
+    const failure = await script.consume(pool, 'error', operation, orderId, 'after');
+    if (failure) throw new ProviderUnavailableError(`sandbox: scripted ${operation} failure (after the effect)`);
   }
 
   /** Runs `work` in a transaction, then schedules the webhook events it wrote. */
-  async function withEvents<T>(work: (client: PoolClient, emit: Emit) => Promise<T>): Promise<T> {
+  async function withEvents<T>(script: CallScript, work: (client: PoolClient, emit: Emit) => Promise<T>): Promise<T> {
     const events: { eventId: string; delayMs: number }[] = [];
     const result = await withTransaction(pool, (client) =>
       work(client, async (type, orderId, data) => {
-        const delay = await consumeBehaviour(client, 'delay', 'webhook', orderId);
+        const delay = await script.consume(client, 'delay', 'webhook', orderId);
         const event = await enqueueEvent(client, type, { orderId, ...data }, delay?.delayMs ?? 0);
         events.push(event);
         return event.eventId;
@@ -105,7 +113,7 @@ export function createSandboxProvider(options: SandboxOptions) {
 
   const provider: PaymentProvider = {
     async createPaymentIntent(request: CreateIntentRequest): Promise<IntentResult> {
-      await scriptedError('createIntent', request.orderId, 'before');
+      const script = await beginCall('createIntent', request.orderId);
       const now = clock();
       await pool.query(
         `INSERT INTO finance_sandbox.intents (id, idempotency_key, order_id, currency, amount_fen, status, created_at, updated_at)
@@ -117,14 +125,14 @@ export function createSandboxProvider(options: SandboxOptions) {
       if (intent.order_id !== request.orderId || Number(intent.amount_fen) !== request.amountFen || intent.currency !== request.currency) {
         throw keyReused(request.idempotencyKey);
       }
-      await scriptedError('createIntent', request.orderId, 'after');
+      await scriptedErrorAfter(script, 'createIntent', request.orderId);
       return { intentId: intent.id, status: intent.status };
     },
 
     async cancelIntent(request: CancelIntentRequest): Promise<IntentResult> {
       const orderId = await intentOrderId(request.intentId);
-      await scriptedError('cancel', orderId, 'before');
-      const result = await withEvents(async (client, emit) => {
+      const script = await beginCall('cancel', orderId);
+      const result = await withEvents(script, async (client, emit) => {
         const intent = await lockIntent(client, request.intentId);
         if (intent.status === 'cancelled') return { intentId: intent.id, status: intent.status };
         if (intent.status === 'captured') {
@@ -134,14 +142,14 @@ export function createSandboxProvider(options: SandboxOptions) {
         await emit('payment.cancelled', intent.order_id, { intentId: intent.id, amountFen: Number(intent.amount_fen), currency: intent.currency });
         return { intentId: intent.id, status: 'cancelled' as const };
       });
-      await scriptedError('cancel', orderId, 'after');
+      await scriptedErrorAfter(script, 'cancel', orderId);
       return result;
     },
 
     async capture(request: CaptureRequest): Promise<CaptureResult> {
       const orderId = await intentOrderId(request.intentId);
-      await scriptedError('capture', orderId, 'before');
-      const result = await withEvents(async (client, emit) => {
+      const script = await beginCall('capture', orderId);
+      const result = await withEvents(script, async (client, emit) => {
         const intent = await lockIntent(client, request.intentId);
         const earlier = await transactionByKey(client, request.idempotencyKey);
         if (earlier) {
@@ -166,14 +174,14 @@ export function createSandboxProvider(options: SandboxOptions) {
         await emit('capture.succeeded', intent.order_id, { intentId: intent.id, captureId: captured.id, amountFen: request.amountFen, currency: intent.currency });
         return captureResult(captured);
       });
-      await scriptedError('capture', orderId, 'after');
+      await scriptedErrorAfter(script, 'capture', orderId);
       return result;
     },
 
     async refund(request: RefundRequest): Promise<RefundResult> {
       const orderId = await intentOrderId(request.intentId);
-      await scriptedError('refund', orderId, 'before');
-      const result = await withEvents(async (client, emit): Promise<RefundResult> => {
+      const script = await beginCall('refund', orderId);
+      const result = await withEvents(script, async (client, emit): Promise<RefundResult> => {
         const intent = await lockIntent(client, request.intentId);
         const earlier = await transactionByKey(client, request.idempotencyKey);
         if (earlier) {
@@ -186,7 +194,7 @@ export function createSandboxProvider(options: SandboxOptions) {
         if (intent.status !== 'captured' || request.amountFen > refundable) {
           return { refundId: null, status: 'failed', failureReason: `refundable ${refundable} of intent in status ${intent.status}` };
         }
-        if (await consumeBehaviour(client, 'decline', 'refund', intent.order_id)) {
+        if (await script.consume(client, 'decline', 'refund', intent.order_id)) {
           return { refundId: null, status: 'failed', failureReason: 'refund_declined' };
         }
         const now = clock();
@@ -199,12 +207,12 @@ export function createSandboxProvider(options: SandboxOptions) {
         await emit('refund.succeeded', intent.order_id, { intentId: intent.id, refundId: refund.id, amountFen: request.amountFen, currency: intent.currency });
         return { refundId: refund.id, status: 'succeeded' };
       });
-      await scriptedError('refund', orderId, 'after');
+      await scriptedErrorAfter(script, 'refund', orderId);
       return result;
     },
 
     async listTransactions(range: { from: Date; to: Date }): Promise<ProviderTransaction[]> {
-      await scriptedError('listTransactions', null, 'before');
+      await beginCall('listTransactions', null);
       const rows = await pool.query<TransactionRow & { order_id: string; currency: string; created_at: Date }>(
         `SELECT t.id, t.intent_id, t.kind, t.amount_fen, t.created_at, i.order_id, i.currency
            FROM finance_sandbox.transactions t JOIN finance_sandbox.intents i ON i.id = t.intent_id
@@ -228,13 +236,14 @@ export function createSandboxProvider(options: SandboxOptions) {
 
     /** The buyer pays (authorises) the intent; the result reaches the engine by webhook only. */
     async pay(intentId: string): Promise<PayOutcome> {
-      return withEvents(async (client, emit): Promise<PayOutcome> => {
+      const { script } = await startCall(pool);
+      return withEvents(script, async (client, emit): Promise<PayOutcome> => {
         const intent = await lockIntent(client, intentId);
         const data = { intentId: intent.id, amountFen: Number(intent.amount_fen), currency: intent.currency };
         if (intent.status === 'authorized' || intent.status === 'captured') return { intentId, status: intent.status, outcome: 'already' };
         let failure: string | undefined;
         if (intent.status === 'cancelled') failure = 'intent_cancelled';
-        else if (await consumeBehaviour(client, 'decline', 'pay', intent.order_id)) failure = 'card_declined';
+        else if (await script.consume(client, 'decline', 'pay', intent.order_id)) failure = 'card_declined';
         if (failure) {
           await client.query('UPDATE finance_sandbox.intents SET last_error = $2, updated_at = $3 WHERE id = $1', [intentId, failure, clock()]);
           const eventId = await emit('payment.failed', intent.order_id, { ...data, failureReason: failure });

@@ -228,6 +228,7 @@ export function createFlashSaleOrders(deps: FlashSaleDeps & { flashSale?: FlashS
           { key: sa.CustomerId, value: admission.customerId },
           { key: sa.OrderType, value: 'FLASH_SALE' },
           { key: sa.OrderStatus, value: 'PLACING' },
+          { key: sa.OrderPhase, value: 'PLACING' },
           { key: sa.CampaignId, value: admission.campaignId },
           { key: sa.SalesChannel, value: channel.kind },
         ],
@@ -469,7 +470,7 @@ async function readPlacement(temporal: Client, projection: ReturnType<typeof cre
   try {
     const placed = await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
     // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
-    await projection.save(placed);
+    await projection.saveUnlessCurrent(placed);
     return placed;
   } catch (error) {
     const closed = await projection.get(orderId);

@@ -191,6 +191,7 @@ export function ordersRouter(deps: OrdersDeps): Router {
         { key: sa.CustomerId, value: customerId },
         { key: sa.OrderType, value: 'STANDARD' },
         { key: sa.OrderStatus, value: 'PLACING' },
+        { key: sa.OrderPhase, value: 'PLACING' },
         { key: sa.SalesChannel, value: channel.kind },
       ],
       memo: { customerId, lineCount: body.lines.length },
@@ -271,7 +272,7 @@ async function placeWithStart(
   try {
     const placed = await deps.temporal.workflow.executeUpdateWithStart(placementResultUpdate, { startWorkflowOperation: start });
     // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
-    await projection.save(placed);
+    await projection.saveUnlessCurrent(placed);
     return placed;
   } catch (error) {
     if (!isError(error, 'WorkflowExecutionAlreadyStartedError')) throw error;
@@ -289,7 +290,7 @@ async function readPlacement(
   try {
     const placed = await orderHandle(deps.temporal, orderId).executeUpdate(placementResultUpdate);
     // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
-    await projection.save(placed);
+    await projection.saveUnlessCurrent(placed);
     return placed;
   } catch (error) {
     const closed = await projection.get(orderId);

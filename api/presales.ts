@@ -99,7 +99,7 @@ export async function readPlacement(temporal: Client, projection: OrderProjectio
   try {
     const placed = await orderHandle(temporal, orderId).executeUpdate(placementResultUpdate);
     // The buyer's next read (GET /orders/{id}, from the projection) sees the placed order.
-    await projection.save(placed);
+    await projection.saveUnlessCurrent(placed);
     return placed;
   } catch (error) {
     const closed = await projection.get(orderId);
@@ -116,6 +116,7 @@ export function orderSearchAttributes(orderId: string, customerId: string, type:
     { key: sa.CustomerId, value: customerId },
     { key: sa.OrderType, value: type },
     { key: sa.OrderStatus, value: 'PLACING' },
+    { key: sa.OrderPhase, value: 'PLACING' },
     { key: sa.CampaignId, value: campaignId },
   ];
 }

@@ -88,7 +88,7 @@ export async function sendOrderUpdate<Arg>(
       return { view: await started.result(), sent: started };
     });
     // Version-guarded upsert: never older than what the workflow already wrote; makes the next read current.
-    await projections.get(temporal)?.save(view);
+    await projections.get(temporal)?.saveUnlessCurrent(view);
     return { view, runId: sent.workflowRunId };
   } catch (error) {
     if (isError(error, 'WorkflowUpdateFailedError')) {

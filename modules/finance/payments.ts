@@ -59,12 +59,18 @@ export function createPaymentOperations(context: FinanceContext) {
       if (earlier?.state === 'APPLIED' && earlier.operation === CREATE_INTENT) return earlier.result as CreatedIntent;
       const intent = await provider.createPaymentIntent(request);
       return applyOnce(pool, FINANCE_LOG, request.idempotencyKey, CREATE_INTENT, async (client) => {
-        await assertOrderCurrency(client, request.orderId, request.currency);
-        await client.query(
-          `INSERT INTO finance.payments (order_id, intent_id, currency, amount_fen, state, checkout, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 'REQUIRES_PAYMENT', $6, $5, $5) ON CONFLICT (intent_id) DO NOTHING`,
+        // The currency check and the insert in one statement: nothing is inserted when another currency is there.
+        const written = await client.query<{ other_currency: string | null }>(
+          `WITH other AS (SELECT currency FROM finance.payments WHERE order_id = $1 AND currency <> $3 LIMIT 1),
+           inserted AS (
+             INSERT INTO finance.payments (order_id, intent_id, currency, amount_fen, state, checkout, created_at, updated_at)
+             SELECT $1, $2, $3, $4, 'REQUIRES_PAYMENT', $6, $5, $5 WHERE NOT EXISTS (SELECT 1 FROM other)
+             ON CONFLICT (intent_id) DO NOTHING)
+           SELECT (SELECT currency FROM other) AS other_currency`,
           [request.orderId, intent.intentId, request.currency, request.amountFen, clock(), intent.checkout ? JSON.stringify(intent.checkout) : null],
         );
+        const other = written.rows[0].other_currency;
+        if (other) throw currencyMismatch(request.orderId, other, request.currency);
         return { orderId: request.orderId, intentId: intent.intentId, amountFen: request.amountFen, currency: request.currency, status: intent.status };
       });
     },
@@ -173,7 +179,9 @@ async function assertOrderCurrency(client: PoolClient, orderId: string, currency
     orderId,
     currency,
   ]);
-  if (other.rows[0]) {
-    throw new DomainError('CURRENCY_MISMATCH', `order ${orderId} is paid in ${other.rows[0].currency}, not ${currency}`, { orderId });
-  }
+  if (other.rows[0]) throw currencyMismatch(orderId, other.rows[0].currency, currency);
+}
+
+function currencyMismatch(orderId: string, paidIn: string, asked: string): DomainError {
+  return new DomainError('CURRENCY_MISMATCH', `order ${orderId} is paid in ${paidIn}, not ${asked}`, { orderId });
 }

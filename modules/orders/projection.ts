@@ -11,7 +11,7 @@ import { RECORD_PARCELS_CALL, recordParcelsArguments } from '../logistics/parcel
  * The order's domain events (modules/events/order-events.ts) are written in the same transaction.
  */
 export function createOrderProjection({ pool }: { pool: Pool }) {
-  return {
+  const projection = {
     /**
      * One round trip: orders.save_view (db/migrations/0900_order_view_save.sql) upserts and writes the
      * new events. `withParcels`: the order's parcels' rows (logistics.record_parcels), `withAddress`:
@@ -49,6 +49,19 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
       );
     },
 
+    /**
+     * What the API writes after an accepted update: the view it was answered with, unless the row is
+     * already at that version or newer. The workflow projects each change in the workflow task that
+     * answers the update, so the row is nearly always current already, and a version read is a small
+     * statement where a save sends the whole view and its events (issue 17). A newer row written
+     * between the read and the save is still never replaced (save's version guard).
+     */
+    async saveUnlessCurrent(view: OrderView): Promise<void> {
+      const found = await pool.query<{ version: number }>('SELECT version FROM orders.orders WHERE order_id = $1', [view.orderId]);
+      if ((found.rows[0]?.version ?? 0) >= view.version) return;
+      await projection.save(view);
+    },
+
     async get(orderId: string): Promise<OrderView | undefined> {
       const found = await pool.query<{ view: OrderView }>('SELECT view FROM orders.orders WHERE order_id = $1', [orderId]);
       return found.rows[0]?.view;
@@ -76,6 +89,7 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
       return found.rows.map((row) => row.view);
     },
   };
+  return projection;
 }
 
 export type OrderProjection = ReturnType<typeof createOrderProjection>;

@@ -63,6 +63,18 @@ describe('idempotency: one key, one effect at the provider and in the ledger', (
     ]);
   });
 
+  test('an order keeps one currency: a second intent in another currency is refused and writes no payment', async () => {
+    const orderId = newOrderId('currency');
+    await finance.createPaymentIntent({ idempotencyKey: `${orderId}:intent`, orderId, amountFen: 2_000, currency: 'CNY' });
+    const refused = await finance.createPaymentIntent({ idempotencyKey: `${orderId}:final:intent`, orderId, amountFen: 500, currency: 'USD' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect((refused as DomainError).code).toBe('CURRENCY_MISMATCH');
+    expect((await finance.paymentsForOrder(orderId)).map((payment) => [payment.currency, payment.amountFen])).toEqual([['CNY', 2_000]]);
+    // The same currency under another key is a second payment of the order (a presale's final payment).
+    await finance.createPaymentIntent({ idempotencyKey: `${orderId}:final:intent:cny`, orderId, amountFen: 500, currency: 'CNY' });
+    expect(await finance.paymentsForOrder(orderId)).toHaveLength(2);
+  });
+
   test('capturing twice with one key captures once and books one entry', async () => {
     const orderId = newOrderId('capture');
     const { intentId } = await finance.createPaymentIntent({ idempotencyKey: `${orderId}:intent`, orderId, amountFen: 5_000 });

@@ -63,6 +63,17 @@ function markersOf(file: string, name: 'core_patch' | 'core_local_activity'): Re
     .map((marker) => JSON.parse(Buffer.from(marker!.details[key].payloads[0].data, 'base64').toString()) as Record<string, unknown>);
 }
 
+/** The OrderPhase values a recorded history's search-attribute upserts wrote, in order (JSON text). */
+function phasesUpserted(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as {
+    events: { upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes: { indexedFields: Record<string, { data: string }> } } }[];
+  };
+  return history.events
+    .map((event) => event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes.indexedFields.OrderPhase?.data)
+    .filter((data): data is string => data !== undefined)
+    .map((data) => Buffer.from(data, 'base64').toString());
+}
+
 test('every order scenario is recorded again with local steps (issue 17), beside its run from before', () => {
   // Runs from before the patch replay their activity tasks; runs with it replay local-activity markers.
   // placement-refused-*: recorded with local steps only (its patch came after them).
@@ -87,6 +98,9 @@ test('every order scenario is recorded again with fewer local steps (issue 17): 
     expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: ['fewer-steps-per-order'] });
     expect({ file, replaced: localActivities.filter((type) => ['getSkusForOrder', 'quoteOrder', 'saveOrderAddress'].includes(type as string)) }).toEqual({ file, replaced: [] });
   }
+  // Nothing is shown to ops while placing (the API starts the run with phase PLACING): the first
+  // search attributes the run writes are those of the placement's outcome.
+  for (const file of recorded) expect({ file, placing: phasesUpserted(file).filter((phase) => phase === '"PLACING"') }).toEqual({ file, placing: [] });
   // Standard and group-buy placements price in one step (the others price by their campaign's terms).
   const pricedInOne = recorded.filter((file) => markersOf(file, 'core_local_activity').some((marker) => marker.activity_type === 'priceOrder'));
   expect(pricedInOne.length).toBeGreaterThanOrEqual(12);

@@ -125,7 +125,7 @@ export class OrderContext {
     readonly type: OrderType,
     readonly timeouts: OrderTimeouts,
   ) {
-    this.state = new OrderState(input, type, this.localSteps);
+    this.state = new OrderState(input, type, this.localSteps, this.fewerSteps);
     this.saga = new Compensations<OrderContext>(this);
     this.shippingAddress = input.shippingAddress;
   }

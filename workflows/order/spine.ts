@@ -1,9 +1,8 @@
 import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched, sleep, TemporalFailure } from '@temporalio/workflow';
-import { mustComplete } from '../shared/activities';
 import { refusalCode, refusalMessage } from '../shared/refusals';
 import { afterMs, now } from '../shared/time';
 import { waitUntil } from '../shared/wait';
-import { mustDo, mustDoAll } from './attention';
+import { mustDo } from './attention';
 import { UNDO_EXPECTED_HOLDS_PATCH, type OrderContext } from './context';
 import type { OrderPhase, OrderView } from './definitions';
 import { closeIfOpen, type GateName, type PaymentGate } from './payment-gate';
@@ -14,6 +13,7 @@ import { capturePayment, refundLatePayments } from './steps/payment';
 import { awardPoints, spendPoints } from './steps/points';
 import { useCoupon } from './steps/coupon';
 import { keepPlacementAddress } from './steps/shipping';
+import { recognizeKept } from './steps/completion';
 
 /**
  * The phases every order type shares, as functions over one OrderContext. An order type's workflow
@@ -194,37 +194,6 @@ async function awaitDelivery(order: OrderContext): Promise<string | undefined> {
     summary: 'wait for delivery confirmation (auto-confirm)',
   });
   return confirmed ? order.deliveredBy : 'auto-confirm';
-}
-
-/**
- * Pending points of the kept money become available and it is recognised as revenue; returns it.
- * With fewer steps both at once (member and finance, independent of each other), else one by one.
- */
-async function recognizeKept(order: OrderContext): Promise<number> {
-  const { input } = order;
-  const keptFen = order.view.totals.paidFen - order.view.totals.refundedFen;
-  const steps: { step: string; work: () => Promise<unknown> }[] = [];
-  if (keptFen > 0 || order.view.totals.paidFen === 0) {
-    steps.push({
-      step: 'pending points become available',
-      work: () =>
-        mustComplete.completeOrderPoints.executeWithOptions({ summary: 'pending points become available' }, [
-          { idempotencyKey: order.key('complete-points'), memberId: input.customerId, orderId: input.orderId, completedSpendFen: Math.max(0, keptFen) },
-        ]),
-    });
-  }
-  if (keptFen > 0) {
-    steps.push({
-      step: 'recognise revenue',
-      work: () =>
-        mustComplete.recognizeRevenue.executeWithOptions({ summary: 'recognise revenue in the ledger' }, [
-          { idempotencyKey: order.key('recognize-revenue'), orderId: input.orderId, currency: input.currency },
-        ]),
-    });
-  }
-  if (order.fewerSteps) await mustDoAll(order, steps);
-  else for (const { step, work } of steps) await mustDo(order, step, work);
-  return keptFen;
 }
 
 /** Every unit refunded: money kept by smaller approvals is still recognised; REFUNDED. */

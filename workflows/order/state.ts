@@ -18,7 +18,18 @@ export class OrderState {
    * (the UI's "Current Details", read by query: no history event per change); runs started before
    * keep writing the memo.
    */
-  constructor(input: PlaceOrderInput, type: OrderType, private readonly detailsInsteadOfMemo = false) {
+  /**
+   * `showPlacedOnly` (fewer steps per order): no search attributes while the order is PLACING: the
+   * API starts it with status and phase PLACING, and placement, which runs within one workflow task,
+   * ends in a phase that shows its price (awaiting payment, rejected, or needs attention). Ops saw
+   * the price of the placement in the same task before, never apart: one history event less.
+   */
+  constructor(
+    input: PlaceOrderInput,
+    type: OrderType,
+    private readonly detailsInsteadOfMemo = false,
+    private readonly showPlacedOnly = false,
+  ) {
     this.view = {
       orderId: input.orderId,
       customerId: input.customerId,
@@ -83,7 +94,8 @@ export class OrderState {
   private tellOps(): void {
     const { status, phase, totals } = this.view;
     const shown = this.shown;
-    if (shown.status !== status || shown.phase !== phase || shown.payableFen !== totals.payableFen) {
+    const placing = this.showPlacedOnly && phase === 'PLACING';
+    if (!placing && (shown.status !== status || shown.phase !== phase || shown.payableFen !== totals.payableFen)) {
       upsertSearchAttributes([
         { key: OrderStatusKey, value: status },
         { key: OrderPhaseKey, value: phase },

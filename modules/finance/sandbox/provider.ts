@@ -115,13 +115,15 @@ export function createSandboxProvider(options: SandboxOptions) {
     async createPaymentIntent(request: CreateIntentRequest): Promise<IntentResult> {
       const script = await beginCall('createIntent', request.orderId);
       const now = clock();
-      await pool.query(
-        `INSERT INTO finance_sandbox.intents (id, idempotency_key, order_id, currency, amount_fen, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'requires_payment', $6, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
-        [newId('pi'), request.idempotencyKey, request.orderId, request.currency, request.amountFen, now],
-      );
-      const intent = (await pool.query<IntentRow>('SELECT * FROM finance_sandbox.intents WHERE idempotency_key = $1', [request.idempotencyKey]))
-        .rows[0];
+      // The intent made now, or the one made under this key before (the no-op update returns it), in one statement.
+      const intent = (
+        await pool.query<IntentRow>(
+          `INSERT INTO finance_sandbox.intents (id, idempotency_key, order_id, currency, amount_fen, status, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, 'requires_payment', $6, $6)
+           ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key RETURNING *`,
+          [newId('pi'), request.idempotencyKey, request.orderId, request.currency, request.amountFen, now],
+        )
+      ).rows[0];
       if (intent.order_id !== request.orderId || Number(intent.amount_fen) !== request.amountFen || intent.currency !== request.currency) {
         throw keyReused(request.idempotencyKey);
       }

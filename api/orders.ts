@@ -23,7 +23,8 @@ import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
 import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
 import { idempotencyKeySchema, idParams, idSchema, pathId, safeText } from './validation';
-import { createPlacementChecks } from './placement-checks';
+import { allInOrder, createPlacementChecks } from './placement-checks';
+import type { ShippingAddress } from '../workflows/order/shipping-definitions';
 import { channelFor, createShippingChecks, shippingFields } from './shipping';
 import { withAddress } from './addresses';
 
@@ -152,12 +153,15 @@ export function ordersRouter(deps: OrdersDeps): Router {
     if (principal.role === 'customer' && body.customerId && body.customerId !== principal.subject) {
       throw new ProblemError(403, 'forbidden', 'Forbidden', 'customers place orders for themselves only');
     }
-    // Refusals the workflow would only meet after money moved, before the key or anything else is written.
-    await checks.assertMember(customerId);
-    await checks.assertSkus(body.lines.map((line) => line.skuId));
     const channel = channelFor(principal, body.channel);
-    const shippingAddress = await shipping.resolveAddress(customerId, body);
-    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
+    // Refusals the workflow would only meet after money moved, before the key or anything else is
+    // written: independent reads, at once; the first refusal in this order answers.
+    const [, , shippingAddress] = await allInOrder<[void, void, ShippingAddress, void]>([
+      checks.assertMember(customerId),
+      checks.assertSkus(body.lines.map((line) => line.skuId)),
+      shipping.resolveAddress(customerId, body),
+      checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer),
+    ]);
 
     // Same key, different request: refuse rather than silently answering with another order.
     const hash = requestHash(customerId, { ...body, customerId: undefined });

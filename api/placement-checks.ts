@@ -63,3 +63,15 @@ export function createPlacementChecks({ pool }: { pool: Pool }, knownMembersMax 
 }
 
 export type PlacementChecks = ReturnType<typeof createPlacementChecks>;
+
+/**
+ * Runs checks that do not depend on each other at once (the buyer waits one round trip, not one per
+ * check) and answers as if they had run one after the other: the first refusal in the order given
+ * is thrown, whichever finished first, so the same request always gets the same answer.
+ */
+export async function allInOrder<T extends readonly unknown[]>(checks: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(checks as readonly Promise<unknown>[]);
+  const refused = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (refused) throw refused.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

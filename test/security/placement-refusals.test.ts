@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { orderIdFor } from '../../api/orders';
+import { allInOrder } from '../../api/placement-checks';
 import { customerAuth } from '../support/api';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { addMember, addSku } from '../support/fixtures';
@@ -49,6 +50,22 @@ test('case 2: a valid token whose subject is no member → 422, no workflow, no 
   expect(response.body.reason).toBe('MEMBER_NOT_FOUND');
   expect(await workflowExists(`order-${orderIdFor('mem_ghost', 'ghost-order-1')}`)).toBe(false);
   expect(await rowCounts(env.pool)).toEqual(before);
+});
+
+test('several refusals at once: the checks run together, and the member refusal answers every time', async () => {
+  // An unknown member ordering an unknown SKU with no address: each check refuses, whichever ends first.
+  const answers = await Promise.all(
+    [1, 2, 3, 4].map((n) => place('mem_ghost_2', { lines: [{ skuId: 'sku_nowhere', quantity: 1 }] }, `ghost-many-${n}`)),
+  );
+  expect(answers.map((answer) => [answer.status, answer.body.reason])).toEqual([1, 2, 3, 4].map(() => [422, 'MEMBER_NOT_FOUND']));
+});
+
+test('allInOrder: the first refusal in the order given is thrown, not the first to finish; values in order', async () => {
+  const after = <T>(ms: number, value: T, fail = false) =>
+    new Promise<T>((resolve, reject) => setTimeout(() => (fail ? reject(new Error(String(value))) : resolve(value)), ms));
+  await expect(allInOrder([after(30, 'first', true), after(1, 'second', true), after(5, 3)])).rejects.toThrow('first');
+  await expect(allInOrder([after(20, 1), after(1, 'second', true)])).rejects.toThrow('second');
+  expect(await allInOrder<[number, string]>([after(10, 1), after(1, 'b')])).toEqual([1, 'b']);
 });
 
 test('an unknown SKU → 422 naming it, no workflow, no row written', async () => {

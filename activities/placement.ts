@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { createCatalogService } from '../modules/catalog';
-import { createFreightService, type FreightQuote, type RegionCodes } from '../modules/logistics';
+import { createFreightService, regionCodeSchema, type FreightQuote } from '../modules/logistics';
 import { createMarketingService, type Quote } from '../modules/marketing/service';
+import { idSchema as id } from '../modules/shared/validation';
 import type { ActivityDeps } from './deps';
 import { asActivity } from './errors';
 
-const id = z.string().min(1).max(200);
 const fen = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const regionCode = z.string().regex(/^[1-9]\d{5}$/);
 
 export const priceOrderSchema = z.object({
   memberId: id,
@@ -17,7 +16,7 @@ export const priceOrderSchema = z.object({
   couponId: id.optional(),
   pointsToRedeem: z.number().int().nonnegative().optional(),
   /** Where the order ships; without one, no freight is priced (orders from before addresses). */
-  destination: z.object({ provinceCode: regionCode, cityCode: regionCode, districtCode: regionCode }).optional(),
+  destination: z.object({ provinceCode: regionCodeSchema, cityCode: regionCodeSchema, districtCode: regionCodeSchema }).optional(),
 });
 export type PriceOrderInput = z.input<typeof priceOrderSchema>;
 
@@ -58,7 +57,7 @@ export function createPlacementActivities(deps: ActivityDeps) {
         if (!destination) return { quote };
         const { listFen, promotionDiscountFen, couponDiscountFen } = quote.totals;
         const goodsFen = listFen - promotionDiscountFen - couponDiscountFen;
-        return { quote, freight: await freight.quote({ destination: destination satisfies RegionCodes, lines, goodsFen }, skus) };
+        return { quote, freight: await freight.quote({ destination, lines, goodsFen }, skus) };
       });
     },
   };

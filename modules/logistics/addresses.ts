@@ -21,15 +21,15 @@ export function isValidMobile(mobile: string): boolean {
 }
 
 const text = (max: number) => z.string().trim().min(1).max(max).refine(isSafeText, UNSAFE_TEXT_MESSAGE);
-const regionCode = z.string().regex(/^[1-9]\d{5}$/, 'must be a 6-digit GB/T 2260 code');
+export const regionCodeSchema = z.string().regex(/^[1-9]\d{5}$/, 'must be a 6-digit GB/T 2260 code');
 
 export const shippingAddressSchema = z
   .object({
     recipient: text(50),
     mobile: z.string().max(16).refine(isValidMobile, 'must be a Chinese mobile number (13812345678) or E.164 (+447911123456)'),
-    provinceCode: regionCode,
-    cityCode: regionCode,
-    districtCode: regionCode,
+    provinceCode: regionCodeSchema,
+    cityCode: regionCodeSchema,
+    districtCode: regionCodeSchema,
     street: text(200),
     postcode: z.string().regex(/^\d{6}$/, 'must be 6 digits').optional(),
   })

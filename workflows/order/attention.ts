@@ -24,12 +24,19 @@ export async function mustDo(order: OrderContext, step: string, work: () => Prom
   }
 }
 
+/** A step that must happen: what ops see it called, and its work. */
+export interface MustStep {
+  step: string;
+  work: () => Promise<unknown>;
+}
+
 /**
  * Runs steps that must happen and do not depend on each other at once (their activities scheduled
- * in one workflow task, run in parallel, instead of one after the other). One that fails for a business reason is then run again through
- * `mustDo`, one at a time (each may need ops). Safe because every step is idempotent by its key.
+ * in one workflow task, run in parallel, instead of one after the other). One that fails for a
+ * business reason is then run again through `mustDo`, one at a time (each may need ops). Safe
+ * because every step is idempotent by its key.
  */
-export async function mustDoAll(order: OrderContext, steps: readonly { step: string; work: () => Promise<unknown> }[]): Promise<void> {
+export async function mustDoAll(order: OrderContext, steps: readonly MustStep[]): Promise<void> {
   const settled = await Promise.allSettled(steps.map(({ work }) => work()));
   for (const [index, outcome] of settled.entries()) {
     if (outcome.status === 'fulfilled') continue;

@@ -17,8 +17,6 @@ export class OrderState {
    * `localSteps` (issue 17): what the memo showed goes to the workflow's current details instead
    * (the UI's "Current Details", read by query: no history event per change); runs started before
    * keep writing the memo.
-   */
-  /**
    * `showPlacedOnly` (fewer steps per order): no search attributes while the order is PLACING: the
    * API starts it with status and phase PLACING, and placement, which runs within one workflow task,
    * ends in a phase that shows its price (awaiting payment, rejected, or needs attention). Ops saw

@@ -61,6 +61,19 @@ function scriptOf(active: boolean): CallScript {
 
 const LIVE = '(remaining IS NULL OR remaining > 0)';
 
+/** Takes one use of the oldest matching behaviour ($1 action, $2 operation, $3 order, $4 phase); RETURNING is the caller's. */
+const CONSUME_SQL = `UPDATE finance_sandbox.behaviours
+        SET remaining = remaining - 1
+      WHERE id = (
+        SELECT id FROM finance_sandbox.behaviours
+         WHERE action = $1
+           AND (operation IS NULL OR operation = $2)
+           AND (order_id IS NULL OR order_id = $3)
+           AND ($4::text IS NULL OR phase = $4)
+           AND ${LIVE}
+         ORDER BY id LIMIT 1
+         FOR UPDATE SKIP LOCKED)`;
+
 /**
  * Starts a call: its script, and (with `errorBefore`) the use of an error scripted before its effect,
  * in one statement.
@@ -80,18 +93,6 @@ export async function startCall(
   );
   return { script: scriptOf(found.rows[0].active), failsBefore: found.rows[0].failed };
 }
-
-const CONSUME_SQL = `UPDATE finance_sandbox.behaviours
-        SET remaining = remaining - 1
-      WHERE id = (
-        SELECT id FROM finance_sandbox.behaviours
-         WHERE action = $1
-           AND (operation IS NULL OR operation = $2)
-           AND (order_id IS NULL OR order_id = $3)
-           AND ($4::text IS NULL OR phase = $4)
-           AND ${LIVE}
-         ORDER BY id LIMIT 1
-         FOR UPDATE SKIP LOCKED)`;
 
 /** Takes one use of the oldest matching behaviour, atomically (two calls never share one use). */
 export async function consumeBehaviour(

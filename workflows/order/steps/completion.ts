@@ -1,5 +1,5 @@
 import { mustComplete } from '../../shared/activities';
-import { mustDo, mustDoAll } from '../attention';
+import { mustDo, mustDoAll, type MustStep } from '../attention';
 import type { OrderContext } from '../context';
 
 /**
@@ -9,7 +9,7 @@ import type { OrderContext } from '../context';
 export async function recognizeKept(order: OrderContext): Promise<number> {
   const { input } = order;
   const keptFen = order.view.totals.paidFen - order.view.totals.refundedFen;
-  const steps: { step: string; work: () => Promise<unknown> }[] = [];
+  const steps: MustStep[] = [];
   if (keptFen > 0 || order.view.totals.paidFen === 0) {
     steps.push({
       step: 'pending points become available',

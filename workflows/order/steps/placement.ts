@@ -1,4 +1,5 @@
 import type { OrderContext } from '../context';
+import type { OrderLineView } from '../definitions';
 import { lockCoupon } from './coupon';
 import { openPayment } from './payment';
 import { holdPoints } from './points';
@@ -45,10 +46,7 @@ async function priceInOneStep(order: OrderContext, campaignPrices: CampaignPrice
       destination: placementDestination(order),
     },
   ]);
-  order.state.setPrices(
-    quote.lines.map((line) => ({ ...line, refundedFen: 0 })),
-    quote.totals,
-  );
+  setQuotedPrices(order, quote);
   const freightFen = freight ? applyFreight(order, freight) : 0;
   return recordPriced(order, quote.totals.payableFen, freightFen, quote.totals.pointsUsed);
 }
@@ -66,13 +64,18 @@ async function priceStepByStep(order: OrderContext, campaignPrices: CampaignPric
       pointsToRedeem: input.pointsToRedeem,
     },
   ]);
+  setQuotedPrices(order, quote);
+  const { listFen, promotionDiscountFen, couponDiscountFen } = quote.totals;
+  const freightFen = await priceFreight(order, listFen - promotionDiscountFen - couponDiscountFen);
+  return recordPriced(order, quote.totals.payableFen, freightFen, quote.totals.pointsUsed);
+}
+
+/** The quote's lines and totals as the order's prices (nothing refunded yet). */
+function setQuotedPrices(order: OrderContext, quote: { lines: Omit<OrderLineView, 'refundedFen'>[]; totals: Parameters<OrderContext['state']['setPrices']>[1] }): void {
   order.state.setPrices(
     quote.lines.map((line) => ({ ...line, refundedFen: 0 })),
     quote.totals,
   );
-  const { listFen, promotionDiscountFen, couponDiscountFen } = quote.totals;
-  const freightFen = await priceFreight(order, listFen - promotionDiscountFen - couponDiscountFen);
-  return recordPriced(order, quote.totals.payableFen, freightFen, quote.totals.pointsUsed);
 }
 
 function recordPriced(order: OrderContext, goodsPayableFen: number, freightFen: number, pointsUsed: number): Priced {

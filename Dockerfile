@@ -19,7 +19,9 @@ WORKDIR /app
 
 # --- build: all dependencies, compile TypeScript to dist/, bundle the workflow code once ---
 FROM base AS build
+# patches/: our fix of a dependency, applied by the postinstall script (patch-package).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY activities ./activities
@@ -39,6 +41,7 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # infra/migrate.ts finds them from dist/infra/ as ../../db/migrations.

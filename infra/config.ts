@@ -227,6 +227,11 @@ const baseSchema = z.object({
   /** Workflows a worker keeps in memory between their tasks (an evicted one is replayed on its next task): bounds its RSS. */
   // 500: ~0.6 MB per cached order workflow; 500 keep a worker under 1 GB (BENCHMARKS.md, "In flight").
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(500),
+  /**
+   * The Temporal UI's workflow stack traces (the SDK's `__stack_trace` query): `on` to look at where
+   * runs wait, at the cost of a source-mapped stack per promise; off by default (workers/workflow-stack-traces.ts).
+   */
+  WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   /** Traces are exported by OTLP/HTTP when this is set (e.g. http://otel-collector:4318). */
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url().optional()),
   OTEL_SERVICE_NAME: optionalText,

@@ -32,3 +32,14 @@ test('.dockerignore keeps local state, secrets, dependencies, build output and t
   for (const entry of ['**/node_modules', '.data', 'dist', '.git', '.env', '.env.*', 'test', 'bench', 'coverage']) expect(ignored).toContain(entry);
   expect(ignored).toContain('!.env.example');
 });
+
+test('both stages copy patches/ before npm ci, whose postinstall (patch-package, a production dependency) applies them', () => {
+  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  expect(scripts.postinstall).toBe('patch-package');
+  expect(packageJson.dependencies).toHaveProperty(['patch-package']);
+  for (const stage of dockerfile.split(/^FROM /m).filter((part) => /npm ci/.test(part))) {
+    expect(stage.indexOf('COPY patches ./patches')).toBeGreaterThan(-1);
+    expect(stage.indexOf('COPY patches ./patches')).toBeLessThan(stage.indexOf('RUN npm ci'));
+  }
+  expect(ignored).not.toContain('patches');
+});

@@ -11,6 +11,7 @@ import { orderlyShutdown } from '../infra/shutdown';
 import { activeTracing } from '../infra/tracing';
 import { connectClient, connectWorkerConnection } from '../infra/temporal-connection';
 import { startWorkerHealthServer } from './health-server';
+import { stackTracesPatchApplied } from './workflow-stack-traces';
 import { createEngineWorker, type WorkerRole } from './worker';
 import { apiSettingsFromConfig } from '../api/settings';
 
@@ -81,7 +82,11 @@ async function main(role: WorkerRole): Promise<void> {
     eventConsumers: eventConsumers?.consumers,
     role,
     overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
+    workflowStackTraces: config.WORKFLOW_STACK_TRACES === 'on',
   });
+  if (config.WORKFLOW_STACK_TRACES === 'off' && !stackTracesPatchApplied()) {
+    logger.warn('WORKFLOW_STACK_TRACES=off has no effect: the @temporalio/worker patch in patches/ is not applied (run npm ci)');
+  }
   const health = config.WORKER_HEALTH_PORT ? await startWorkerHealthServer(worker, config.WORKER_METRICS_HOST, config.WORKER_HEALTH_PORT) : undefined;
   if (health) shutdown.add('health endpoint', () => health.close());
   const running = worker.run();
@@ -98,6 +103,7 @@ async function main(role: WorkerRole): Promise<void> {
       sdkMetrics: metricsBindAddress ? `http://${metricsBindAddress}/metrics` : null,
       health: health ? `${health.url}/healthz` : null,
       tracing: Boolean(activeTracing()),
+      workflowStackTraces: config.WORKFLOW_STACK_TRACES,
     },
     `worker polling task queue "${worker.taskQueues[0]}"`,
   );

@@ -8,6 +8,7 @@ import type { PaymentProvider } from '../modules/finance';
 import type { AuthSettings } from '../infra/tokens';
 import { activityMetricsInterceptor } from './activity-metrics';
 import { faultInjectionFromEnv } from './interceptors/fault-injection';
+import { setWorkflowStackTraces } from './workflow-stack-traces';
 import { ACTIVITY_GROUPS, moduleTaskQueue, type ActivityGroup } from '../workflows/shared/task-queues';
 
 /** Where the workflow code comes from: bundled on start from source, or a prebuilt bundle (tests, Docker). */
@@ -40,6 +41,12 @@ export interface EngineWorkerOptions {
    * the orders queue), or one module's queue (workflows/shared/task-queues.ts).
    */
   role?: WorkerRole;
+  /**
+   * The SDK's workflow stack traces (the stack-trace query): on unless told (the SDK's default); the
+   * engine's processes follow WORKFLOW_STACK_TRACES (off by default: see workflow-stack-traces.ts).
+   * One setting per process: the last worker created decides for the threads started after it.
+   */
+  workflowStackTraces?: boolean;
 }
 
 export type WorkerRole = 'all' | 'orders' | ActivityGroup;
@@ -80,6 +87,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     ...options.overrides,
   };
   const workers: Worker[] = [];
+  if (options.workflowStackTraces !== undefined) setWorkflowStackTraces(options.workflowStackTraces);
   if (role === 'all' || role === 'orders') {
     workers.push(await Worker.create({ ...common, ...(options.workflowSource ?? { workflowsPath: WORKFLOWS_PATH }), ...options.overrides }));
   }

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     workflowSource: { workflowBundle: { codePath: bundle } },
     overrides: { shutdownGraceTime: '2s', maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
     role: workerRole(process.env.WORKER_ROLE),
+    workflowStackTraces: config.WORKFLOW_STACK_TRACES === 'on',
   });
   console.log(`worker polling task queues ${worker.taskQueues.join(', ')}`);
   process.once('SIGTERM', () => worker.shutdown());

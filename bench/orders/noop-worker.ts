@@ -1,10 +1,13 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { setWorkflowStackTraces } from '../../workers/workflow-stack-traces';
 
 /** The no-op limit's worker process (bench/orders): the no-op workflow and a no-op activity on NOOP_TASK_QUEUE. */
 async function main(): Promise<void> {
   const address = process.env.TEMPORAL_ADDRESS;
   const taskQueue = process.env.NOOP_TASK_QUEUE;
   if (!address || !taskQueue) throw new Error('needs TEMPORAL_ADDRESS and NOOP_TASK_QUEUE');
+  // The same SDK setting as the engine's workers (WORKFLOW_STACK_TRACES, off by default): the limit of the same engine.
+  setWorkflowStackTraces(process.env.WORKFLOW_STACK_TRACES === 'on');
   const connection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
     connection,

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
       PAYMENT_TIMEOUT: '30m', FLASH_SALE_PAYMENT_TIMEOUT: '30m', GROUP_BUY_PAYMENT_TIMEOUT: '30m',
       DELIVERY_AUTO_CONFIRM: '30m', AFTER_SALES_WINDOW: `${AFTER_SALES_MS}ms`, REFUND_DECISION_TIMEOUT: '30m',
       WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0',
+      // The SDK's workflow stack traces, off as the engine's default; WORKFLOW_STACK_TRACES=on measures them (workers and no-op alike).
+      WORKFLOW_STACK_TRACES: process.env.WORKFLOW_STACK_TRACES === 'on' ? 'on' : 'off',
     };
     const api = supervise('api', path.join(ROOT, 'api', 'main.ts'), { ...common, LOG_LEVEL: 'info', API_HOST: '127.0.0.1', API_PORT: String(apiPort), PUBLIC_BASE_URL: apiUrl }, /API listening/, logDir, log);
     const workers = workerProcesses(options.topology, options.workers, { ...common, CHAOS_WORKFLOW_BUNDLE: stack.workflowBundle }, logDir, log);

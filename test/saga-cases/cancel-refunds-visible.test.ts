@@ -1,3 +1,4 @@
+import { eventually } from '../support/api-server';
 import { addFlashCampaign, attempt } from '../flash-sale/support';
 import { caseTimeouts, GROUP_PRICE, viewRefundsFen, type PhasedOrder, useCase } from './kit';
 
@@ -35,6 +36,35 @@ test('standard: the buyer cancels a paid order; the refund shows on the order an
   expect(cancelled.status).toBe(200);
   const shown = await expectRefundVisible(memberId, order.orderId, 8_000);
   expect(shown.payment.refunds).toEqual([expect.objectContaining({ amountFen: 8_000, reason: expect.any(String), at: expect.any(String) })]);
+});
+
+test('a long cancel: the refund shows on the order as soon as the money is back, while a later undo still waits', async () => {
+  const { skuId, memberId } = await kit.shop();
+  const order = await kit.placePaid(memberId, { lines: [{ skuId, quantity: 1 }] });
+  expect(order.totals.paidFen).toBe(10_000);
+  // The stock row is locked elsewhere: the release of the reservation (an undo after the refund) waits on it.
+  const locker = await kit.env().pool.connect();
+  let cancelled: Promise<Awaited<ReturnType<typeof kit.cancel>>> | undefined;
+  try {
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM inventory.stock WHERE sku_id = $1 FOR UPDATE', [skuId]);
+    // The cancel answers once the order is cancelled: it is asked now and awaited after the lock is gone.
+    cancelled = Promise.resolve(kit.cancel(memberId, order.orderId)); // sent now (a supertest request goes when awaited)
+    const meanwhile = await eventually(async () => {
+      const row = await kit.projection(order.orderId);
+      return row?.view.phase === 'CANCELLING' && row.refundedFen > 0 ? row : undefined;
+    }, 20_000, 'the refund projected while the cancel runs');
+    expect(meanwhile.refundedFen).toBe(10_000);
+    expect(meanwhile.view.payment.refunds).toEqual([expect.objectContaining({ amountFen: 10_000 })]);
+    expect(await kit.providerTotals(order.orderId)).toEqual({ capturedFen: 10_000, refundedFen: 10_000, refunds: 1 });
+    expect(await kit.stock(skuId)).toMatchObject({ reserved: 1 });
+  } finally {
+    await locker.query('ROLLBACK');
+    locker.release();
+  }
+  expect((await cancelled)?.status).toBe(200);
+  await expectRefundVisible(memberId, order.orderId, 10_000);
+  expect(await kit.stock(skuId)).toMatchObject({ onHand: 10, reserved: 0 });
 });
 
 test('flash-sale: the buyer cancels a paid order; the refund shows on the order and its projection', async () => {

@@ -1,9 +1,10 @@
+import { patched } from '@temporalio/workflow';
 import { interactive, mustComplete } from '../../shared/activities';
 import { applicationCause } from '../../shared/refusals';
 import { now } from '../../shared/time';
 import type { Step } from '../../saga';
 import { noteCompensatedFen, unrefundedFen } from '../../after-sales/refund-book';
-import type { OrderContext } from '../context';
+import { PROJECT_CANCEL_REFUND_PATCH, type OrderContext } from '../context';
 import { closeIfOpen, moveGate, type GateName, type PaymentGate } from '../payment-gate';
 
 const keys: Record<GateName, { intent: string; record: string; capture: string }> = {
@@ -72,7 +73,9 @@ export const capturePayment: Step<OrderContext, { gate: PaymentGate }, void> = {
     order.view.totals.paidFen += gate.amountFen;
   },
   async undo(order) {
-    await refundRemainder(order, 'order cancelled');
+    const refundedFen = await refundRemainder(order, 'order cancelled');
+    // The buyer's order shows the money back now, while the undos after this one still run.
+    if (refundedFen > 0 && patched(PROJECT_CANCEL_REFUND_PATCH)) await order.project();
   },
 };
 

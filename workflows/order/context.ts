@@ -36,12 +36,6 @@ export const LOCAL_STEPS_PATCH = 'placement-and-projection-local';
  * local-steps placement is refused, so other runs record no marker.
  */
 export const UNDO_EXPECTED_HOLDS_PATCH = 'placement-undoes-expected-holds';
-/**
- * A cancel's refund is projected as soon as the money is back, not only when every undo is done (a
- * release that waits on a lock or a retrying module can take long, and the buyer's order said
- * refunded 0 meanwhile). Asked only when a cancel refunds money, so other runs record no marker.
- */
-export const PROJECT_CANCEL_REFUND_PATCH = 'cancel-projects-its-refund';
 
 /** What the order holds besides normal stock: decides what a full refund or a cancel gives back. */
 export interface OrderHolds {

@@ -4,8 +4,15 @@ import { applicationCause } from '../../shared/refusals';
 import { now } from '../../shared/time';
 import type { Step } from '../../saga';
 import { noteCompensatedFen, unrefundedFen } from '../../after-sales/refund-book';
-import { PROJECT_CANCEL_REFUND_PATCH, type OrderContext } from '../context';
+import type { OrderContext } from '../context';
 import { closeIfOpen, moveGate, type GateName, type PaymentGate } from '../payment-gate';
+
+/**
+ * A cancel's refund is projected as soon as the money is back, not only when every undo is done (a
+ * release that waits on a lock or a retrying module can take long, and the buyer's order said
+ * refunded 0 meanwhile). Asked only when a cancel refunds money, so other runs record no marker.
+ */
+export const PROJECT_CANCEL_REFUND_PATCH = 'cancel-projects-its-refund';
 
 const keys: Record<GateName, { intent: string; record: string; capture: string }> = {
   payment: { intent: 'payment-intent', record: 'record-payment', capture: 'capture' },

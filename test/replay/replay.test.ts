@@ -44,12 +44,15 @@ test('the recorded scenarios are all there', () => {
       // addresses and freight (patch shipping-address-and-freight): changed address, shipped, running; refunded in full with freight
       'standard-freight-address-changed-shipped-running.json',
       'standard-freight-refunded-in-full.json',
+      // paid steps together (patch paid-steps-together): coupon used, points spent and awarded at once; one of them refused and resolved
+      'standard-paid-steps-together-running.json',
+      'standard-paid-step-resolved-running.json',
     ]),
   );
 });
 
 /** The order scenarios as first recorded (before issue 17's patches). */
-const firstRecordings = fixtures.filter((file) => !/\.(local|fewer)-steps\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused)/.test(file));
+const firstRecordings = fixtures.filter((file) => !/\.(local|fewer)-steps\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused|standard-paid-step)/.test(file));
 
 /** What a recorded history's markers of `name` carry (core_patch: the patch; core_local_activity: the activity), in order. */
 function markersOf(file: string, name: 'core_patch' | 'core_local_activity'): Record<string, unknown>[] {
@@ -104,6 +107,12 @@ test('every order scenario is recorded again with fewer local steps (issue 17): 
   // Standard and group-buy placements price in one step (the others price by their campaign's terms).
   const pricedInOne = recorded.filter((file) => markersOf(file, 'core_local_activity').some((marker) => marker.activity_type === 'priceOrder'));
   expect(pricedInOne.length).toBeGreaterThanOrEqual(12);
+});
+
+test('the paid steps are recorded run together (patch paid-steps-together), once all done and once with one resolved by ops', () => {
+  for (const file of ['standard-paid-steps-together-running.json', 'standard-paid-step-resolved-running.json']) {
+    expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: expect.arrayContaining(['fewer-steps-per-order', 'paid-steps-together']) });
+  }
 });
 
 type ReplayResult = { workflowId: string; error: string | null };

@@ -9,10 +9,9 @@ import type { PresaleOrderView } from './definitions';
 import { closeIfOpen } from './payment-gate';
 import { canPayFinal } from './policy';
 import { requestFinalPaymentUpdate, type FinalPaymentRequest, type PresaleTerms } from './presale-definitions';
-import { cancel, cancelForReason } from './spine';
-import { lockCoupon, useCoupon } from './steps/coupon';
+import { cancel, cancelForReason, settleHolds } from './spine';
+import { lockCoupon } from './steps/coupon';
 import { capturePayment, openPayment } from './steps/payment';
-import { awardPoints } from './steps/points';
 
 /** The final payment's intent has its own undo (cancel it), beside the deposit's refund. */
 const openFinalIntent = { ...openPayment, thing: 'final-payment', undoSummary: 'cancel the final payment intent' };
@@ -181,10 +180,8 @@ export class PresaleFinalPayment {
     order.typeFacts.depositOnlyFen = undefined;
     order.typeFacts.finalPaymentRequested = false;
     this.presale.finalPayment = { ...this.presale.finalPayment, status: 'SUCCEEDED', paidAt: this.presale.finalPayment.paidAt ?? gate?.paidAt ?? now() };
-    const { couponId } = order.view;
-    if (couponId) await mustDo(order, 'mark coupon used', () => order.saga.run(useCoupon, { couponId }));
+    await settleHolds(order, { spend: false, award: true });
     const paidFen = order.view.totals.paidFen;
-    await mustDo(order, 'award pending points', () => order.saga.run(awardPoints, { paidFen }));
     order.view.deadlines.paymentDueAt = undefined;
     order.record('paid', { depositFen: this.presale.depositFen, finalFen: this.presale.finalPayment.amountFen, amountFen: paidFen }, 'PAID');
     await order.project();

@@ -2,7 +2,7 @@ import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, 
 import { refusalCode, refusalMessage } from '../shared/refusals';
 import { afterMs, now } from '../shared/time';
 import { waitUntil } from '../shared/wait';
-import { mustDo } from './attention';
+import { mustDo, mustDoAll, type MustStep } from './attention';
 import { UNDO_EXPECTED_HOLDS_PATCH, type OrderContext } from './context';
 import type { OrderPhase, OrderView } from './definitions';
 import { closeIfOpen, type GateName, type PaymentGate } from './payment-gate';
@@ -134,14 +134,30 @@ export async function awaitPayment(order: OrderContext, name: GateName, timeoutM
 export async function takePayment(order: OrderContext, gate: PaymentGate | undefined, paid: OrderPhase = 'PAID', shown: 'now' | 'with-the-parcels' = 'now'): Promise<void> {
   if (gate) await mustDo(order, 'capture the payment', () => order.saga.run(capturePayment, { gate }));
   syncPaymentView(order);
-  const { couponId } = order.view;
-  if (couponId) await mustDo(order, 'mark coupon used', () => order.saga.run(useCoupon, { couponId }));
-  const points = order.view.totals.pointsUsed;
-  if (points > 0) await mustDo(order, 'spend the held points', () => order.saga.run(spendPoints, { points }));
   const paidFen = order.view.totals.paidFen;
-  if (paid === 'PAID' && paidFen > 0) await mustDo(order, 'award pending points', () => order.saga.run(awardPoints, { paidFen }));
+  await settleHolds(order, { spend: true, award: paid === 'PAID' && paidFen > 0 });
   order.record('paid', { amountFen: gate?.amountFen ?? 0, paidFen }, paid);
   if (!(shown === 'with-the-parcels' && order.fewerSteps && order.parcelsEnabled)) await order.project();
+}
+
+/** The paid steps (coupon used, held points spent, points awarded) in one batch of activities, not one after the other. */
+export const PAID_STEPS_TOGETHER_PATCH = 'paid-steps-together';
+
+/**
+ * After a capture: the coupon marked used, the held points spent (`spend`), points awarded for the
+ * money paid (`award`). Independent of each other, so with the patch they run at once (one workflow
+ * task schedules them all); runs started before it replay one after the other, as recorded.
+ */
+export async function settleHolds(order: OrderContext, { spend, award }: { spend: boolean; award: boolean }): Promise<void> {
+  const { couponId } = order.view;
+  const points = order.view.totals.pointsUsed;
+  const paidFen = order.view.totals.paidFen;
+  const steps: MustStep[] = [];
+  if (couponId) steps.push({ step: 'mark coupon used', work: () => order.saga.run(useCoupon, { couponId }) });
+  if (spend && points > 0) steps.push({ step: 'spend the held points', work: () => order.saga.run(spendPoints, { points }) });
+  if (award) steps.push({ step: 'award pending points', work: () => order.saga.run(awardPoints, { paidFen }) });
+  if (steps.length > 1 && patched(PAID_STEPS_TOGETHER_PATCH)) return mustDoAll(order, steps);
+  for (const { step, work } of steps) await mustDo(order, step, work);
 }
 
 /** The view's payment status mirrors the main gate (OPEN/RECEIVED → PENDING, CAPTURED → SUCCEEDED, CLOSED → CANCELLED). */

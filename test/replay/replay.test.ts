@@ -47,12 +47,15 @@ test('the recorded scenarios are all there', () => {
       // paid steps together (patch paid-steps-together): coupon used, points spent and awarded at once; one of them refused and resolved
       'standard-paid-steps-together-running.json',
       'standard-paid-step-resolved-running.json',
+      // stock reserved while pricing (patch reserve-while-pricing): placed, and refused for stock
+      'standard-reserved-while-pricing-running.json',
+      'standard-out-of-stock-while-pricing.json',
     ]),
   );
 });
 
 /** The order scenarios as first recorded (before issue 17's patches). */
-const firstRecordings = fixtures.filter((file) => !/\.(local|fewer)-steps\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused|standard-paid-step)/.test(file));
+const firstRecordings = fixtures.filter((file) => !/\.(local|fewer)-steps\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused|standard-paid-step|standard-reserved-while|standard-out-of-stock-while)/.test(file));
 
 /** What a recorded history's markers of `name` carry (core_patch: the patch; core_local_activity: the activity), in order. */
 function markersOf(file: string, name: 'core_patch' | 'core_local_activity'): Record<string, unknown>[] {
@@ -112,6 +115,12 @@ test('every order scenario is recorded again with fewer local steps (issue 17): 
 test('the paid steps are recorded run together (patch paid-steps-together), once all done and once with one resolved by ops', () => {
   for (const file of ['standard-paid-steps-together-running.json', 'standard-paid-step-resolved-running.json']) {
     expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: expect.arrayContaining(['fewer-steps-per-order', 'paid-steps-together']) });
+  }
+});
+
+test('placements without a coupon or points are recorded pricing and reserving at once (patch reserve-while-pricing)', () => {
+  for (const file of ['standard-reserved-while-pricing-running.json', 'standard-out-of-stock-while-pricing.json']) {
+    expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: expect.arrayContaining(['fewer-steps-per-order', 'reserve-while-pricing']) });
   }
 });
 

@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import type { OrderContext } from '../context';
 import type { OrderLineView } from '../definitions';
 import { lockCoupon } from './coupon';
@@ -19,12 +20,36 @@ export async function priceAndHold(order: OrderContext, campaignPrices: Campaign
   order.saga.expect(reserveStock, { lines: input.lines });
   if (input.couponId) order.saga.expect(lockCoupon, { couponId: input.couponId });
   if ((input.pointsToRedeem ?? 0) > 0) order.saga.expect(holdPoints, { points: input.pointsToRedeem ?? 0 });
-  const { pointsUsed, payableFen } = order.fewerSteps ? await priceInOneStep(order, campaignPrices) : await priceStepByStep(order, campaignPrices);
-
-  await order.saga.run(reserveStock, { lines: input.lines });
+  const { pointsUsed, payableFen } = await priceAndReserve(order, campaignPrices);
   if (input.couponId) await order.saga.run(lockCoupon, { couponId: input.couponId });
   if (pointsUsed > 0) await order.saga.run(holdPoints, { points: pointsUsed });
   if (payableFen > 0) await order.saga.run(openPayment, { gate: 'payment', amountFen: payableFen });
+}
+
+/** With no coupon and no points the stock is reserved while the order is priced, not after it. */
+export const RESERVE_WHILE_PRICING_PATCH = 'reserve-while-pricing';
+
+/**
+ * Prices the order and reserves its stock. Without a coupon or points nothing in the quote can refuse
+ * that the API has not checked before starting the run (SKUs, member, address and delivery), so the
+ * two local activities run at once: the buyer waits for one round trip less. With either, the quote
+ * may refuse (minimum spend, too many points), and the stock is reserved only after it accepts, so a
+ * refused order never holds the last unit from another buyer, even briefly. A refusal of either undoes
+ * the other (the reservation's undo is on the saga before it runs).
+ */
+async function priceAndReserve(order: OrderContext, campaignPrices: CampaignPrices): Promise<Priced> {
+  const { input } = order;
+  const quoteCanRefuse = Boolean(input.couponId) || (input.pointsToRedeem ?? 0) > 0;
+  if (order.fewerSteps && !quoteCanRefuse && patched(RESERVE_WHILE_PRICING_PATCH)) {
+    const [priced, reserved] = await Promise.allSettled([priceInOneStep(order, campaignPrices), order.saga.run(reserveStock, { lines: input.lines })]);
+    // Both have settled before the first refusal (pricing's first) is answered: the undo never races its step.
+    if (priced.status === 'rejected') throw priced.reason;
+    if (reserved.status === 'rejected') throw reserved.reason;
+    return priced.value;
+  }
+  const priced = order.fewerSteps ? await priceInOneStep(order, campaignPrices) : await priceStepByStep(order, campaignPrices);
+  await order.saga.run(reserveStock, { lines: input.lines });
+  return priced;
 }
 
 interface Priced {

@@ -41,21 +41,33 @@ export const credit = (account: AccountCode, fen: number): JournalLine => ({ acc
 export async function postEntry(client: PoolClient, entry: NewEntry): Promise<{ entryId: number; replayed: boolean }> {
   const lines = entry.lines.filter((line) => line.debitFen !== 0 || line.creditFen !== 0);
   assertBalanced(lines);
+  // The entry and its lines in one statement (the balance triggers are deferred to commit).
   const inserted = await client.query<{ id: string }>(
-    `INSERT INTO finance.journal_entries (idempotency_key, kind, order_id, currency, external_ref, memo, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-    [entry.idempotencyKey, entry.kind, entry.orderId, entry.currency, entry.externalRef ?? null, entry.memo ?? null, entry.at],
+    `WITH entry AS (
+       INSERT INTO finance.journal_entries (idempotency_key, kind, order_id, currency, external_ref, memo, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id),
+     lines AS (
+       INSERT INTO finance.journal_lines (entry_id, account, debit_fen, credit_fen)
+       SELECT entry.id, l.account, l.debit_fen, l.credit_fen FROM entry, unnest($8::text[], $9::bigint[], $10::bigint[]) AS l(account, debit_fen, credit_fen))
+     SELECT id FROM entry`,
+    [
+      entry.idempotencyKey,
+      entry.kind,
+      entry.orderId,
+      entry.currency,
+      entry.externalRef ?? null,
+      entry.memo ?? null,
+      entry.at,
+      lines.map((line) => line.account),
+      lines.map((line) => line.debitFen),
+      lines.map((line) => line.creditFen),
+    ],
   );
   if (!inserted.rows[0]) {
     const existing = await client.query<{ id: string }>('SELECT id FROM finance.journal_entries WHERE idempotency_key = $1', [entry.idempotencyKey]);
     return { entryId: Number(existing.rows[0].id), replayed: true };
   }
   const entryId = Number(inserted.rows[0].id);
-  await client.query(
-    `INSERT INTO finance.journal_lines (entry_id, account, debit_fen, credit_fen)
-     SELECT $1, account, debit_fen, credit_fen FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS l(account, debit_fen, credit_fen)`,
-    [entryId, lines.map((line) => line.account), lines.map((line) => line.debitFen), lines.map((line) => line.creditFen)],
-  );
   return { entryId, replayed: false };
 }
 

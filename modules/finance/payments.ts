@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { AlreadyCompensatedError, DomainError } from '../shared/errors';
 import { applyOnce, compensateOnce, findOperation } from '../shared/idempotency';
 import { ACCOUNTS } from './accounts';
@@ -127,9 +127,8 @@ export function createPaymentOperations(context: FinanceContext) {
     /** Moves the authorised money: Dr cash:provider, Cr liability:customer_prepayments. */
     async capturePayment(input: CapturePaymentInput): Promise<CapturedPayment> {
       const request = capturePaymentSchema.parse(input);
-      const earlier = await findOperation<CapturedPayment>(pool, FINANCE_LOG, request.idempotencyKey);
+      const { earlier, payment } = await captureRecords(pool, request.idempotencyKey, request.intentId);
       if (earlier?.state === 'APPLIED' && earlier.operation === 'capture-payment') return earlier.result as CapturedPayment;
-      const payment = await paymentByIntent(pool, request.intentId);
       if (!payment || payment.orderId !== request.orderId) {
         throw new DomainError('PAYMENT_NOT_FOUND', `no payment ${request.intentId} for order ${request.orderId}`, { intentId: request.intentId });
       }
@@ -170,6 +169,22 @@ export function createPaymentOperations(context: FinanceContext) {
         return { orderId: locked.orderId, intentId: locked.intentId, captureId: capture.captureId, capturedFen: capture.amountFen, entryId: entry.entryId };
       });
     },
+  };
+}
+
+/** A capture's earlier record under its key and the payment it captures, in one read (before the provider is asked). */
+async function captureRecords(pool: Pool, key: string, intentId: string): Promise<{ earlier?: { operation: string; state: string; result: unknown }; payment?: Payment }> {
+  const found = await pool.query<Partial<PaymentRow> & { op_operation: string | null; op_state: string | null; op_result: unknown }>(
+    `SELECT o.operation AS op_operation, o.state AS op_state, o.result AS op_result, p.*
+       FROM (SELECT 1) one
+       LEFT JOIN finance.operations o ON o.key = $1
+       LEFT JOIN finance.payments p ON p.intent_id = $2`,
+    [key, intentId],
+  );
+  const { op_operation: operation, op_state: state, op_result: result, ...row } = found.rows[0];
+  return {
+    ...(operation !== null ? { earlier: { operation, state: state!, result } } : {}),
+    ...(row.id ? { payment: toPayment(row as PaymentRow) } : {}),
   };
 }
 

@@ -61,18 +61,23 @@ function scriptOf(active: boolean): CallScript {
 
 const LIVE = '(remaining IS NULL OR remaining > 0)';
 
-/** Takes one use of the oldest matching behaviour ($1 action, $2 operation, $3 order, $4 phase); RETURNING is the caller's. */
-const CONSUME_SQL = `UPDATE finance_sandbox.behaviours
+/** Takes one use of the oldest matching behaviour ($1 action, $2 operation, `order` the order, $4 phase); RETURNING is the caller's. */
+function consumeSql(order: string): string {
+  return `UPDATE finance_sandbox.behaviours
         SET remaining = remaining - 1
       WHERE id = (
         SELECT id FROM finance_sandbox.behaviours
          WHERE action = $1
            AND (operation IS NULL OR operation = $2)
-           AND (order_id IS NULL OR order_id = $3)
+           AND (order_id IS NULL OR order_id = ${order})
            AND ($4::text IS NULL OR phase = $4)
            AND ${LIVE}
          ORDER BY id LIMIT 1
          FOR UPDATE SKIP LOCKED)`;
+}
+
+/** The order is $3. */
+const CONSUME_SQL = consumeSql('$3');
 
 /**
  * Starts a call: its script, and (with `errorBefore`) the use of an error scripted before its effect,
@@ -92,6 +97,21 @@ export async function startCall(
     ['error', errorBefore.operation, errorBefore.orderId, 'before'],
   );
   return { script: scriptOf(found.rows[0].active), failsBefore: found.rows[0].failed };
+}
+
+/**
+ * startCall for a call on an intent ($3): the intent's order is read in the same statement.
+ * Undefined when there is no such intent (and nothing was consumed).
+ */
+export async function startIntentCall(pool: Pool, operation: SandboxOperation, intentId: string): Promise<{ orderId: string; script: CallScript; failsBefore: boolean } | undefined> {
+  const found = await pool.query<{ order_id: string | null; active: boolean; failed: boolean }>(
+    `WITH intent AS (SELECT order_id FROM finance_sandbox.intents WHERE id = $3),
+          consumed AS (${consumeSql('(SELECT order_id FROM intent)')} AND EXISTS (SELECT 1 FROM intent) RETURNING id)
+     SELECT (SELECT order_id FROM intent) AS order_id, EXISTS (SELECT 1 FROM finance_sandbox.behaviours WHERE ${LIVE}) AS active, EXISTS (SELECT 1 FROM consumed) AS failed`,
+    ['error', operation, intentId, 'before'],
+  );
+  const { order_id: orderId, active, failed } = found.rows[0];
+  return orderId === null ? undefined : { orderId, script: scriptOf(active), failsBefore: failed };
 }
 
 /** Takes one use of the oldest matching behaviour, atomically (two calls never share one use). */

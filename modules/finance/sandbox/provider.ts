@@ -15,7 +15,7 @@ import {
   type RefundRequest,
   type RefundResult,
 } from '../provider';
-import { addBehaviour, clearBehaviours, startCall, type BehaviourInput, type CallScript, type SandboxOperation } from './behaviours';
+import { addBehaviour, clearBehaviours, startCall, startIntentCall, type BehaviourInput, type CallScript, type SandboxOperation } from './behaviours';
 import { createWebhookDispatcher, enqueueEvent, type WebhookEventType, type WebhookTarget } from './webhooks';
 
 export interface SandboxOptions {
@@ -105,10 +105,12 @@ export function createSandboxProvider(options: SandboxOptions) {
     return result;
   }
 
-  async function intentOrderId(intentId: string): Promise<string> {
-    const found = await pool.query<{ order_id: string }>('SELECT order_id FROM finance_sandbox.intents WHERE id = $1', [intentId]);
-    if (!found.rows[0]) throw intentNotFound(intentId);
-    return found.rows[0].order_id;
+  /** A call on an existing intent begins: its order and script, or the scripted error before its effect. */
+  async function beginIntentCall(operation: SandboxOperation, intentId: string): Promise<{ orderId: string; script: CallScript }> {
+    const started = await startIntentCall(pool, operation, intentId);
+    if (!started) throw intentNotFound(intentId);
+    if (started.failsBefore) throw new ProviderUnavailableError(`sandbox: scripted ${operation} failure (before the effect)`);
+    return { orderId: started.orderId, script: started.script };
   }
 
   const provider: PaymentProvider = {
@@ -132,8 +134,7 @@ export function createSandboxProvider(options: SandboxOptions) {
     },
 
     async cancelIntent(request: CancelIntentRequest): Promise<IntentResult> {
-      const orderId = await intentOrderId(request.intentId);
-      const script = await beginCall('cancel', orderId);
+      const { orderId, script } = await beginIntentCall('cancel', request.intentId);
       const result = await withEvents(script, async (client, emit) => {
         const intent = await lockIntent(client, request.intentId);
         if (intent.status === 'cancelled') return { intentId: intent.id, status: intent.status };
@@ -149,8 +150,7 @@ export function createSandboxProvider(options: SandboxOptions) {
     },
 
     async capture(request: CaptureRequest): Promise<CaptureResult> {
-      const orderId = await intentOrderId(request.intentId);
-      const script = await beginCall('capture', orderId);
+      const { orderId, script } = await beginIntentCall('capture', request.intentId);
       const result = await withEvents(script, async (client, emit) => {
         const intent = await lockIntent(client, request.intentId);
         const earlier = await transactionByKey(client, request.idempotencyKey);
@@ -167,12 +167,7 @@ export function createSandboxProvider(options: SandboxOptions) {
           throw new DomainError('PROVIDER_CAPTURE_EXCEEDS_AUTHORIZED', `cannot capture ${request.amountFen} of ${intent.amount_fen}`, { intentId: intent.id });
         }
         const now = clock();
-        const captured = await insertTransaction(client, request.idempotencyKey, intent.id, 'capture', request.amountFen, now);
-        await client.query(`UPDATE finance_sandbox.intents SET status = 'captured', captured_fen = $2, updated_at = $3 WHERE id = $1`, [
-          intent.id,
-          request.amountFen,
-          now,
-        ]);
+        const captured = await insertTransaction(client, request.idempotencyKey, intent.id, 'capture', request.amountFen, now, `status = 'captured', captured_fen = $2, updated_at = $3`);
         await emit('capture.succeeded', intent.order_id, { intentId: intent.id, captureId: captured.id, amountFen: request.amountFen, currency: intent.currency });
         return captureResult(captured);
       });
@@ -181,8 +176,7 @@ export function createSandboxProvider(options: SandboxOptions) {
     },
 
     async refund(request: RefundRequest): Promise<RefundResult> {
-      const orderId = await intentOrderId(request.intentId);
-      const script = await beginCall('refund', orderId);
+      const { orderId, script } = await beginIntentCall('refund', request.intentId);
       const result = await withEvents(script, async (client, emit): Promise<RefundResult> => {
         const intent = await lockIntent(client, request.intentId);
         const earlier = await transactionByKey(client, request.idempotencyKey);
@@ -200,12 +194,7 @@ export function createSandboxProvider(options: SandboxOptions) {
           return { refundId: null, status: 'failed', failureReason: 'refund_declined' };
         }
         const now = clock();
-        const refund = await insertTransaction(client, request.idempotencyKey, intent.id, 'refund', request.amountFen, now);
-        await client.query('UPDATE finance_sandbox.intents SET refunded_fen = refunded_fen + $2, updated_at = $3 WHERE id = $1', [
-          intent.id,
-          request.amountFen,
-          now,
-        ]);
+        const refund = await insertTransaction(client, request.idempotencyKey, intent.id, 'refund', request.amountFen, now, 'refunded_fen = refunded_fen + $2, updated_at = $3');
         await emit('refund.succeeded', intent.order_id, { intentId: intent.id, refundId: refund.id, amountFen: request.amountFen, currency: intent.currency });
         return { refundId: refund.id, status: 'succeeded' };
       });
@@ -291,6 +280,10 @@ async function transactionByKey(client: PoolClient, key: string): Promise<Transa
   return found.rows[0];
 }
 
+/**
+ * Records a capture or refund and moves the intent's figures (`intentUpdate`, SET clauses over $1 the
+ * intent, $2 the amount, $3 the time), in one statement.
+ */
 async function insertTransaction(
   client: PoolClient,
   key: string,
@@ -298,11 +291,14 @@ async function insertTransaction(
   kind: 'capture' | 'refund',
   amountFen: number,
   at: Date,
+  intentUpdate: string,
 ): Promise<TransactionRow> {
   const id = newId(kind === 'capture' ? 'ch' : 're');
   await client.query(
-    'INSERT INTO finance_sandbox.transactions (id, idempotency_key, intent_id, kind, amount_fen, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-    [id, key, intentId, kind, amountFen, at],
+    `WITH recorded AS (
+       INSERT INTO finance_sandbox.transactions (id, idempotency_key, intent_id, kind, amount_fen, created_at) VALUES ($4, $5, $1, $6, $2, $3))
+     UPDATE finance_sandbox.intents SET ${intentUpdate} WHERE id = $1`,
+    [intentId, amountFen, at, id, key, kind],
   );
   return { id, intent_id: intentId, kind, amount_fen: String(amountFen) };
 }

@@ -4,8 +4,7 @@ import { applyOnce } from '../shared/idempotency';
 import { idempotencyKeySchema } from './schemas';
 import { byPriority } from './allocation';
 import { INVENTORY_LOG, type InventoryContext } from './context';
-import { allocationsOf, lockReservation, lockStockOfReservation } from './reservations';
-import { recordShipment } from './shipments';
+import { lockReservation, lockStockOfReservation } from './reservations';
 import type { Allocation } from './schemas';
 
 /**
@@ -61,24 +60,34 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
         status: reservation.status,
       });
     }
-    await lockStockOfReservation(client, reservationKey);
-    const allocations = (await allocationsOf(client, reservationKey, 'RESERVED')).filter((allocation) => allocation.warehouseId === warehouseId);
+    const allocations = (await lockStockOfReservation(client, reservationKey))
+      .filter((allocation) => allocation.state === 'RESERVED' && allocation.warehouseId === warehouseId)
+      .map(({ skuId, warehouseId: warehouse, quantity }) => ({ skuId, warehouseId: warehouse, quantity }));
     if (allocations.length === 0) {
       throw new DomainError('PARCEL_STOCK_NOT_RESERVED', `reservation ${reservationKey} holds nothing in ${warehouseId} any more`, { reservationKey, warehouseId });
     }
     const now = ctx.clock();
+    // The allocations settle, the stock follows, and shipped units are counted for returns: one statement.
     const onHandDelta = to === 'COMMITTED' ? 'a.quantity' : '0';
-    await client.query(
-      `UPDATE inventory.stock s SET on_hand = s.on_hand - ${onHandDelta}, reserved = s.reserved - a.quantity, updated_at = $3
-       FROM inventory.reservation_allocations a
-       WHERE a.reservation_key = $1 AND a.warehouse_id = $2 AND a.state = 'RESERVED' AND a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id`,
-      [reservationKey, warehouseId, now],
+    const shipped =
+      to === 'COMMITTED'
+        ? `, shipped AS (
+             INSERT INTO inventory.shipments (order_id, sku_id, warehouse_id, shipped) SELECT $5::text, sku_id, warehouse_id, quantity FROM settled
+             ON CONFLICT (order_id, sku_id, warehouse_id) DO UPDATE SET shipped = inventory.shipments.shipped + EXCLUDED.shipped RETURNING 1)`
+        : '';
+    const written = await client.query<{ settled: string; stock: string }>(
+      `WITH settled AS (
+         UPDATE inventory.reservation_allocations SET state = $3 WHERE reservation_key = $1 AND warehouse_id = $2 AND state = 'RESERVED'
+         RETURNING sku_id, warehouse_id, quantity),
+       stock AS (
+         UPDATE inventory.stock s SET on_hand = s.on_hand - ${onHandDelta}, reserved = s.reserved - a.quantity, updated_at = $4
+         FROM settled a WHERE a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id RETURNING 1)${shipped}
+       SELECT (SELECT count(*) FROM settled) AS settled, (SELECT count(*) FROM stock) AS stock`,
+      [reservationKey, warehouseId, to, now, ...(to === 'COMMITTED' ? [reservation.order_id] : [])],
     );
-    await client.query(
-      `UPDATE inventory.reservation_allocations SET state = $3 WHERE reservation_key = $1 AND warehouse_id = $2 AND state = 'RESERVED'`,
-      [reservationKey, warehouseId, to],
-    );
-    if (to === 'COMMITTED') for (const allocation of allocations) await recordShipment(client, reservation.order_id, allocation);
+    if (Number(written.rows[0].settled) !== allocations.length || Number(written.rows[0].stock) !== allocations.length) {
+      throw new Error(`allocations of reservation ${reservationKey} in ${warehouseId} changed under its lock`);
+    }
     // The last parcel settled: the reservation follows (COMMITTED when anything shipped).
     await client.query(
       `UPDATE inventory.reservations r SET

@@ -68,16 +68,20 @@ async function writeReservation(client: PoolClient, key: string, orderId: string
   }
 }
 
-/** Locks the stock rows a reservation allocated, in the global order. */
-export async function lockStockOfReservation(client: PoolClient, reservationKey: string): Promise<void> {
-  await client.query(
-    `SELECT 1 FROM inventory.stock s
+/**
+ * Locks the stock rows a reservation allocated, in the global order; returns its allocations with
+ * their state (read after the caller locked the reservation, so no other call changes them meanwhile).
+ */
+export async function lockStockOfReservation(client: PoolClient, reservationKey: string): Promise<(Allocation & { state: string })[]> {
+  const found = await client.query<Allocation & { state: string }>(
+    `SELECT a.sku_id AS "skuId", a.warehouse_id AS "warehouseId", a.quantity, a.state FROM inventory.stock s
      JOIN inventory.reservation_allocations a ON a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id
      WHERE a.reservation_key = $1
      ORDER BY s.sku_id COLLATE "C", s.warehouse_id COLLATE "C"
      FOR UPDATE OF s`,
     [reservationKey],
   );
+  return found.rows;
 }
 
 /**

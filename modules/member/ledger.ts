@@ -45,24 +45,28 @@ export async function lockBalances(client: PoolClient, memberId: string): Promis
   return toBalances(found.rows[0]);
 }
 
-/** Posts the entry and moves the balances by its deltas; the CHECK constraints refuse any negative balance. */
-export async function postEntry(client: PoolClient, entry: EntryDraft): Promise<Balances> {
+/**
+ * Posts the entry and moves the balances by its deltas; the CHECK constraints refuse any negative
+ * balance. `saving`: the order's row (locked by the caller) is saved in the same statement.
+ */
+export async function postEntry(client: PoolClient, entry: EntryDraft, saving?: OrderPoints): Promise<Balances> {
   const deltas = [entry.deltaAvailable ?? 0, entry.deltaPending ?? 0, entry.deltaHeld ?? 0];
   const shortfall = entry.shortfall ?? 0;
   if (deltas.every((delta) => delta === 0) && shortfall === 0) {
+    if (saving) await saveOrderPoints(client, saving);
     return lockBalances(client, entry.memberId);
   }
-  // The entry and the balances' move in one statement (a data-modifying WITH runs to completion).
+  // The entry, the balances' move (and the order's row) in one statement (a data-modifying WITH runs to completion).
   const updated = await client.query(
     `WITH entry AS (
        INSERT INTO member.points_entries
          (member_id, kind, delta_available, delta_pending, delta_held, shortfall, order_id, idempotency_key, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))${saving ? `, saved AS (${saveOrderPointsSql(10)})` : ''}
      UPDATE member.points_balances
         SET available = available + $3, pending = pending + $4, held = held + $5, updated_at = $9
       WHERE member_id = $1
       RETURNING available, pending, held`,
-    [entry.memberId, entry.kind, ...deltas, shortfall, entry.orderId ?? null, entry.idempotencyKey, entry.at],
+    [entry.memberId, entry.kind, ...deltas, shortfall, entry.orderId ?? null, entry.idempotencyKey, entry.at, ...(saving ? orderPointsValues(saving) : [])],
   );
   return toBalances(updated.rows[0]);
 }
@@ -107,25 +111,32 @@ export async function lockOrderPoints(client: PoolClient, memberId: string, orde
   };
 }
 
+/** Saves the order's row; its values (orderPointsValues) are the parameters from $`first` on. */
+function saveOrderPointsSql(first: number): string {
+  const [member, order, spent, returned, awarded, takenBack, pending, completed, completedSpend, refundedSpend] = Array.from({ length: 10 }, (_, i) => `$${first + i}`);
+  return `UPDATE member.order_points
+        SET spent_points = ${spent}, returned_points = ${returned}, awarded_points = ${awarded}, taken_back_points = ${takenBack},
+            pending_points = ${pending}, completed = ${completed}, completed_spend_fen = ${completedSpend}, refunded_spend_fen = ${refundedSpend}
+      WHERE member_id = ${member} AND order_id = ${order}`;
+}
+
+function orderPointsValues(order: OrderPoints): unknown[] {
+  return [
+    order.memberId,
+    order.orderId,
+    order.spentPoints,
+    order.returnedPoints,
+    order.awardedPoints,
+    order.takenBackPoints,
+    order.pendingPoints,
+    order.completed,
+    order.completedSpendFen,
+    order.refundedSpendFen,
+  ];
+}
+
 export async function saveOrderPoints(client: PoolClient, order: OrderPoints): Promise<void> {
-  await client.query(
-    `UPDATE member.order_points
-        SET spent_points = $3, returned_points = $4, awarded_points = $5, taken_back_points = $6,
-            pending_points = $7, completed = $8, completed_spend_fen = $9, refunded_spend_fen = $10
-      WHERE member_id = $1 AND order_id = $2`,
-    [
-      order.memberId,
-      order.orderId,
-      order.spentPoints,
-      order.returnedPoints,
-      order.awardedPoints,
-      order.takenBackPoints,
-      order.pendingPoints,
-      order.completed,
-      order.completedSpendFen,
-      order.refundedSpendFen,
-    ],
-  );
+  await client.query(saveOrderPointsSql(1), orderPointsValues(order));
 }
 
 /**

@@ -50,28 +50,28 @@ const log = { schema: 'member' };
  * entries through the ledger, with the member's balances row locked first.
  */
 export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: Pool; clock: Clock; pointsPerYuan: number }) {
-  async function post(client: PoolClient, kind: EntryKind, key: string, change: Omit<Parameters<typeof postEntry>[1], 'kind' | 'idempotencyKey' | 'at'>) {
-    return postEntry(client, { ...change, kind, idempotencyKey: key, at: clock() });
+  async function post(client: PoolClient, kind: EntryKind, key: string, change: Omit<Parameters<typeof postEntry>[1], 'kind' | 'idempotencyKey' | 'at'>, saving?: OrderPoints) {
+    return postEntry(client, { ...change, kind, idempotencyKey: key, at: clock() }, saving);
   }
 
   /** Adds (or, when negative, removes) completed spend and recomputes the tier. */
   async function changeCompletedSpend(client: PoolClient, memberId: string, deltaFen: number): Promise<Tier> {
-    const updated = await client.query<{ completed_spend_fen: string }>(
-      `UPDATE member.members SET completed_spend_fen = completed_spend_fen + $2 WHERE id = $1 RETURNING completed_spend_fen`,
+    const updated = await client.query<{ completed_spend_fen: string; tier: Tier }>(
+      `UPDATE member.members SET completed_spend_fen = completed_spend_fen + $2 WHERE id = $1 RETURNING completed_spend_fen, tier`,
       [memberId, deltaFen],
     );
     const tier = tierForSpend(Number(updated.rows[0].completed_spend_fen));
-    await client.query('UPDATE member.members SET tier = $2 WHERE id = $1', [memberId, tier]);
+    // Most completions leave the tier as it was: written only when it moves.
+    if (tier !== updated.rows[0].tier) await client.query('UPDATE member.members SET tier = $2 WHERE id = $1', [memberId, tier]);
     return tier;
   }
 
   async function takeBackPoints(client: PoolClient, kind: EntryKind, key: string, balances: Balances, order: OrderPoints, points: number) {
     const plan = planTakeBack(points, order, balances);
     const { memberId, orderId } = order;
-    await post(client, kind, key, { memberId, orderId, deltaPending: -plan.fromPending, deltaAvailable: -plan.fromAvailable, shortfall: plan.shortfall });
     order.pendingPoints -= plan.fromPending;
     order.takenBackPoints += points;
-    await saveOrderPoints(client, order);
+    await post(client, kind, key, { memberId, orderId, deltaPending: -plan.fromPending, deltaAvailable: -plan.fromAvailable, shortfall: plan.shortfall }, order);
     return plan;
   }
 
@@ -139,10 +139,9 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
         const points = Number(hold.rows[0].points);
         if (state !== 'HELD') throw new DomainError('HOLD_NOT_ACTIVE', `points hold ${holdKey} is ${state}`, { holdKey, state });
         await client.query(`UPDATE member.point_holds SET state = 'COMMITTED' WHERE hold_key = $1`, [holdKey]);
-        await post(client, 'COMMIT_HOLD', idempotencyKey, { memberId, orderId, deltaHeld: -points });
         const order = await lockOrderPoints(client, memberId, orderId);
         order.spentPoints += points;
-        await saveOrderPoints(client, order);
+        await post(client, 'COMMIT_HOLD', idempotencyKey, { memberId, orderId, deltaHeld: -points }, order);
         return { memberId, orderId, points, holdKey };
       });
     },
@@ -163,8 +162,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
           });
         }
         order.returnedPoints += points;
-        await saveOrderPoints(client, order);
-        await post(client, 'RETURN_USED', idempotencyKey, { memberId, orderId, deltaAvailable: points });
+        await post(client, 'RETURN_USED', idempotencyKey, { memberId, orderId, deltaAvailable: points }, order);
         return { memberId, orderId, points, returnedTotal: order.returnedPoints, spentTotal: order.spentPoints };
       });
     },
@@ -179,8 +177,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
         const points = pointsForFen(paidFen, pointsPerYuan);
         order.awardedPoints += points;
         order.pendingPoints += points;
-        await saveOrderPoints(client, order);
-        await post(client, 'AWARD_PENDING', idempotencyKey, { memberId, orderId, deltaPending: points });
+        await post(client, 'AWARD_PENDING', idempotencyKey, { memberId, orderId, deltaPending: points }, order);
         return { memberId, orderId, points, paidFen };
       });
     },
@@ -229,11 +226,10 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
         const order = await lockOrderPoints(client, memberId, orderId);
         if (order.completed) throw new DomainError('ORDER_ALREADY_COMPLETED', `order ${orderId} is completed`, { memberId, orderId });
         const points = order.pendingPoints;
-        await post(client, 'COMPLETE_ORDER', idempotencyKey, { memberId, orderId, deltaPending: -points, deltaAvailable: points });
         order.pendingPoints = 0;
         order.completed = true;
         order.completedSpendFen = completedSpendFen;
-        await saveOrderPoints(client, order);
+        await post(client, 'COMPLETE_ORDER', idempotencyKey, { memberId, orderId, deltaPending: -points, deltaAvailable: points }, order);
         const tier = await changeCompletedSpend(client, memberId, completedSpendFen);
         return { memberId, orderId, points, completedSpendFen, tier };
       });

@@ -1,4 +1,4 @@
-import { temporal } from '@temporalio/proto';
+import { activityBatches } from '../support/activity-batches';
 import { useCase } from './kit';
 
 /**
@@ -19,28 +19,12 @@ async function shippedAndDelivered() {
   return { memberId, order };
 }
 
-/** The activities scheduled in one workflow task each, in order (from the order's history). */
-async function activityBatches(orderId: string): Promise<string[][]> {
-  const history = await kit.handle(orderId).fetchHistory();
-  const batches: string[][] = [];
-  let current: string[] = [];
-  for (const event of history.events ?? []) {
-    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
-      if (current.length) batches.push(current);
-      current = [];
-    }
-    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) current.push(event.activityTaskScheduledEventAttributes!.activityType!.name!);
-  }
-  if (current.length) batches.push(current);
-  return batches;
-}
-
 test('points and revenue are scheduled together at completion, and each is applied once', async () => {
   const { memberId, order } = await shippedAndDelivered();
   const completed = await kit.waitForStatus(memberId, order.orderId, 'COMPLETED', 40_000);
   expect(completed.phase).toBe('COMPLETED');
   expect(await kit.waitForRunStatus(order.orderId, ['COMPLETED'])).toBe('COMPLETED');
-  expect((await activityBatches(order.orderId)).at(-1)?.sort()).toEqual(['completeOrderPoints', 'recognizeRevenue']);
+  expect((await activityBatches(kit.handle(order.orderId))).at(-1)?.sort()).toEqual(['completeOrderPoints', 'recognizeRevenue']);
   expect((await kit.ledger(order.orderId)).map((entry) => [entry.kind, entry.amountFen])).toEqual([
     ['PAYMENT_CAPTURED', order.totals.paidFen],
     ['REVENUE_RECOGNISED', order.totals.paidFen],

@@ -1,4 +1,4 @@
-import { temporal } from '@temporalio/proto';
+import { activityBatches } from '../support/activity-batches';
 import { recordHistory } from '../support/histories';
 import { useCase } from './kit';
 
@@ -12,22 +12,6 @@ import { useCase } from './kit';
 jest.setTimeout(90_000);
 
 const kit = useCase();
-
-/** The activities scheduled in one workflow task each, in order (from the order's history). */
-async function activityBatches(orderId: string): Promise<string[][]> {
-  const history = await kit.handle(orderId).fetchHistory();
-  const batches: string[][] = [];
-  let current: string[] = [];
-  for (const event of history.events ?? []) {
-    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
-      if (current.length) batches.push(current);
-      current = [];
-    }
-    if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) current.push(event.activityTaskScheduledEventAttributes!.activityType!.name!);
-  }
-  if (current.length) batches.push(current);
-  return batches;
-}
 
 /** 100 yuan, coupon −20, 400 points −4: 76 yuan to pay. */
 async function placeWithCouponAndPoints() {
@@ -44,7 +28,7 @@ test('coupon used, held points spent and points awarded are scheduled together a
   const paid = await kit.waitForStatus(memberId, orderId, 'PAID');
   expect(paid.totals.paidFen).toBe(7_600);
 
-  const batches = await activityBatches(orderId);
+  const batches = await activityBatches(kit.handle(orderId));
   const capture = batches.findIndex((batch) => batch.includes('settlePayment'));
   expect(capture).toBeGreaterThanOrEqual(0);
   expect(batches[capture + 1]?.slice().sort()).toEqual(['awardPendingPoints', 'commitHeldPoints', 'useCoupon']);

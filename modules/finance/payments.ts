@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { AlreadyCompensatedError, DomainError } from '../shared/errors';
-import { applyOnce, compensateOnce, findOperation } from '../shared/idempotency';
+import { applyOnce, applyStatementOnce, compensateOnce, findOperation } from '../shared/idempotency';
 import { ACCOUNTS } from './accounts';
 import { credit, debit, postEntry } from './journal';
 import {
@@ -58,21 +58,21 @@ export function createPaymentOperations(context: FinanceContext) {
       if (earlier?.state === 'COMPENSATED') throw new AlreadyCompensatedError(request.idempotencyKey);
       if (earlier?.state === 'APPLIED' && earlier.operation === CREATE_INTENT) return earlier.result as CreatedIntent;
       const intent = await provider.createPaymentIntent(request);
-      return applyOnce(pool, FINANCE_LOG, request.idempotencyKey, CREATE_INTENT, async (client) => {
-        // The currency check and the insert in one statement: nothing is inserted when another currency is there.
-        const written = await client.query<{ other_currency: string | null }>(
-          `WITH other AS (SELECT currency FROM finance.payments WHERE order_id = $1 AND currency <> $3 LIMIT 1),
-           inserted AS (
+      const created: CreatedIntent = { orderId: request.orderId, intentId: intent.intentId, amountFen: request.amountFen, currency: request.currency, status: intent.status };
+      // The currency check, the claim of the key and the insert in one statement: nothing is claimed or
+      // inserted when the order already has a payment in another currency.
+      const outcome = await applyStatementOnce(pool, FINANCE_LOG, request.idempotencyKey, CREATE_INTENT, created, {
+        guards: { other_currency: 'SELECT currency FROM finance.payments WHERE order_id = $1 AND currency <> $3 LIMIT 1' },
+        effects: [
+          `inserted AS (
              INSERT INTO finance.payments (order_id, intent_id, currency, amount_fen, state, checkout, created_at, updated_at)
-             SELECT $1, $2, $3, $4, 'REQUIRES_PAYMENT', $6, $5, $5 WHERE NOT EXISTS (SELECT 1 FROM other)
-             ON CONFLICT (intent_id) DO NOTHING)
-           SELECT (SELECT currency FROM other) AS other_currency`,
-          [request.orderId, intent.intentId, request.currency, request.amountFen, clock(), intent.checkout ? JSON.stringify(intent.checkout) : null],
-        );
-        const other = written.rows[0].other_currency;
-        if (other) throw currencyMismatch(request.orderId, other, request.currency);
-        return { orderId: request.orderId, intentId: intent.intentId, amountFen: request.amountFen, currency: request.currency, status: intent.status };
+             SELECT $1, $2, $3, $4, 'REQUIRES_PAYMENT', $6, $5, $5 WHERE EXISTS (SELECT 1 FROM claimed)
+             ON CONFLICT (intent_id) DO NOTHING)`,
+        ],
+        values: [request.orderId, intent.intentId, request.currency, request.amountFen, clock(), intent.checkout ? JSON.stringify(intent.checkout) : null],
       });
+      if ('refused' in outcome) throw currencyMismatch(request.orderId, String(outcome.value), request.currency);
+      return outcome.result;
     },
 
     /**

@@ -68,6 +68,58 @@ export async function applyOnce<T>(
   });
 }
 
+/**
+ * An effect that is one statement, whose result is known before it runs (what it stores is what it
+ * was asked): `applyOnce` in one round trip and without BEGIN/COMMIT. The claim, the effect and the
+ * stored result are one statement, so they commit together or not at all, as in `applyOnce`.
+ *
+ * - `guards`: CTEs read before the claim (`name AS (SELECT ...)`), each a refusal when it has a row:
+ *   nothing is claimed or written then, and `refused` names the first guard that had one, with its
+ *   first column's value (the caller turns it into its refusal).
+ * - `effects`: data-modifying CTEs run only when the key was claimed now; they must say so
+ *   (`... WHERE EXISTS (SELECT 1 FROM claimed)`).
+ * - `values`: the statement's parameters; the key, the operation and the result follow as the last three.
+ *
+ * A key applied earlier answers its stored result before any guard is looked at, as `applyOnce` does.
+ */
+export async function applyStatementOnce<T>(
+  pool: Pool,
+  log: OperationLog,
+  key: string,
+  operation: string,
+  result: T,
+  statement: { guards: Record<string, string>; effects: string[]; values: unknown[] },
+): Promise<{ result: T } | { refused: string; value: unknown }> {
+  const n = statement.values.length;
+  const [k, op, stored] = [`$${n + 1}`, `$${n + 2}`, `$${n + 3}`];
+  const guardNames = Object.keys(statement.guards);
+  const noGuard = guardNames.map((name) => `NOT EXISTS (SELECT 1 FROM ${name})`).join(' AND ') || 'true';
+  const found = await pool.query<ClaimRow<T> & Record<string, unknown>>(
+    `WITH ${guardNames.map((name) => `${name} AS (${statement.guards[name]})`).join(', ')}${guardNames.length ? ',' : ''}
+       claimed AS (
+         INSERT INTO ${log.schema}.operations (key, operation, state, result) SELECT ${k}, ${op}, 'APPLIED', ${stored}::jsonb WHERE ${noGuard}
+         ON CONFLICT (key) DO NOTHING RETURNING key)${statement.effects.map((effect) => `, ${effect}`).join('')}
+     SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, o.operation, o.state, o.result, o.compensation
+            ${guardNames.map((name) => `, (SELECT row_to_json(x)::jsonb FROM (SELECT * FROM ${name} LIMIT 1) x) AS "row:${name}"`).join('')}
+       FROM (SELECT 1) one LEFT JOIN ${log.schema}.operations o ON o.key = ${k}`,
+    [...statement.values, key, operation, JSON.stringify(result ?? null)],
+  );
+  const row = found.rows[0];
+  if (row.claimed) return { result };
+  // A key there before this statement answers as applyOnce's would, before the guards.
+  const existing = row.operation !== null ? row : await findOperation<T>(pool, log, key);
+  if (existing) {
+    if (existing.operation !== operation) throw new IdempotencyKeyReusedError(key, operation, existing.operation);
+    if (existing.state === 'COMPENSATED') throw new AlreadyCompensatedError(key);
+    return { result: existing.result as T };
+  }
+  for (const name of guardNames) {
+    const guarded = row[`row:${name}`] as Record<string, unknown> | null;
+    if (guarded) return { refused: name, value: Object.values(guarded)[0] };
+  }
+  throw new Error(`operation ${operation} (${key}) was neither claimed nor refused`);
+}
+
 export interface CompensationOutcome<C> {
   /** 'undone': the effect was reversed now; 'already': an earlier call did it; 'nothing': the forward never ran. */
   outcome: 'undone' | 'already' | 'nothing';

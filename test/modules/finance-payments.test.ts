@@ -70,6 +70,8 @@ describe('idempotency: one key, one effect at the provider and in the ledger', (
     expect(refused).toBeInstanceOf(DomainError);
     expect((refused as DomainError).code).toBe('CURRENCY_MISMATCH');
     expect((await finance.paymentsForOrder(orderId)).map((payment) => [payment.currency, payment.amountFen])).toEqual([['CNY', 2_000]]);
+    // Its key is not claimed either: nothing of the refused call is recorded.
+    expect(await count('SELECT count(*) AS n FROM finance.operations WHERE key = $1', [`${orderId}:final:intent`])).toBe(0);
     // The same currency under another key is a second payment of the order (a presale's final payment).
     await finance.createPaymentIntent({ idempotencyKey: `${orderId}:final:intent:cny`, orderId, amountFen: 500, currency: 'CNY' });
     expect(await finance.paymentsForOrder(orderId)).toHaveLength(2);

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { applyOnce, compensateOnce, findOperation } from '../../modules/shared/idempotency';
+import { applyOnce, applyStatementOnce, compensateOnce, findOperation } from '../../modules/shared/idempotency';
 import { AlreadyCompensatedError, IdempotencyKeyReusedError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
@@ -18,7 +18,9 @@ beforeAll(async () => {
       state text NOT NULL CHECK (state IN ('APPLIED', 'COMPENSATED')), result jsonb, compensation jsonb,
       applied_at timestamptz NOT NULL DEFAULT now(), compensated_at timestamptz);
     CREATE TABLE idem_test.counter (id int PRIMARY KEY, n int NOT NULL);
-    INSERT INTO idem_test.counter VALUES (1, 0);`);
+    INSERT INTO idem_test.counter VALUES (1, 0);
+    CREATE TABLE idem_test.entries (order_id text NOT NULL, amount int NOT NULL);
+    CREATE TABLE idem_test.frozen (order_id text PRIMARY KEY, reason text NOT NULL);`);
 });
 afterAll(async () => {
   await env.close();
@@ -117,4 +119,52 @@ test('compensating an effect that never ran leaves a tombstone that refuses the 
   );
   expect(outcomes.filter((outcome) => outcome.outcome === 'undone')).toHaveLength(1);
   expect(await counter()).toBe(before);
+});
+
+// applyStatementOnce: an effect that is one statement, claimed and stored with it.
+function addEntry(orderId: string, amount: number) {
+  return {
+    guards: { frozen: 'SELECT reason FROM idem_test.frozen WHERE order_id = $1' },
+    effects: ['entry AS (INSERT INTO idem_test.entries (order_id, amount) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM claimed))'],
+    values: [orderId, amount],
+  };
+}
+
+async function entries(orderId: string): Promise<number[]> {
+  return (await pool.query<{ amount: number }>('SELECT amount FROM idem_test.entries WHERE order_id = $1', [orderId])).rows.map((row) => row.amount);
+}
+
+test('a one-statement effect is claimed, applied and stored in one round trip, once per key under concurrency', async () => {
+  const trips = await roundTrips(() => applyStatementOnce(pool, log, 'ord_7:entry', 'entry', { amount: 4 }, addEntry('ord_7', 4)));
+  expect(trips).toBe(1);
+  expect(await findOperation(pool, log, 'ord_7:entry')).toMatchObject({ operation: 'entry', state: 'APPLIED', result: { amount: 4 } });
+  // A retry answers the stored result, even when asked with another one, and writes nothing.
+  expect(await applyStatementOnce(pool, log, 'ord_7:entry', 'entry', { amount: 99 }, addEntry('ord_7', 99))).toEqual({ result: { amount: 4 } });
+  const racing = await Promise.all(Array.from({ length: 12 }, (_, i) => applyStatementOnce(pool, log, 'ord_8:entry', 'entry', { amount: 10 + i }, addEntry('ord_8', 10 + i))));
+  expect(await entries('ord_7')).toEqual([4]);
+  const [stored] = await entries('ord_8');
+  expect(await entries('ord_8')).toHaveLength(1);
+  expect(new Set(racing.map((outcome) => ('result' in outcome ? outcome.result.amount : -1)))).toEqual(new Set([stored]));
+});
+
+test('a guard with a row refuses: nothing is claimed or written, and the same key applies once the guard is gone', async () => {
+  await pool.query(`INSERT INTO idem_test.frozen VALUES ('ord_9', 'chargeback')`);
+  expect(await applyStatementOnce(pool, log, 'ord_9:entry', 'entry', { amount: 5 }, addEntry('ord_9', 5))).toEqual({ refused: 'frozen', value: 'chargeback' });
+  expect(await findOperation(pool, log, 'ord_9:entry')).toBeUndefined();
+  expect(await entries('ord_9')).toEqual([]);
+  await pool.query(`DELETE FROM idem_test.frozen WHERE order_id = 'ord_9'`);
+  expect(await applyStatementOnce(pool, log, 'ord_9:entry', 'entry', { amount: 5 }, addEntry('ord_9', 5))).toEqual({ result: { amount: 5 } });
+  // Applied before the guard appeared: the stored result answers, as applyOnce's would.
+  await pool.query(`INSERT INTO idem_test.frozen VALUES ('ord_9', 'later')`);
+  expect(await applyStatementOnce(pool, log, 'ord_9:entry', 'entry', { amount: 5 }, addEntry('ord_9', 5))).toEqual({ result: { amount: 5 } });
+  expect(await entries('ord_9')).toEqual([5]);
+});
+
+test('a one-statement effect refuses a key of another operation and a compensated key', async () => {
+  await applyOnce(pool, log, 'ord_10:add', 'add', add(1));
+  await expect(applyStatementOnce(pool, log, 'ord_10:add', 'entry', { amount: 1 }, addEntry('ord_10', 1))).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+  expect(await compensateOnce(pool, log, 'ord_11:entry', 'entry', async () => 'undone')).toEqual({ outcome: 'nothing' });
+  await expect(applyStatementOnce(pool, log, 'ord_11:entry', 'entry', { amount: 1 }, addEntry('ord_11', 1))).rejects.toBeInstanceOf(AlreadyCompensatedError);
+  expect(await entries('ord_10')).toEqual([]);
+  expect(await entries('ord_11')).toEqual([]);
 });

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { DomainError } from '../shared/errors';
-import { applyOnce, compensateOnce, type CompensationOutcome } from '../shared/idempotency';
+import { applyOnce, compensateOnce, sqlTextArray, type CompensationOutcome } from '../shared/idempotency';
 import { allocateLine } from './allocation';
 import { alertIfCrossedBelow } from './alerts';
 import { byIds, INVENTORY_LOG, mergeLines, type InventoryContext } from './context';
@@ -26,18 +26,17 @@ interface LockedStockRow {
   threshold: number;
 }
 
-/** Locks the stock rows of these SKUs in the one global order (see compareIds). */
-async function lockStockOfSkus(client: PoolClient, skuIds: string[]): Promise<LockedStockRow[]> {
-  const locked = await client.query<LockedStockRow>(
-    `SELECT s.sku_id, s.warehouse_id, w.priority, s.on_hand - s.reserved AS available, COALESCE(t.low_stock_threshold, 0) AS threshold
+/**
+ * Locks the stock rows of these SKUs in the one global order (see compareIds). Literals, not
+ * parameters: it is sent with the reservation's claim (applyOnce's `startsWith`), one round trip.
+ */
+function lockStockOfSkusSql(skuIds: readonly string[]): string {
+  return `SELECT s.sku_id, s.warehouse_id, w.priority, s.on_hand - s.reserved AS available, COALESCE(t.low_stock_threshold, 0) AS threshold
      FROM inventory.stock s JOIN inventory.warehouses w ON w.id = s.warehouse_id
      LEFT JOIN inventory.sku_settings t ON t.sku_id = s.sku_id
-     WHERE s.sku_id = ANY($1)
+     WHERE s.sku_id = ANY(${sqlTextArray(skuIds)})
      ORDER BY s.sku_id COLLATE "C", s.warehouse_id COLLATE "C"
-     FOR UPDATE OF s`,
-    [skuIds],
-  );
-  return locked.rows;
+     FOR UPDATE OF s`;
 }
 
 /**
@@ -91,9 +90,9 @@ export async function lockStockOfReservation(client: PoolClient, reservationKey:
 export async function reserve(ctx: InventoryContext, input: ReserveInput): Promise<Reservation> {
   const { idempotencyKey, orderId, lines } = reserveSchema.parse(input);
   const demand = mergeLines(lines);
-  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client) => {
+  const skuIds = demand.map((line) => line.skuId);
+  return applyOnce<Reservation, LockedStockRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client, stock) => {
     const now = ctx.clock();
-    const stock = await lockStockOfSkus(client, demand.map((line) => line.skuId));
     const rowsOf = (skuId: string) => stock.filter((row) => row.sku_id === skuId);
     const allocations = demand.flatMap(({ skuId, quantity }) =>
       allocateLine(
@@ -109,7 +108,7 @@ export async function reserve(ctx: InventoryContext, input: ReserveInput): Promi
       await alertIfCrossedBelow(client, now, skuId, { before, after: before - quantity, ...(rows[0] ? { threshold: rows[0].threshold } : {}) });
     }
     return { reservationKey: idempotencyKey, orderId, allocations };
-  });
+  }, lockStockOfSkusSql(skuIds));
 }
 
 interface ReservationRow {

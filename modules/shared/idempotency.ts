@@ -34,23 +34,30 @@ interface OperationRow<T> {
   compensation: unknown;
 }
 
-export async function applyOnce<T>(
+/**
+ * `startsWith`: the statement the effect begins with (a read, a lock), written with literals (see
+ * `sqlTextArray`), sent in the same round trip as BEGIN and the claim, after the claim; its rows reach
+ * the effect. On a retry of an applied key it ran for nothing, in a transaction that commits at once.
+ */
+export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
   pool: Pool,
   log: OperationLog,
   key: string,
   operation: string,
-  effect: (client: PoolClient) => Promise<T>,
+  effect: (client: PoolClient, startedWith: R[]) => Promise<T>,
+  startsWith?: string,
 ): Promise<T> {
   return withOwnTransaction(pool, async (client) => {
     // BEGIN and the claim travel in one round trip; the claim also reads a row that was already there.
-    const claim = await firstStatement<ClaimRow<T>>(
+    const results = await statements(
       client,
       `BEGIN; WITH claimed AS (
          INSERT INTO ${log.schema}.operations (key, operation, state) VALUES (${literal(key)}, ${literal(operation)}, 'APPLIED')
          ON CONFLICT (key) DO NOTHING RETURNING key)
        SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, o.operation, o.state, o.result, o.compensation
-       FROM (SELECT 1) one LEFT JOIN ${log.schema}.operations o ON o.key = ${literal(key)}`,
+       FROM (SELECT 1) one LEFT JOIN ${log.schema}.operations o ON o.key = ${literal(key)}${startsWith ? `; ${startsWith}` : ''}`,
     );
+    const claim = results[1].rows[0] as ClaimRow<T>;
     if (!claim.claimed) {
       // A row committed by a concurrent call after this statement's snapshot is read anew.
       const existing = claim.operation !== null ? claim : await readOperation<T>(client, log, key);
@@ -59,7 +66,7 @@ export async function applyOnce<T>(
       await client.query('COMMIT');
       return existing.result as T;
     }
-    const result = await effect(client);
+    const result = await effect(client, startsWith ? (results[2].rows as R[]) : []);
     // The result and COMMIT travel in one round trip.
     await client.query(
       `UPDATE ${log.schema}.operations SET result = ${literal(JSON.stringify(result ?? null))}::jsonb WHERE key = ${literal(key)}; COMMIT`,
@@ -168,15 +175,25 @@ interface ClaimRow<T> extends OperationRow<T> {
 // several statements in one round trip (a failing one skips the rest and leaves the transaction
 // aborted). Values go in as escaped literals there: the simple protocol has no parameters.
 
+/** The results of a multi-statement simple query, one per statement. */
+async function statements(client: PoolClient, sql: string): Promise<QueryResult<QueryResultRow>[]> {
+  return (await client.query(sql)) as unknown as QueryResult<QueryResultRow>[];
+}
+
 /** The first row of the last statement of a multi-statement simple query. */
 async function firstStatement<R>(client: PoolClient, sql: string): Promise<R> {
-  const results = (await client.query(sql)) as unknown as QueryResult<QueryResultRow>[];
+  const results = await statements(client, sql);
   return results[results.length - 1].rows[0] as R;
 }
 
 /** A string as an SQL literal (quotes and backslashes escaped by pg's own escapeLiteral). */
 function literal(value: string): string {
   return escapeLiteral(value);
+}
+
+/** Strings as an SQL text[] literal, for a statement of the simple protocol (`applyOnce`'s `startsWith`). */
+export function sqlTextArray(values: readonly string[]): string {
+  return `ARRAY[${values.map(literal).join(', ')}]::text[]`;
 }
 
 /** The stored record of an operation, or undefined. */

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { applyOnce, applyStatementOnce, compensateOnce, findOperation } from '../../modules/shared/idempotency';
+import { applyOnce, applyStatementOnce, compensateOnce, findOperation, sqlTextArray } from '../../modules/shared/idempotency';
 import { AlreadyCompensatedError, IdempotencyKeyReusedError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
@@ -167,4 +167,21 @@ test('a one-statement effect refuses a key of another operation and a compensate
   await expect(applyStatementOnce(pool, log, 'ord_11:entry', 'entry', { amount: 1 }, addEntry('ord_11', 1))).rejects.toBeInstanceOf(AlreadyCompensatedError);
   expect(await entries('ord_10')).toEqual([]);
   expect(await entries('ord_11')).toEqual([]);
+});
+
+test('the statement an effect starts with rides with the claim: its rows reach the effect, still three round trips', async () => {
+  const before = await counter();
+  const seen: unknown[] = [];
+  const lockCounter = `SELECT n, ${sqlTextArray(["it's", 'a\\b'])} AS quoted FROM idem_test.counter WHERE id = 1 FOR UPDATE`;
+  const effect = async (client: PoolClient, rows: { n: number; quoted: string[] }[]) => {
+    seen.push(rows);
+    return add(rows[0].n === before ? 2 : 100)(client);
+  };
+  const trips = await roundTrips(() => applyOnce(pool, log, 'ord_12:add', 'add', effect, lockCounter));
+  expect(trips).toBe(3);
+  expect(seen).toEqual([[{ n: before, quoted: ["it's", 'a\\b'] }]]);
+  expect(await counter()).toBe(before + 2);
+  // A retry answers the stored result; the effect does not run again.
+  expect((await applyOnce(pool, log, 'ord_12:add', 'add', effect, lockCounter)).total).toBe(before + 2);
+  expect(seen).toHaveLength(1);
 });

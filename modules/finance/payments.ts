@@ -13,7 +13,7 @@ import {
   type CreatePaymentIntentInput,
   type RecordPaymentSucceededInput,
 } from './schemas';
-import { FINANCE_LOG, paymentByIntent, toPayment, type FinanceContext, type Payment, type PaymentRow } from './store';
+import { FINANCE_LOG, lockPaymentSql, toPayment, type FinanceContext, type Payment, type PaymentRow } from './store';
 
 const CREATE_INTENT = 'create-payment-intent';
 
@@ -101,8 +101,8 @@ export function createPaymentOperations(context: FinanceContext) {
     /** The provider's payment.succeeded webhook, as a signal from the workflow: the buyer authorised. */
     async recordPaymentSucceeded(input: RecordPaymentSucceededInput): Promise<Payment> {
       const request = recordPaymentSucceededSchema.parse(input);
-      return applyOnce(pool, FINANCE_LOG, request.idempotencyKey, 'record-payment-succeeded', async (client) => {
-        const known = await paymentByIntent(client, request.intentId, true);
+      return applyOnce<Payment, PaymentRow>(pool, FINANCE_LOG, request.idempotencyKey, 'record-payment-succeeded', async (client, [row]) => {
+        const known = row && toPayment(row);
         if (!known) {
           await assertOrderCurrency(client, request.orderId, request.currency);
           const inserted = await client.query<PaymentRow>(
@@ -121,7 +121,7 @@ export function createPaymentOperations(context: FinanceContext) {
           [request.intentId, clock()],
         );
         return authorized.rows[0] ? toPayment(authorized.rows[0]) : known;
-      });
+      }, lockPaymentSql(request.intentId));
     },
 
     /** Moves the authorised money: Dr cash:provider, Cr liability:customer_prepayments. */
@@ -148,8 +148,8 @@ export function createPaymentOperations(context: FinanceContext) {
         }
         throw error;
       });
-      return applyOnce(pool, FINANCE_LOG, request.idempotencyKey, 'capture-payment', async (client) => {
-        const locked = (await paymentByIntent(client, request.intentId, true))!;
+      return applyOnce<CapturedPayment, PaymentRow>(pool, FINANCE_LOG, request.idempotencyKey, 'capture-payment', async (client, [row]) => {
+        const locked = toPayment(row);
         if (locked.state === 'CAPTURED' && locked.captureId !== capture.captureId) {
           throw new DomainError('PAYMENT_ALREADY_CAPTURED', `payment ${locked.intentId} was captured before`, { intentId: locked.intentId });
         }
@@ -167,7 +167,7 @@ export function createPaymentOperations(context: FinanceContext) {
           lines: [debit(ACCOUNTS.cash, capture.amountFen), credit(ACCOUNTS.prepayments, capture.amountFen)],
         });
         return { orderId: locked.orderId, intentId: locked.intentId, captureId: capture.captureId, capturedFen: capture.amountFen, entryId: entry.entryId };
-      });
+      }, lockPaymentSql(request.intentId));
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../shared/db';
-import type { OperationLog } from '../shared/idempotency';
+import { sqlText, type OperationLog } from '../shared/idempotency';
 import type { PaymentProvider } from './provider';
 
 export const FINANCE_LOG: OperationLog = { schema: 'finance' };
@@ -60,6 +60,11 @@ export const refundableFen = (payment: Payment) => payment.capturedFen - payment
 export async function paymentByIntent(db: Pool | PoolClient, intentId: string, lock = false): Promise<Payment | undefined> {
   const found = await db.query<PaymentRow>(`SELECT * FROM finance.payments WHERE intent_id = $1${lock ? ' FOR UPDATE' : ''}`, [intentId]);
   return found.rows[0] && toPayment(found.rows[0]);
+}
+
+/** The payment of an intent, locked: literals, to be sent with an operation's claim (applyOnce's `startsWith`). */
+export function lockPaymentSql(intentId: string): string {
+  return `SELECT * FROM finance.payments WHERE intent_id = ${sqlText(intentId)} FOR UPDATE`;
 }
 
 /**

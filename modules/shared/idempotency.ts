@@ -36,7 +36,7 @@ interface OperationRow<T> {
 
 /**
  * `startsWith`: the statement the effect begins with (a read, a lock), written with literals (see
- * `sqlTextArray`), sent in the same round trip as BEGIN and the claim, after the claim; its rows reach
+ * `sqlText`, `sqlTextArray`), sent in the same round trip as BEGIN and the claim, after the claim; its rows reach
  * the effect. On a retry of an applied key it ran for nothing, in a transaction that commits at once.
  */
 export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
@@ -189,6 +189,11 @@ async function firstStatement<R>(client: PoolClient, sql: string): Promise<R> {
 /** A string as an SQL literal (quotes and backslashes escaped by pg's own escapeLiteral). */
 function literal(value: string): string {
   return escapeLiteral(value);
+}
+
+/** A string as an SQL literal, for a statement of the simple protocol (`applyOnce`'s `startsWith`). */
+export function sqlText(value: string): string {
+  return literal(value);
 }
 
 /** Strings as an SQL text[] literal, for a statement of the simple protocol (`applyOnce`'s `startsWith`). */

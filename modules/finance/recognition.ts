@@ -1,10 +1,9 @@
 import type { PoolClient } from 'pg';
 import { DomainError } from '../shared/errors';
-import { applyOnce } from '../shared/idempotency';
 import { ACCOUNTS } from './accounts';
 import { credit, debit, orderPosition, postEntry } from './journal';
 import { forfeitDepositSchema, recognizeRevenueSchema, type ForfeitDepositInput, type RecognizeRevenueInput } from './schemas';
-import { FINANCE_LOG, lockOrderPayments, pendingRefundsFen, refundableFen, type FinanceContext, type Payment } from './store';
+import { applyWithOrderPayments, pendingRefundsFen, refundableFen, type FinanceContext, type Payment } from './store';
 
 export interface Booking {
   orderId: string;
@@ -31,8 +30,7 @@ export function createRecognitionOperations(context: FinanceContext) {
     /** At completion: Dr liability:customer_prepayments, Cr revenue:sales (all unearned money by default). */
     async recognizeRevenue(input: RecognizeRevenueInput): Promise<Booking> {
       const request = recognizeRevenueSchema.parse(input);
-      return applyOnce(pool, FINANCE_LOG, request.idempotencyKey, 'recognize-revenue', async (client) => {
-        const payments = await lockOrderPayments(client, request.orderId);
+      return applyWithOrderPayments(pool, request.idempotencyKey, 'recognize-revenue', request.orderId, async (client, payments) => {
         const currency = orderCurrency(payments, request.orderId);
         if (request.currency && request.currency !== currency) {
           throw new DomainError('CURRENCY_MISMATCH', `order ${request.orderId} is paid in ${currency}`, { orderId: request.orderId });
@@ -65,8 +63,7 @@ export function createRecognitionOperations(context: FinanceContext) {
      */
     async forfeitDeposit(input: ForfeitDepositInput): Promise<Booking> {
       const request = forfeitDepositSchema.parse(input);
-      return applyOnce(pool, FINANCE_LOG, request.idempotencyKey, 'forfeit-deposit', async (client) => {
-        const payments = await lockOrderPayments(client, request.orderId);
+      return applyWithOrderPayments(pool, request.idempotencyKey, 'forfeit-deposit', request.orderId, async (client, payments) => {
         const currency = orderCurrency(payments, request.orderId);
         const eligible = payments.filter((payment) => payment.state === 'CAPTURED' && (!request.intentId || payment.intentId === request.intentId));
         const keepableFen = Math.min(

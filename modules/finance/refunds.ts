@@ -1,12 +1,11 @@
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '../shared/db';
 import { DomainError } from '../shared/errors';
-import { applyOnce } from '../shared/idempotency';
 import { ACCOUNTS } from './accounts';
 import { credit, debit, orderPosition, postEntry } from './journal';
 import type { RefundResult } from './provider';
 import { refundPaymentSchema, type RefundPaymentInput } from './schemas';
-import { FINANCE_LOG, lockOrderPayments, refundableFen, type FinanceContext } from './store';
+import { applyWithOrderPayments, lockOrderPayments, refundableFen, type FinanceContext } from './store';
 
 interface RefundPart {
   refundRowId: number;
@@ -107,8 +106,8 @@ export function createRefundOperations(context: FinanceContext) {
   return {
     async refundPayment(input: RefundPaymentInput): Promise<RefundOutcome> {
       const request = refundPaymentSchema.parse(input);
-      const reservation = await applyOnce(pool, FINANCE_LOG, request.idempotencyKey, 'refund', async (client): Promise<Reservation> => {
-        const payments = (await lockOrderPayments(client, request.orderId)).filter(
+      const reservation = await applyWithOrderPayments(pool, request.idempotencyKey, 'refund', request.orderId, async (client, locked): Promise<Reservation> => {
+        const payments = locked.filter(
           (payment) => payment.state === 'CAPTURED' && (!request.intentId || payment.intentId === request.intentId),
         );
         const availableFen = payments.reduce((sum, payment) => sum + refundableFen(payment), 0);

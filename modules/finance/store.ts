@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../shared/db';
-import { sqlText, type OperationLog } from '../shared/idempotency';
+import { applyOnce, sqlText, type OperationLog } from '../shared/idempotency';
 import type { PaymentProvider } from './provider';
 
 export const FINANCE_LOG: OperationLog = { schema: 'finance' };
@@ -72,8 +72,18 @@ export function lockPaymentSql(intentId: string): string {
  * position and then books (refunds, revenue, forfeits), so those never interleave or deadlock.
  */
 export async function lockOrderPayments(client: PoolClient, orderId: string): Promise<Payment[]> {
-  const rows = await client.query<PaymentRow>('SELECT * FROM finance.payments WHERE order_id = $1 ORDER BY id FOR UPDATE', [orderId]);
+  const rows = await client.query<PaymentRow>(lockOrderPaymentsSql(orderId));
   return rows.rows.map(toPayment);
+}
+
+/** applyOnce in finance's log whose effect starts with the order's payments locked: the lock travels with the claim. */
+export function applyWithOrderPayments<T>(pool: Pool, key: string, operation: string, orderId: string, effect: (client: PoolClient, payments: Payment[]) => Promise<T>): Promise<T> {
+  return applyOnce<T, PaymentRow>(pool, FINANCE_LOG, key, operation, (client, rows) => effect(client, rows.map(toPayment)), lockOrderPaymentsSql(orderId));
+}
+
+/** lockOrderPayments' statement in literals, to be sent with an operation's claim (applyOnce's `startsWith`). */
+export function lockOrderPaymentsSql(orderId: string): string {
+  return `SELECT * FROM finance.payments WHERE order_id = ${sqlText(orderId)} ORDER BY id FOR UPDATE`;
 }
 
 export async function paymentsForOrder(db: Pool | PoolClient, orderId: string): Promise<Payment[]> {

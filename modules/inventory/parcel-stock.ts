@@ -4,7 +4,7 @@ import { applyOnce } from '../shared/idempotency';
 import { idempotencyKeySchema } from './schemas';
 import { byPriority } from './allocation';
 import { INVENTORY_LOG, type InventoryContext } from './context';
-import { lockReservation, lockStockOfReservation } from './reservations';
+import { lockReservationSql, lockStockOfReservation, type ReservationRow } from './reservations';
 import type { Allocation } from './schemas';
 
 /**
@@ -51,8 +51,8 @@ export async function sharesOfReservation(ctx: InventoryContext, reservationKey:
 
 async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMITTED' | 'RELEASED'): Promise<ParcelStock> {
   const { idempotencyKey, reservationKey, warehouseId } = parcelStockSchema.parse(input);
-  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, to === 'COMMITTED' ? 'commit-parcel' : 'release-parcel', async (client) => {
-    const reservation = await lockReservation(client, reservationKey);
+  const operation = to === 'COMMITTED' ? 'commit-parcel' : 'release-parcel';
+  return applyOnce<ParcelStock, ReservationRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, operation, async (client, [reservation]) => {
     if (!reservation) throw new DomainError('RESERVATION_NOT_FOUND', `no stock reservation ${reservationKey}`, { reservationKey });
     if (reservation.status !== 'RESERVED') {
       throw new DomainError(`RESERVATION_${reservation.status}`, `reservation ${reservationKey} was already ${reservation.status.toLowerCase()}`, {
@@ -98,7 +98,7 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
       [reservationKey, now],
     );
     return { reservationKey, warehouseId, allocations };
-  });
+  }, lockReservationSql(reservationKey));
 }
 
 /** The parcel shipped: its warehouse's reserved units leave for good (recorded as shipped, for returns). */

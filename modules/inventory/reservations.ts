@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { DomainError } from '../shared/errors';
-import { applyOnce, compensateOnce, sqlTextArray, type CompensationOutcome } from '../shared/idempotency';
+import { applyOnce, compensateOnce, sqlText, sqlTextArray, type CompensationOutcome } from '../shared/idempotency';
 import { allocateLine } from './allocation';
 import { alertIfCrossedBelow } from './alerts';
 import { byIds, INVENTORY_LOG, mergeLines, type InventoryContext } from './context';
@@ -111,14 +111,19 @@ export async function reserve(ctx: InventoryContext, input: ReserveInput): Promi
   }, lockStockOfSkusSql(skuIds));
 }
 
-interface ReservationRow {
+export interface ReservationRow {
   order_id: string;
   status: 'RESERVED' | 'RELEASED' | 'COMMITTED';
 }
 
 export async function lockReservation(client: PoolClient, key: string): Promise<ReservationRow | undefined> {
-  const found = await client.query<ReservationRow>('SELECT order_id, status FROM inventory.reservations WHERE key = $1 FOR UPDATE', [key]);
+  const found = await client.query<ReservationRow>(lockReservationSql(key));
   return found.rows[0];
+}
+
+/** lockReservation's statement in literals, to be sent with an operation's claim (applyOnce's `startsWith`). */
+export function lockReservationSql(key: string): string {
+  return `SELECT order_id, status FROM inventory.reservations WHERE key = ${sqlText(key)} FOR UPDATE`;
 }
 
 export async function allocationsOf(client: PoolClient, key: string, state?: 'RESERVED'): Promise<Allocation[]> {
@@ -165,8 +170,7 @@ export async function release(ctx: InventoryContext, input: CompensationInput): 
  */
 export async function commit(ctx: InventoryContext, input: CommitInput): Promise<CommittedStock> {
   const { idempotencyKey, reservationKey } = commitSchema.parse(input);
-  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, 'commit', async (client) => {
-    const reservation = await lockReservation(client, reservationKey);
+  return applyOnce<CommittedStock, ReservationRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, 'commit', async (client, [reservation]) => {
     if (!reservation) {
       throw new DomainError('RESERVATION_NOT_FOUND', `no stock reservation ${reservationKey}`, { reservationKey });
     }
@@ -189,5 +193,5 @@ export async function commit(ctx: InventoryContext, input: CommitInput): Promise
     await client.query(`UPDATE inventory.reservation_allocations SET state = 'COMMITTED' WHERE reservation_key = $1 AND state = 'RESERVED'`, [reservationKey]);
     await client.query(`UPDATE inventory.reservations SET status = 'COMMITTED', committed_at = $2 WHERE key = $1`, [reservationKey, now]);
     return { reservationKey, orderId: reservation.order_id, allocations };
-  });
+  }, lockReservationSql(reservationKey));
 }

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { DomainError } from '../shared/errors';
+import { sqlText } from '../shared/idempotency';
 
 /**
  * The points ledger inside one transaction. Every balance change is posted as an entry and applied to
@@ -37,12 +38,19 @@ export interface EntryDraft {
 }
 
 export async function lockBalances(client: PoolClient, memberId: string): Promise<Balances> {
-  const found = await client.query(
-    'SELECT available, pending, held FROM member.points_balances WHERE member_id = $1 FOR UPDATE',
-    [memberId],
-  );
-  if (found.rowCount === 0) throw new DomainError('MEMBER_NOT_FOUND', `member ${memberId} does not exist`, { memberId });
-  return toBalances(found.rows[0]);
+  const found = await client.query(lockBalancesSql(memberId));
+  return balancesOf(found.rows, memberId);
+}
+
+/** The member's balances row, locked: literals, so it can be sent with an operation's claim (applyOnce's `startsWith`). */
+export function lockBalancesSql(memberId: string): string {
+  return `SELECT available, pending, held FROM member.points_balances WHERE member_id = ${sqlText(memberId)} FOR UPDATE`;
+}
+
+/** The balances that lockBalancesSql read; MEMBER_NOT_FOUND when it found no row. */
+export function balancesOf(rows: readonly Record<string, unknown>[], memberId: string): Balances {
+  if (rows.length === 0) throw new DomainError('MEMBER_NOT_FOUND', `member ${memberId} does not exist`, { memberId });
+  return toBalances(rows[0] as { available: string; pending: string; held: string });
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../shared/db';
 import { DomainError } from '../shared/errors';
 import { applyOnce, compensateOnce } from '../shared/idempotency';
-import { lockBalances, lockOrderPoints, planTakeBack, postEntry, saveOrderPoints, type Balances, type EntryKind, type OrderPoints } from './ledger';
+import { balancesOf, lockBalances, lockBalancesSql, lockOrderPoints, planTakeBack, postEntry, saveOrderPoints, type Balances, type EntryKind, type OrderPoints } from './ledger';
 import { pointsForFen, tierForSpend, type Tier } from './rules';
 import {
   awardPendingPointsSchema,
@@ -50,6 +50,11 @@ const log = { schema: 'member' };
  * entries through the ledger, with the member's balances row locked first.
  */
 export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: Pool; clock: Clock; pointsPerYuan: number }) {
+  /** applyOnce whose effect starts with the member's balances locked: the lock travels with the claim. */
+  function applyWithBalances<T>(key: string, operation: string, memberId: string, effect: (client: PoolClient, balances: Balances) => Promise<T>): Promise<T> {
+    return applyOnce(pool, log, key, operation, (client, rows) => effect(client, balancesOf(rows, memberId)), lockBalancesSql(memberId));
+  }
+
   async function post(client: PoolClient, kind: EntryKind, key: string, change: Omit<Parameters<typeof postEntry>[1], 'kind' | 'idempotencyKey' | 'at'>, saving?: OrderPoints) {
     return postEntry(client, { ...change, kind, idempotencyKey: key, at: clock() }, saving);
   }
@@ -79,8 +84,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** Credits points outside any order (welcome bonus, goodwill by support). */
     async grantPoints(input: GrantPointsInput): Promise<{ memberId: string; points: number }> {
       const { idempotencyKey, memberId, points } = grantPointsSchema.parse(input);
-      return applyOnce(pool, log, idempotencyKey, 'grant-points', async (client) => {
-        await lockBalances(client, memberId);
+      return applyWithBalances(idempotencyKey, 'grant-points', memberId, async (client) => {
         await post(client, 'GRANT', idempotencyKey, { memberId, deltaAvailable: points });
         return { memberId, points };
       });
@@ -89,8 +93,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** Order placement: available → held. */
     async holdPoints(input: HoldPointsInput): Promise<OrderPointsChange> {
       const { idempotencyKey, memberId, orderId, points } = holdPointsSchema.parse(input);
-      return applyOnce(pool, log, idempotencyKey, 'hold-points', async (client) => {
-        const balances = await lockBalances(client, memberId);
+      return applyWithBalances(idempotencyKey, 'hold-points', memberId, async (client, balances) => {
         if (balances.available < points) {
           throw new DomainError('INSUFFICIENT_POINTS', `member ${memberId} has ${balances.available} points, ${points} requested`, {
             memberId,
@@ -149,8 +152,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** Refund: gives back points spent on the order (the caller's pro rata share), never more than were spent. */
     async returnUsedPoints(input: ReturnUsedPointsInput): Promise<OrderPointsChange & { returnedTotal: number; spentTotal: number }> {
       const { idempotencyKey, memberId, orderId, points } = returnUsedPointsSchema.parse(input);
-      return applyOnce(pool, log, idempotencyKey, 'return-used-points', async (client) => {
-        await lockBalances(client, memberId);
+      return applyWithBalances(idempotencyKey, 'return-used-points', memberId, async (client) => {
         const order = await lockOrderPoints(client, memberId, orderId);
         const returnable = order.spentPoints - order.returnedPoints;
         if (points > returnable) {
@@ -170,8 +172,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** Payment: floor(paid yuan) × rate points, pending until the order completes. */
     async awardPendingPoints(input: AwardPendingPointsInput): Promise<OrderPointsChange & { paidFen: number }> {
       const { idempotencyKey, memberId, orderId, paidFen } = awardPendingPointsSchema.parse(input);
-      return applyOnce(pool, log, idempotencyKey, 'award-pending-points', async (client) => {
-        await lockBalances(client, memberId);
+      return applyWithBalances(idempotencyKey, 'award-pending-points', memberId, async (client) => {
         const order = await lockOrderPoints(client, memberId, orderId);
         if (order.completed) throw new DomainError('ORDER_ALREADY_COMPLETED', `order ${orderId} is completed`, { memberId, orderId });
         const points = pointsForFen(paidFen, pointsPerYuan);
@@ -201,8 +202,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
      */
     async reversePointsForRefund(input: ReversePointsForRefundInput): Promise<RefundReversal> {
       const { idempotencyKey, memberId, orderId, refundedFen } = reversePointsForRefundSchema.parse(input);
-      return applyOnce(pool, log, idempotencyKey, 'reverse-points-for-refund', async (client) => {
-        const balances = await lockBalances(client, memberId);
+      return applyWithBalances(idempotencyKey, 'reverse-points-for-refund', memberId, async (client, balances) => {
         const order = await lockOrderPoints(client, memberId, orderId);
         const targetPoints = pointsForFen(refundedFen, pointsPerYuan);
         const points = Math.min(targetPoints, order.awardedPoints - order.takenBackPoints);
@@ -221,8 +221,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** After-sales window closed: the order's pending points become available, its spend counts for the tier. */
     async completeOrderPoints(input: CompleteOrderPointsInput) {
       const { idempotencyKey, memberId, orderId, completedSpendFen } = completeOrderPointsSchema.parse(input);
-      return applyOnce(pool, log, idempotencyKey, 'complete-order-points', async (client) => {
-        await lockBalances(client, memberId);
+      return applyWithBalances(idempotencyKey, 'complete-order-points', memberId, async (client) => {
         const order = await lockOrderPoints(client, memberId, orderId);
         if (order.completed) throw new DomainError('ORDER_ALREADY_COMPLETED', `order ${orderId} is completed`, { memberId, orderId });
         const points = order.pendingPoints;

@@ -4,7 +4,7 @@ import { applyOnce } from '../shared/idempotency';
 import { idempotencyKeySchema } from './schemas';
 import { byPriority } from './allocation';
 import { INVENTORY_LOG, type InventoryContext } from './context';
-import { lockReservationSql, lockStockOfReservation, type ReservationRow } from './reservations';
+import { lockReservationSql, lockStockOfReservationSql, type ReservationRow } from './reservations';
 import type { Allocation } from './schemas';
 
 /**
@@ -52,7 +52,9 @@ export async function sharesOfReservation(ctx: InventoryContext, reservationKey:
 async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMITTED' | 'RELEASED'): Promise<ParcelStock> {
   const { idempotencyKey, reservationKey, warehouseId } = parcelStockSchema.parse(input);
   const operation = to === 'COMMITTED' ? 'commit-parcel' : 'release-parcel';
-  return applyOnce<ParcelStock, ReservationRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, operation, async (client, [reservation]) => {
+  // The reservation's lock, then its stock's (the order every caller takes them in), with the claim.
+  const locks = [lockReservationSql(reservationKey), lockStockOfReservationSql(reservationKey)];
+  return applyOnce<ParcelStock, ReservationRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, operation, async (client, [reservation], [stock]) => {
     if (!reservation) throw new DomainError('RESERVATION_NOT_FOUND', `no stock reservation ${reservationKey}`, { reservationKey });
     if (reservation.status !== 'RESERVED') {
       throw new DomainError(`RESERVATION_${reservation.status}`, `reservation ${reservationKey} was already ${reservation.status.toLowerCase()}`, {
@@ -60,7 +62,7 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
         status: reservation.status,
       });
     }
-    const allocations = (await lockStockOfReservation(client, reservationKey))
+    const allocations = (stock as (Allocation & { state: string })[])
       .filter((allocation) => allocation.state === 'RESERVED' && allocation.warehouseId === warehouseId)
       .map(({ skuId, warehouseId: warehouse, quantity }) => ({ skuId, warehouseId: warehouse, quantity }));
     if (allocations.length === 0) {
@@ -98,7 +100,7 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
       [reservationKey, now],
     );
     return { reservationKey, warehouseId, allocations };
-  }, lockReservationSql(reservationKey));
+  }, locks);
 }
 
 /** The parcel shipped: its warehouse's reserved units leave for good (recorded as shipped, for returns). */

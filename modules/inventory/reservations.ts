@@ -72,15 +72,17 @@ async function writeReservation(client: PoolClient, key: string, orderId: string
  * their state (read after the caller locked the reservation, so no other call changes them meanwhile).
  */
 export async function lockStockOfReservation(client: PoolClient, reservationKey: string): Promise<(Allocation & { state: string })[]> {
-  const found = await client.query<Allocation & { state: string }>(
-    `SELECT a.sku_id AS "skuId", a.warehouse_id AS "warehouseId", a.quantity, a.state FROM inventory.stock s
-     JOIN inventory.reservation_allocations a ON a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id
-     WHERE a.reservation_key = $1
-     ORDER BY s.sku_id COLLATE "C", s.warehouse_id COLLATE "C"
-     FOR UPDATE OF s`,
-    [reservationKey],
-  );
+  const found = await client.query<Allocation & { state: string }>(lockStockOfReservationSql(reservationKey));
   return found.rows;
+}
+
+/** lockStockOfReservation's statement in literals, to be sent with an operation's claim (applyOnce's `startsWith`). */
+export function lockStockOfReservationSql(reservationKey: string): string {
+  return `SELECT a.sku_id AS "skuId", a.warehouse_id AS "warehouseId", a.quantity, a.state FROM inventory.stock s
+     JOIN inventory.reservation_allocations a ON a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id
+     WHERE a.reservation_key = ${sqlText(reservationKey)}
+     ORDER BY s.sku_id COLLATE "C", s.warehouse_id COLLATE "C"
+     FOR UPDATE OF s`;
 }
 
 /**

@@ -95,16 +95,28 @@ export interface OrderPoints {
 
 /** The order's row, created empty on first use and locked for this transaction. */
 export async function lockOrderPoints(client: PoolClient, memberId: string, orderId: string): Promise<OrderPoints> {
-  // Created or found, and locked, in one statement: the no-op update on a conflict locks the row as
-  // FOR UPDATE would and returns it.
-  const found = await client.query(
-    `INSERT INTO member.order_points (member_id, order_id) VALUES ($1, $2)
+  const found = await client.query(lockOrderPointsSql(memberId, orderId));
+  return orderPointsOf(found.rows, memberId, orderId);
+}
+
+/**
+ * The order's points row, created or found, and locked, in one statement: the no-op update on a
+ * conflict locks the row as FOR UPDATE would and returns it. Literals, so it can be sent with an
+ * operation's claim (applyOnce's `startsWith`), after the balances' lock.
+ */
+export function lockOrderPointsSql(memberId: string, orderId: string): string {
+  // Only for a member that exists: sent before the effect could refuse an unknown one (balancesOf's
+  // MEMBER_NOT_FOUND), it must not fail on the foreign key instead.
+  return `INSERT INTO member.order_points (member_id, order_id)
+     SELECT ${sqlText(memberId)}, ${sqlText(orderId)} WHERE EXISTS (SELECT 1 FROM member.members WHERE id = ${sqlText(memberId)})
      ON CONFLICT (member_id, order_id) DO UPDATE SET member_id = EXCLUDED.member_id
      RETURNING spent_points, returned_points, awarded_points, taken_back_points, pending_points, completed,
-               completed_spend_fen, refunded_spend_fen`,
-    [memberId, orderId],
-  );
-  const row = found.rows[0];
+               completed_spend_fen, refunded_spend_fen`;
+}
+
+/** The row lockOrderPointsSql returned. */
+export function orderPointsOf(rows: readonly Record<string, unknown>[], memberId: string, orderId: string): OrderPoints {
+  const row = rows[0];
   return {
     memberId,
     orderId,
@@ -113,7 +125,7 @@ export async function lockOrderPoints(client: PoolClient, memberId: string, orde
     awardedPoints: Number(row.awarded_points),
     takenBackPoints: Number(row.taken_back_points),
     pendingPoints: Number(row.pending_points),
-    completed: row.completed,
+    completed: row.completed as boolean,
     completedSpendFen: Number(row.completed_spend_fen),
     refundedSpendFen: Number(row.refunded_spend_fen),
   };

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../shared/db';
 import { DomainError } from '../shared/errors';
 import { applyOnce, compensateOnce } from '../shared/idempotency';
-import { balancesOf, lockBalances, lockBalancesSql, lockOrderPoints, planTakeBack, postEntry, saveOrderPoints, type Balances, type EntryKind, type OrderPoints } from './ledger';
+import { balancesOf, lockBalances, lockBalancesSql, lockOrderPoints, lockOrderPointsSql, orderPointsOf, planTakeBack, postEntry, saveOrderPoints, type Balances, type EntryKind, type OrderPoints } from './ledger';
 import { pointsForFen, tierForSpend, type Tier } from './rules';
 import {
   awardPendingPointsSchema,
@@ -53,6 +53,24 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
   /** applyOnce whose effect starts with the member's balances locked: the lock travels with the claim. */
   function applyWithBalances<T>(key: string, operation: string, memberId: string, effect: (client: PoolClient, balances: Balances) => Promise<T>): Promise<T> {
     return applyOnce(pool, log, key, operation, (client, rows) => effect(client, balancesOf(rows, memberId)), lockBalancesSql(memberId));
+  }
+
+  /** applyWithBalances whose effect also starts with the order's points row locked (after the balances, in the ledger's lock order). */
+  function applyWithOrderPoints<T>(
+    key: string,
+    operation: string,
+    memberId: string,
+    orderId: string,
+    effect: (client: PoolClient, balances: Balances, order: OrderPoints) => Promise<T>,
+  ): Promise<T> {
+    return applyOnce(
+      pool,
+      log,
+      key,
+      operation,
+      (client, balances, [order]) => effect(client, balancesOf(balances, memberId), orderPointsOf(order, memberId, orderId)),
+      [lockBalancesSql(memberId), lockOrderPointsSql(memberId, orderId)],
+    );
   }
 
   async function post(client: PoolClient, kind: EntryKind, key: string, change: Omit<Parameters<typeof postEntry>[1], 'kind' | 'idempotencyKey' | 'at'>, saving?: OrderPoints) {
@@ -152,8 +170,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** Refund: gives back points spent on the order (the caller's pro rata share), never more than were spent. */
     async returnUsedPoints(input: ReturnUsedPointsInput): Promise<OrderPointsChange & { returnedTotal: number; spentTotal: number }> {
       const { idempotencyKey, memberId, orderId, points } = returnUsedPointsSchema.parse(input);
-      return applyWithBalances(idempotencyKey, 'return-used-points', memberId, async (client) => {
-        const order = await lockOrderPoints(client, memberId, orderId);
+      return applyWithOrderPoints(idempotencyKey, 'return-used-points', memberId, orderId, async (client, _balances, order) => {
         const returnable = order.spentPoints - order.returnedPoints;
         if (points > returnable) {
           throw new DomainError('RETURN_EXCEEDS_USED', `order ${orderId} has ${returnable} spent points left to return, ${points} requested`, {
@@ -172,8 +189,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** Payment: floor(paid yuan) × rate points, pending until the order completes. */
     async awardPendingPoints(input: AwardPendingPointsInput): Promise<OrderPointsChange & { paidFen: number }> {
       const { idempotencyKey, memberId, orderId, paidFen } = awardPendingPointsSchema.parse(input);
-      return applyWithBalances(idempotencyKey, 'award-pending-points', memberId, async (client) => {
-        const order = await lockOrderPoints(client, memberId, orderId);
+      return applyWithOrderPoints(idempotencyKey, 'award-pending-points', memberId, orderId, async (client, _balances, order) => {
         if (order.completed) throw new DomainError('ORDER_ALREADY_COMPLETED', `order ${orderId} is completed`, { memberId, orderId });
         const points = pointsForFen(paidFen, pointsPerYuan);
         order.awardedPoints += points;
@@ -202,8 +218,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
      */
     async reversePointsForRefund(input: ReversePointsForRefundInput): Promise<RefundReversal> {
       const { idempotencyKey, memberId, orderId, refundedFen } = reversePointsForRefundSchema.parse(input);
-      return applyWithBalances(idempotencyKey, 'reverse-points-for-refund', memberId, async (client, balances) => {
-        const order = await lockOrderPoints(client, memberId, orderId);
+      return applyWithOrderPoints(idempotencyKey, 'reverse-points-for-refund', memberId, orderId, async (client, balances, order) => {
         const targetPoints = pointsForFen(refundedFen, pointsPerYuan);
         const points = Math.min(targetPoints, order.awardedPoints - order.takenBackPoints);
         const plan = await takeBackPoints(client, 'REVERSE_FOR_REFUND', idempotencyKey, balances, order, points);
@@ -221,8 +236,7 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** After-sales window closed: the order's pending points become available, its spend counts for the tier. */
     async completeOrderPoints(input: CompleteOrderPointsInput) {
       const { idempotencyKey, memberId, orderId, completedSpendFen } = completeOrderPointsSchema.parse(input);
-      return applyWithBalances(idempotencyKey, 'complete-order-points', memberId, async (client) => {
-        const order = await lockOrderPoints(client, memberId, orderId);
+      return applyWithOrderPoints(idempotencyKey, 'complete-order-points', memberId, orderId, async (client, _balances, order) => {
         if (order.completed) throw new DomainError('ORDER_ALREADY_COMPLETED', `order ${orderId} is completed`, { memberId, orderId });
         const points = order.pendingPoints;
         order.pendingPoints = 0;

@@ -35,18 +35,21 @@ interface OperationRow<T> {
 }
 
 /**
- * `startsWith`: the statement the effect begins with (a read, a lock), written with literals (see
- * `sqlText`, `sqlTextArray`), sent in the same round trip as BEGIN and the claim, after the claim; its rows reach
- * the effect. On a retry of an applied key it ran for nothing, in a transaction that commits at once.
+ * `startsWith`: the statement(s) the effect begins with (reads, locks), written with literals (see
+ * `sqlText`, `sqlTextArray`), sent in the same round trip as BEGIN and the claim, after the claim, each
+ * a statement of its own (its own snapshot, in READ COMMITTED) in the order given. The first one's rows
+ * reach the effect as `startedWith`, the others' as `thenStartedWith`. On a retry of an applied key
+ * they ran for nothing, in a transaction that commits at once.
  */
 export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
   pool: Pool,
   log: OperationLog,
   key: string,
   operation: string,
-  effect: (client: PoolClient, startedWith: R[]) => Promise<T>,
-  startsWith?: string,
+  effect: (client: PoolClient, startedWith: R[], thenStartedWith: QueryResultRow[][]) => Promise<T>,
+  startsWith?: string | readonly string[],
 ): Promise<T> {
+  const opening = typeof startsWith === 'string' ? [startsWith] : (startsWith ?? []);
   return withOwnTransaction(pool, async (client) => {
     // BEGIN and the claim travel in one round trip; the claim also reads a row that was already there.
     const results = await statements(
@@ -55,7 +58,7 @@ export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
          INSERT INTO ${log.schema}.operations (key, operation, state) VALUES (${literal(key)}, ${literal(operation)}, 'APPLIED')
          ON CONFLICT (key) DO NOTHING RETURNING key)
        SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, o.operation, o.state, o.result, o.compensation
-       FROM (SELECT 1) one LEFT JOIN ${log.schema}.operations o ON o.key = ${literal(key)}${startsWith ? `; ${startsWith}` : ''}`,
+       FROM (SELECT 1) one LEFT JOIN ${log.schema}.operations o ON o.key = ${literal(key)}${opening.map((statement) => `; ${statement}`).join('')}`,
     );
     const claim = results[1].rows[0] as ClaimRow<T>;
     if (!claim.claimed) {
@@ -66,7 +69,8 @@ export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
       await client.query('COMMIT');
       return existing.result as T;
     }
-    const result = await effect(client, startsWith ? (results[2].rows as R[]) : []);
+    const opened = results.slice(2).map((statement) => statement.rows);
+    const result = await effect(client, (opened[0] ?? []) as R[], opened.slice(1));
     // The result and COMMIT travel in one round trip.
     await client.query(
       `UPDATE ${log.schema}.operations SET result = ${literal(JSON.stringify(result ?? null))}::jsonb WHERE key = ${literal(key)}; COMMIT`,

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { applyOnce, applyStatementOnce, compensateOnce, findOperation, sqlTextArray } from '../../modules/shared/idempotency';
+import { applyOnce, applyStatementOnce, compensateOnce, findOperation, sqlText, sqlTextArray } from '../../modules/shared/idempotency';
 import { AlreadyCompensatedError, IdempotencyKeyReusedError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
@@ -184,4 +184,26 @@ test('the statement an effect starts with rides with the claim: its rows reach t
   // A retry answers the stored result; the effect does not run again.
   expect((await applyOnce(pool, log, 'ord_12:add', 'add', effect, lockCounter)).total).toBe(before + 2);
   expect(seen).toHaveLength(1);
+});
+
+test('several opening statements run in their order, the rows of each reaching the effect', async () => {
+  const before = await counter();
+  const seen: unknown[] = [];
+  const opening = ['SELECT n FROM idem_test.counter WHERE id = 1 FOR UPDATE', `SELECT ${sqlText('second')} AS label`, `SELECT ${sqlText("third's")} AS label`];
+  const trips = await roundTrips(() =>
+    applyOnce(
+      pool,
+      log,
+      'ord_13:add',
+      'add',
+      async (client, first, rest) => {
+        seen.push(first, ...rest);
+        return add(1)(client);
+      },
+      opening,
+    ),
+  );
+  expect(trips).toBe(3);
+  expect(seen).toEqual([[{ n: before }], [{ label: 'second' }], [{ label: "third's" }]]);
+  expect(await counter()).toBe(before + 1);
 });

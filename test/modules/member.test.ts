@@ -69,6 +69,13 @@ describe('members', () => {
     expect((await refusal(member.getMember('mem_nobody'))).code).toBe('MEMBER_NOT_FOUND');
     const hold = member.holdPoints({ idempotencyKey: 'nobody:hold', memberId: 'mem_nobody', orderId: 'ord_x', points: 1 });
     expect((await refusal(hold)).code).toBe('MEMBER_NOT_FOUND');
+    // Operations that also lock the order's points row (sent with their claim) refuse the same way, and write nothing.
+    const award = member.awardPendingPoints({ idempotencyKey: 'nobody:award', memberId: 'mem_nobody', orderId: 'ord_x', paidFen: 10_000 });
+    expect((await refusal(award)).code).toBe('MEMBER_NOT_FOUND');
+    const complete = member.completeOrderPoints({ idempotencyKey: 'nobody:complete', memberId: 'mem_nobody', orderId: 'ord_x', completedSpendFen: 10_000 });
+    expect((await refusal(complete)).code).toBe('MEMBER_NOT_FOUND');
+    const written = await env.pool.query(`SELECT count(*)::int AS n FROM member.order_points WHERE member_id = 'mem_nobody'`);
+    expect(written.rows[0].n).toBe(0);
   });
 });
 

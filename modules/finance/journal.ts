@@ -1,5 +1,6 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DomainError } from '../shared/errors';
+import { sqlText } from '../shared/idempotency';
 import { ACCOUNTS, type AccountCode, type EntryKind } from './accounts';
 
 export interface JournalLine {
@@ -88,13 +89,24 @@ export function assertBalanced(lines: JournalLine[]): void {
 
 /** What the journal says about one order: money still unearned, and recognised revenue net of returns. */
 export async function orderPosition(db: Pool | PoolClient, orderId: string): Promise<{ unearnedFen: number; netRevenueFen: number }> {
-  const sums = await db.query<{ account: string; net_credit: string }>(
-    `SELECT l.account, SUM(l.credit_fen - l.debit_fen) AS net_credit
+  return positionOf((await db.query(orderPositionSql(orderId))).rows);
+}
+
+interface PositionRow {
+  account: string;
+  net_credit: string;
+}
+
+/** orderPosition's statement in literals, so it can be sent with an operation's claim (applyOnce's `startsWith`). */
+export function orderPositionSql(orderId: string): string {
+  return `SELECT l.account, SUM(l.credit_fen - l.debit_fen) AS net_credit
        FROM finance.journal_lines l JOIN finance.journal_entries e ON e.id = l.entry_id
-      WHERE e.order_id = $1 GROUP BY l.account`,
-    [orderId],
-  );
-  const netCredit = (account: AccountCode) => Number(sums.rows.find((row) => row.account === account)?.net_credit ?? 0);
+      WHERE e.order_id = ${sqlText(orderId)} GROUP BY l.account`;
+}
+
+/** The order's position from the rows orderPositionSql read. */
+export function positionOf(rows: readonly QueryResultRow[]): { unearnedFen: number; netRevenueFen: number } {
+  const netCredit = (account: AccountCode) => Number((rows as readonly PositionRow[]).find((row) => row.account === account)?.net_credit ?? 0);
   return { unearnedFen: netCredit(ACCOUNTS.prepayments), netRevenueFen: netCredit(ACCOUNTS.revenue) + netCredit(ACCOUNTS.salesReturns) };
 }
 

@@ -1,9 +1,9 @@
-import type { PoolClient } from 'pg';
+import type { QueryResultRow } from 'pg';
 import { DomainError } from '../shared/errors';
 import { ACCOUNTS } from './accounts';
-import { credit, debit, orderPosition, postEntry } from './journal';
+import { credit, debit, orderPositionSql, positionOf, postEntry } from './journal';
 import { forfeitDepositSchema, recognizeRevenueSchema, type ForfeitDepositInput, type RecognizeRevenueInput } from './schemas';
-import { applyWithOrderPayments, pendingRefundsFen, refundableFen, type FinanceContext, type Payment } from './store';
+import { applyWithOrderPayments, pendingRefundsOf, pendingRefundsSql, refundableFen, type FinanceContext, type Payment } from './store';
 
 export interface Booking {
   orderId: string;
@@ -12,10 +12,12 @@ export interface Booking {
   entryId: number | null;
 }
 
-/** Unearned money of the order that is not promised back to the buyer by a refund in flight. */
-async function earnableFen(client: PoolClient, orderId: string): Promise<number> {
-  const { unearnedFen } = await orderPosition(client, orderId);
-  return Math.max(0, unearnedFen - (await pendingRefundsFen(client, orderId)));
+/** Read after the order's payments are locked, with the claim: its position and its refunds in flight. */
+const earnableReads = (orderId: string) => [orderPositionSql(orderId), pendingRefundsSql(orderId)];
+
+/** Unearned money of the order that is not promised back to the buyer by a refund in flight (from earnableReads' rows). */
+function earnableFen([position, pending]: QueryResultRow[][]): number {
+  return Math.max(0, positionOf(position).unearnedFen - pendingRefundsOf(pending));
 }
 
 function orderCurrency(payments: Payment[], orderId: string): string {
@@ -30,12 +32,12 @@ export function createRecognitionOperations(context: FinanceContext) {
     /** At completion: Dr liability:customer_prepayments, Cr revenue:sales (all unearned money by default). */
     async recognizeRevenue(input: RecognizeRevenueInput): Promise<Booking> {
       const request = recognizeRevenueSchema.parse(input);
-      return applyWithOrderPayments(pool, request.idempotencyKey, 'recognize-revenue', request.orderId, async (client, payments) => {
+      return applyWithOrderPayments(pool, request.idempotencyKey, 'recognize-revenue', request.orderId, async (client, payments, reads) => {
         const currency = orderCurrency(payments, request.orderId);
         if (request.currency && request.currency !== currency) {
           throw new DomainError('CURRENCY_MISMATCH', `order ${request.orderId} is paid in ${currency}`, { orderId: request.orderId });
         }
-        const availableFen = await earnableFen(client, request.orderId);
+        const availableFen = earnableFen(reads);
         const amountFen = request.amountFen ?? availableFen;
         if (amountFen > availableFen) {
           throw new DomainError('REVENUE_EXCEEDS_UNEARNED', `cannot recognise ${amountFen}: ${availableFen} unearned`, {
@@ -54,7 +56,7 @@ export function createRecognitionOperations(context: FinanceContext) {
           lines: [debit(ACCOUNTS.prepayments, amountFen), credit(ACCOUNTS.revenue, amountFen)],
         });
         return { orderId: request.orderId, amountFen, entryId: entry.entryId };
-      });
+      }, earnableReads(request.orderId));
     },
 
     /**
@@ -63,12 +65,12 @@ export function createRecognitionOperations(context: FinanceContext) {
      */
     async forfeitDeposit(input: ForfeitDepositInput): Promise<Booking> {
       const request = forfeitDepositSchema.parse(input);
-      return applyWithOrderPayments(pool, request.idempotencyKey, 'forfeit-deposit', request.orderId, async (client, payments) => {
+      return applyWithOrderPayments(pool, request.idempotencyKey, 'forfeit-deposit', request.orderId, async (client, payments, reads) => {
         const currency = orderCurrency(payments, request.orderId);
         const eligible = payments.filter((payment) => payment.state === 'CAPTURED' && (!request.intentId || payment.intentId === request.intentId));
         const keepableFen = Math.min(
           eligible.reduce((sum, payment) => sum + refundableFen(payment), 0),
-          await earnableFen(client, request.orderId),
+          earnableFen(reads),
         );
         if (request.amountFen > keepableFen) {
           throw new DomainError('FORFEIT_EXCEEDS_UNEARNED', `cannot forfeit ${request.amountFen}: ${keepableFen} unearned`, {
@@ -94,7 +96,7 @@ export function createRecognitionOperations(context: FinanceContext) {
           lines: [debit(ACCOUNTS.prepayments, request.amountFen), credit(ACCOUNTS.forfeitedDeposits, request.amountFen)],
         });
         return { orderId: request.orderId, amountFen: request.amountFen, entryId: entry.entryId };
-      });
+      }, earnableReads(request.orderId));
     },
   };
 }

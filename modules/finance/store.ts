@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { Clock } from '../shared/db';
 import { applyOnce, sqlText, type OperationLog } from '../shared/idempotency';
 import type { PaymentProvider } from './provider';
@@ -77,8 +77,16 @@ export async function lockOrderPayments(client: PoolClient, orderId: string): Pr
 }
 
 /** applyOnce in finance's log whose effect starts with the order's payments locked: the lock travels with the claim. */
-export function applyWithOrderPayments<T>(pool: Pool, key: string, operation: string, orderId: string, effect: (client: PoolClient, payments: Payment[]) => Promise<T>): Promise<T> {
-  return applyOnce<T, PaymentRow>(pool, FINANCE_LOG, key, operation, (client, rows) => effect(client, rows.map(toPayment)), lockOrderPaymentsSql(orderId));
+export function applyWithOrderPayments<T>(
+  pool: Pool,
+  key: string,
+  operation: string,
+  orderId: string,
+  effect: (client: PoolClient, payments: Payment[], thenRead: QueryResultRow[][]) => Promise<T>,
+  thenReads: readonly string[] = [],
+): Promise<T> {
+  // `thenReads`: reads after the lock (each its own statement, so it sees what the lock's previous holder committed).
+  return applyOnce<T, PaymentRow>(pool, FINANCE_LOG, key, operation, (client, rows, then) => effect(client, rows.map(toPayment), then), [lockOrderPaymentsSql(orderId), ...thenReads]);
 }
 
 /** lockOrderPayments' statement in literals, to be sent with an operation's claim (applyOnce's `startsWith`). */
@@ -93,9 +101,15 @@ export async function paymentsForOrder(db: Pool | PoolClient, orderId: string): 
 
 /** Refunds reserved but not yet settled: promised back to the buyer, so not recognisable or forfeitable. */
 export async function pendingRefundsFen(client: PoolClient, orderId: string): Promise<number> {
-  const pending = await client.query<{ total: string }>(
-    `SELECT COALESCE(SUM(amount_fen), 0) AS total FROM finance.refunds WHERE order_id = $1 AND state = 'PENDING'`,
-    [orderId],
-  );
-  return Number(pending.rows[0].total);
+  return pendingRefundsOf((await client.query(pendingRefundsSql(orderId))).rows);
+}
+
+/** pendingRefundsFen's statement in literals, so it can be sent with an operation's claim (applyOnce's `startsWith`). */
+export function pendingRefundsSql(orderId: string): string {
+  return `SELECT COALESCE(SUM(amount_fen), 0) AS total FROM finance.refunds WHERE order_id = ${sqlText(orderId)} AND state = 'PENDING'`;
+}
+
+/** The sum pendingRefundsSql read. */
+export function pendingRefundsOf(rows: readonly Record<string, unknown>[]): number {
+  return Number(rows[0].total);
 }

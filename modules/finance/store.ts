@@ -100,11 +100,8 @@ export async function paymentsForOrder(db: Pool | PoolClient, orderId: string): 
 }
 
 /** Refunds reserved but not yet settled: promised back to the buyer, so not recognisable or forfeitable. */
-export async function pendingRefundsFen(client: PoolClient, orderId: string): Promise<number> {
-  return pendingRefundsOf((await client.query(pendingRefundsSql(orderId))).rows);
-}
 
-/** pendingRefundsFen's statement in literals, so it can be sent with an operation's claim (applyOnce's `startsWith`). */
+/** The sum of the order's refunds in flight, in literals, so it can be sent with an operation's claim (applyOnce's `startsWith`). */
 export function pendingRefundsSql(orderId: string): string {
   return `SELECT COALESCE(SUM(amount_fen), 0) AS total FROM finance.refunds WHERE order_id = ${sqlText(orderId)} AND state = 'PENDING'`;
 }

@@ -55,10 +55,10 @@ export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
     const results = await statements(
       client,
       `BEGIN; WITH claimed AS (
-         INSERT INTO ${log.schema}.operations (key, operation, state) VALUES (${literal(key)}, ${literal(operation)}, 'APPLIED')
+         INSERT INTO ${log.schema}.operations (key, operation, state) VALUES (${sqlText(key)}, ${sqlText(operation)}, 'APPLIED')
          ON CONFLICT (key) DO NOTHING RETURNING key)
        SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, o.operation, o.state, o.result, o.compensation
-       FROM (SELECT 1) one LEFT JOIN ${log.schema}.operations o ON o.key = ${literal(key)}${opening.map((statement) => `; ${statement}`).join('')}`,
+       FROM (SELECT 1) one LEFT JOIN ${log.schema}.operations o ON o.key = ${sqlText(key)}${opening.map((statement) => `; ${statement}`).join('')}`,
     );
     const claim = results[1].rows[0] as ClaimRow<T>;
     if (!claim.claimed) {
@@ -73,7 +73,7 @@ export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
     const result = await effect(client, (opened[0] ?? []) as R[], opened.slice(1));
     // The result and COMMIT travel in one round trip.
     await client.query(
-      `UPDATE ${log.schema}.operations SET result = ${literal(JSON.stringify(result ?? null))}::jsonb WHERE key = ${literal(key)}; COMMIT`,
+      `UPDATE ${log.schema}.operations SET result = ${sqlText(JSON.stringify(result ?? null))}::jsonb WHERE key = ${sqlText(key)}; COMMIT`,
     );
     return result;
   });
@@ -148,7 +148,7 @@ export async function compensateOnce<T, C>(
     const tombstone = await firstStatement<{ inserted: boolean }>(
       client,
       `BEGIN; WITH inserted AS (
-         INSERT INTO ${log.schema}.operations (key, operation, state, compensated_at) VALUES (${literal(key)}, ${literal(operation)}, 'COMPENSATED', now())
+         INSERT INTO ${log.schema}.operations (key, operation, state, compensated_at) VALUES (${sqlText(key)}, ${sqlText(operation)}, 'COMPENSATED', now())
          ON CONFLICT (key) DO NOTHING RETURNING key)
        SELECT EXISTS (SELECT 1 FROM inserted) AS inserted`,
     );
@@ -164,8 +164,8 @@ export async function compensateOnce<T, C>(
     }
     const result = await undo(client, existing.result as T);
     await client.query(
-      `UPDATE ${log.schema}.operations SET state = 'COMPENSATED', compensation = ${literal(JSON.stringify(result ?? null))}::jsonb,
-       compensated_at = now() WHERE key = ${literal(key)}; COMMIT`,
+      `UPDATE ${log.schema}.operations SET state = 'COMPENSATED', compensation = ${sqlText(JSON.stringify(result ?? null))}::jsonb,
+       compensated_at = now() WHERE key = ${sqlText(key)}; COMMIT`,
     );
     return { outcome: 'undone' as const, result };
   });
@@ -190,19 +190,17 @@ async function firstStatement<R>(client: PoolClient, sql: string): Promise<R> {
   return results[results.length - 1].rows[0] as R;
 }
 
-/** A string as an SQL literal (quotes and backslashes escaped by pg's own escapeLiteral). */
-function literal(value: string): string {
-  return escapeLiteral(value);
-}
-
-/** A string as an SQL literal, for a statement of the simple protocol (`applyOnce`'s `startsWith`). */
+/**
+ * A string as an SQL literal (quotes and backslashes escaped by pg's own escapeLiteral), for a
+ * statement of the simple protocol (the claims here, `applyOnce`'s `startsWith`).
+ */
 export function sqlText(value: string): string {
-  return literal(value);
+  return escapeLiteral(value);
 }
 
 /** Strings as an SQL text[] literal, for a statement of the simple protocol (`applyOnce`'s `startsWith`). */
 export function sqlTextArray(values: readonly string[]): string {
-  return `ARRAY[${values.map(literal).join(', ')}]::text[]`;
+  return `ARRAY[${values.map(sqlText).join(', ')}]::text[]`;
 }
 
 /** The stored record of an operation, or undefined. */

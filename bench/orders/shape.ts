@@ -1,4 +1,6 @@
 import type { Client } from '@temporalio/client';
+import { writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import type { NoopPlan } from './noop-workflow';
 
@@ -27,6 +29,8 @@ export interface Shape {
 export async function shapeOf(client: Client, workflowId: string): Promise<Shape> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
+  // BENCH_HISTORY_OUT=<file>: the counted history as JSON, to see which events an order makes.
+  if (process.env.BENCH_HISTORY_OUT) writeFileSync(`${process.env.BENCH_HISTORY_OUT}.${workflowId}.json`, historyToJSON(history));
   const shape: Shape = {
     workflowTasks: 0, activities: 0, localActivities: 0, timersFired: 0, updates: 0, signals: 0,
     searchAttributeWrites: 0, memoWrites: 0, events: events.length,

@@ -226,9 +226,12 @@ export function ordersRouter(deps: OrdersDeps): Router {
   });
 
   router.get('/orders/:id', requireRole('customer', 'support', 'finance', 'warehouse'), async (req, res) => {
-    const order = await readOrder(deps.temporal, projection, pathId(req.params));
+    const orderId = pathId(req.params);
+    // The projection holds the view and its address as of the same save: one statement reads both.
+    const stored = await projection.getWithAddress(orderId);
+    const order = stored?.view ?? (await readOrder(deps.temporal, projection, orderId));
     await access.assertCanSee(principalOf(res), order);
-    res.json(await withAddress(order, principalOf(res), shipping.addresses));
+    res.json(await withAddress(order, principalOf(res), stored ? { orderAddress: async () => stored.shippingAddress } : shipping.addresses));
   });
 
   router.get('/orders', requireRole('customer', 'support', 'finance'), async (req, res) => {

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { createAddressService, createFreightService, InvalidRegionError, shippingAddressSchema, UndeliverableRegionError } from '../modules/logistics';
+import { createAddressService, createFreightService, InvalidRegionError, priceFreight, shippingAddressSchema, UndeliverableRegionError, type FreightTemplate } from '../modules/logistics';
 import { DomainError } from '../modules/shared/errors';
 import { channelAllowed, channelName, parseChannelName, SALES_CHANNELS, type SalesChannel, type ShippingAddress } from '../workflows/order/shipping-definitions';
 import type { Principal } from './auth';
@@ -65,19 +65,22 @@ export function createShippingChecks({ pool }: { pool: Pool }) {
     }
   }
 
-  /** The shop delivers there: else 422 REGION_NOT_DELIVERED, nothing held. */
-  async function assertDelivers(address: ShippingAddress): Promise<void> {
+  /** The shop delivers there under `template` (the default one): else 422 REGION_NOT_DELIVERED, nothing held. */
+  function assertDeliversUnder(template: FreightTemplate | undefined, address: ShippingAddress): void {
     try {
-      await freight.assertDelivers(address);
+      priceFreight(template, address, [], 0);
     } catch (error) {
       if (error instanceof UndeliverableRegionError) throw unprocessable('order-rejected', error.message, { reason: error.code, ...error.details });
       throw error;
     }
   }
 
-  /** The order's address: the body's, a saved one, or the member's default; then regions and delivery checked. */
-  async function resolveAddress(customerId: string, body: ShippingRequest): Promise<ShippingAddress> {
-    if (body.shippingAddress && body.addressId) throw fieldErrors([{ field: 'addressId', message: 'give shippingAddress or addressId, not both' }]);
+  async function assertDelivers(address: ShippingAddress): Promise<void> {
+    assertDeliversUnder(await freight.defaultTemplate(), address);
+  }
+
+  /** The address the body names: its own, a saved one, or the member's default; regions checked. */
+  async function chosenAddress(customerId: string, body: ShippingRequest): Promise<ShippingAddress> {
     let address = body.shippingAddress;
     if (body.addressId) {
       const saved = await addresses.get(customerId, body.addressId);
@@ -89,9 +92,16 @@ export function createShippingChecks({ pool }: { pool: Pool }) {
       if (!fallback) throw fieldErrors([{ field: 'shippingAddress', message: 'a shipping address is required (or save a default address at /members/me/addresses)' }]);
       address = strip(fallback);
     }
-    const valid = await validate(address);
-    await assertDelivers(valid);
-    return valid;
+    return validate(address);
+  }
+
+  /** The order's address: the body's, a saved one, or the member's default; then regions and delivery checked. */
+  async function resolveAddress(customerId: string, body: ShippingRequest): Promise<ShippingAddress> {
+    if (body.shippingAddress && body.addressId) throw fieldErrors([{ field: 'addressId', message: 'give shippingAddress or addressId, not both' }]);
+    // The default template does not depend on the address: both are read at once (one round trip, not two).
+    const [address, template] = await Promise.all([chosenAddress(customerId, body), freight.defaultTemplate()]);
+    assertDeliversUnder(template, address);
+    return address;
   }
 
   /** A change of address: regions, delivery, and no more freight than the order paid (the paid freight stands). */

@@ -84,6 +84,18 @@ export function saveOrderAddressArguments(input: { orderId: string; version: num
   return [input.orderId, input.version, ...values(shippingAddressSchema.parse(input.address))];
 }
 
+/**
+ * For a reader of an order that also shows where it ships (GET /orders/{id}): the address as one
+ * jsonb column of its own statement (`orderIdColumn` names the order's id there), one round trip.
+ */
+export const ORDER_ADDRESS_COLUMN = (orderIdColumn: string) =>
+  `(SELECT to_jsonb(a) FROM (SELECT ${COLUMNS} FROM logistics.order_addresses WHERE order_id = ${orderIdColumn}) a) AS order_address`;
+
+/** The column's value as the address (null: none kept). */
+export function orderAddressOf(column: AddressRow | null): ShippingAddress | undefined {
+  return column ? toAddress(column) : undefined;
+}
+
 const toSaved = (row: AddressRow): SavedAddress => ({ addressId: row.address_id!, isDefault: row.is_default === true, ...toAddress(row) });
 const COLUMNS = 'recipient, mobile, province_code, city_code, district_code, street, postcode';
 const values = (a: ShippingAddress) => [a.recipient, a.mobile, a.provinceCode, a.cityCode, a.districtCode, a.street, a.postcode ?? null];

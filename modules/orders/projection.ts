@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { OrderView } from '../../workflows/order/definitions';
 import { orderEvents } from '../events/order-events';
 import { OUTBOX_LOCK, outboxColumns } from '../events/outbox';
-import { SAVE_ORDER_ADDRESS_CALL, saveOrderAddressArguments, type ShippingAddress } from '../logistics/addresses';
+import { ORDER_ADDRESS_COLUMN, orderAddressOf, SAVE_ORDER_ADDRESS_CALL, saveOrderAddressArguments, type ShippingAddress } from '../logistics/addresses';
 import { RECORD_PARCELS_CALL, recordParcelsArguments } from '../logistics/parcels';
 
 /**
@@ -65,6 +65,16 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
     async get(orderId: string): Promise<OrderView | undefined> {
       const found = await pool.query<{ view: OrderView }>('SELECT view FROM orders.orders WHERE order_id = $1', [orderId]);
       return found.rows[0]?.view;
+    },
+
+    /** The view and the address it ships to, read together (one statement: both as of the same save). */
+    async getWithAddress(orderId: string): Promise<{ view: OrderView; shippingAddress: ShippingAddress | undefined } | undefined> {
+      const found = await pool.query<{ view: OrderView; order_address: Parameters<typeof orderAddressOf>[0] }>(
+        `SELECT o.view, ${ORDER_ADDRESS_COLUMN('o.order_id')} FROM orders.orders o WHERE o.order_id = $1`,
+        [orderId],
+      );
+      const row = found.rows[0];
+      return row ? { view: row.view, shippingAddress: orderAddressOf(row.order_address) } : undefined;
     },
 
     /**

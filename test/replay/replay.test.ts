@@ -55,7 +55,7 @@ test('the recorded scenarios are all there', () => {
 });
 
 /** The order scenarios as first recorded (before issue 17's patches). */
-const firstRecordings = fixtures.filter((file) => !/\.(local|fewer)-steps\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused|standard-paid-step|standard-reserved-while|standard-out-of-stock-while)/.test(file));
+const firstRecordings = fixtures.filter((file) => !/\.((local|fewer)-steps|one-marker)\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused|standard-paid-step|standard-reserved-while|standard-out-of-stock-while)/.test(file));
 
 /** What a recorded history's markers of `name` carry (core_patch: the patch; core_local_activity: the activity), in order. */
 function markersOf(file: string, name: 'core_patch' | 'core_local_activity'): Record<string, unknown>[] {
@@ -110,6 +110,28 @@ test('every order scenario is recorded again with fewer local steps (issue 17): 
   // Standard and group-buy placements price in one step (the others price by their campaign's terms).
   const pricedInOne = recorded.filter((file) => markersOf(file, 'core_local_activity').some((marker) => marker.activity_type === 'priceOrder'));
   expect(pricedInOne.length).toBeGreaterThanOrEqual(12);
+});
+
+test('every order scenario is recorded again as runs start today (issue 17): one patch marker for all', () => {
+  // Each marker is an event and a TemporalChangeVersion search-attribute write per order: a run started
+  // with order-patches-in-one-marker records that one and no other, even where the later patches apply
+  // (reserve-while-pricing, paid-steps-together, cancel-projects-its-refund).
+  const orderScenarios = [
+    ...firstRecordings.filter((file) => !file.endsWith('-request.json')),
+    'placement-refused-after-lost-task.json',
+    'standard-paid-steps-together-running.json',
+    'standard-paid-step-resolved-running.json',
+    'standard-reserved-while-pricing-running.json',
+    'standard-out-of-stock-while-pricing.json',
+  ];
+  expect(orderScenarios.length).toBeGreaterThanOrEqual(22);
+  for (const file of orderScenarios) expect(fixtures).toContain(file.replace(/\.json$/, '.one-marker.json'));
+  for (const file of fixtures.filter((name) => name.endsWith('.one-marker.json'))) {
+    expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: ['order-patches-in-one-marker'] });
+  }
+  // The later patches' behaviour is there without their markers: pricing and reserving at once.
+  const placement = markersOf('standard-reserved-while-pricing-running.one-marker.json', 'core_local_activity').map((marker) => marker.activity_type);
+  expect(placement.slice(0, 2).sort()).toEqual(['priceOrder', 'reserveStock']);
 });
 
 test('the paid steps are recorded run together (patch paid-steps-together), once all done and once with one resolved by ops', () => {

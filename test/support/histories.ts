@@ -9,6 +9,8 @@ export const HISTORIES_DIR = path.join(__dirname, '..', 'replay', 'histories');
  * With RECORD_HISTORIES=1, saves the finished history of an order's workflow as a replay fixture
  * (test/replay/histories/<name>.json), in the JSON the Temporal CLI and UI export. Re-record after an
  * intended, versioned workflow change:  RECORD_HISTORIES=1 npx jest test/orders
+ * A new patch keeps the recordings from before it (running orders replay them) and adds its own:
+ * RECORD_HISTORIES_AS=<suffix> writes <name>.<suffix>.json instead.
  */
 export async function recordHistory(env: TestEnv, orderId: string, name: string, options: { running?: boolean } = {}): Promise<void> {
   await recordWorkflowHistory(env, `order-${orderId}`, name, options);
@@ -27,5 +29,6 @@ export async function recordWorkflowHistory(env: TestEnv, workflowId: string, na
     maxBuffer: 64 * 1024 * 1024,
   });
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), json);
+  const suffix = process.env.RECORD_HISTORIES_AS ? `.${process.env.RECORD_HISTORIES_AS}` : '';
+  writeFileSync(path.join(HISTORIES_DIR, `${name}${suffix}.json`), json);
 }

@@ -23,8 +23,14 @@ import type { ShippingAddress } from './shipping-definitions';
 import { OrderState } from './state';
 
 /**
- * The order workflow's newest patch; it implies every earlier one (see `OrderContext.fewerSteps`):
- * placement priced in one local activity, its address written with its projection, a paid order's
+ * The order workflow's newest patch, the one marker a run started with it records: it implies every
+ * earlier patch, those decided at the start and those asked later (reserve-while-pricing,
+ * paid-steps-together, cancel-projects-its-refund). Each marker is a history event and a
+ * TemporalChangeVersion search-attribute write (visibility) per order (issue 17).
+ */
+export const ONE_MARKER_PATCH = 'order-patches-in-one-marker';
+/**
+ * Placement priced in one local activity, its address written with its projection, a paid order's
  * projection written once, with its parcels, and a completed order's points and revenue at once.
  */
 export const FEWER_STEPS_PATCH = 'fewer-steps-per-order';
@@ -77,20 +83,20 @@ export class OrderContext {
   readonly seenPaymentEvents = new Set<string>();
   readonly latePayments: LatePayment[] = [];
 
+  /** Every patch below, and those asked later in the run (`hasPatch`), under one marker. */
+  readonly onePatchMarker: boolean = patched(ONE_MARKER_PATCH);
   /**
    * Fewer steps per order (issue 17): placement priced in one local activity (`priceOrder` instead of
    * list prices, quote and freight), the placement's address written by the projection that shows
    * the order awaiting payment, a paid order's projection written once, with its parcels, and on
-   * completion the points and the revenue at once (in parallel). Decided once per run at
-   * its start; a run with this marker has every earlier patch (`localSteps` and those it implies,
-   * and `placement-undoes-expected-holds`) and records only this one marker.
+   * completion the points and the revenue at once (in parallel). Decided at the run's start; implies
+   * every earlier patch (`localSteps` and those it implies, and `placement-undoes-expected-holds`).
    */
-  readonly fewerSteps: boolean = patched(FEWER_STEPS_PATCH);
+  readonly fewerSteps: boolean = this.onePatchMarker || patched(FEWER_STEPS_PATCH);
   /**
-   * Placement steps, projections and parcel records as local activities (issue 17), decided once per
-   * run at its start (versioning rule): runs started before replay with activity tasks, as their
-   * histories recorded. A run with this marker also has every earlier patch of the order workflow
-   * (parcels, shipping address and freight), so it records only this one marker, not three.
+   * Placement steps, projections and parcel records as local activities (issue 17), decided at the
+   * run's start: runs started before replay with activity tasks, as recorded. Implies every earlier
+   * patch of the order workflow (parcels, shipping address and freight).
    */
   readonly localSteps: boolean = this.fewerSteps || patched(LOCAL_STEPS_PATCH);
   /**
@@ -143,6 +149,11 @@ export class OrderContext {
   }
 
   /** Idempotency keys are `<orderId>:<step>`: stable across retries, replays and resets. */
+  /** A patch asked after the start: implied by the one marker, else its own (runs started before it). */
+  hasPatch(patchId: string): boolean {
+    return this.onePatchMarker || patched(patchId);
+  }
+
   key(step: string): string {
     return `${this.input.orderId}:${step}`;
   }

@@ -156,7 +156,7 @@ export async function settleHolds(order: OrderContext, { spend, award }: { spend
   if (couponId) steps.push({ step: 'mark coupon used', work: () => order.saga.run(useCoupon, { couponId }) });
   if (spend && points > 0) steps.push({ step: 'spend the held points', work: () => order.saga.run(spendPoints, { points }) });
   if (award) steps.push({ step: 'award pending points', work: () => order.saga.run(awardPoints, { paidFen }) });
-  if (steps.length > 1 && patched(PAID_STEPS_TOGETHER_PATCH)) return mustDoAll(order, steps);
+  if (steps.length > 1 && order.hasPatch(PAID_STEPS_TOGETHER_PATCH)) return mustDoAll(order, steps);
   for (const { step, work } of steps) await mustDo(order, step, work);
 }
 

@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import { interactive, mustComplete } from '../../shared/activities';
 import { applicationCause } from '../../shared/refusals';
 import { now } from '../../shared/time';
@@ -82,7 +81,7 @@ export const capturePayment: Step<OrderContext, { gate: PaymentGate }, void> = {
   async undo(order) {
     const refundedFen = await refundRemainder(order, 'order cancelled');
     // The buyer's order shows the money back now, while the undos after this one still run.
-    if (refundedFen > 0 && patched(PROJECT_CANCEL_REFUND_PATCH)) await order.project();
+    if (refundedFen > 0 && order.hasPatch(PROJECT_CANCEL_REFUND_PATCH)) await order.project();
   },
 };
 

@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import type { OrderContext } from '../context';
 import type { OrderLineView } from '../definitions';
 import { lockCoupon } from './coupon';
@@ -40,7 +39,7 @@ export const RESERVE_WHILE_PRICING_PATCH = 'reserve-while-pricing';
 async function priceAndReserve(order: OrderContext, campaignPrices: CampaignPrices): Promise<Priced> {
   const { input } = order;
   const quoteCanRefuse = Boolean(input.couponId) || (input.pointsToRedeem ?? 0) > 0;
-  if (order.fewerSteps && !quoteCanRefuse && patched(RESERVE_WHILE_PRICING_PATCH)) {
+  if (order.fewerSteps && !quoteCanRefuse && order.hasPatch(RESERVE_WHILE_PRICING_PATCH)) {
     const [priced, reserved] = await Promise.allSettled([priceInOneStep(order, campaignPrices), order.saga.run(reserveStock, { lines: input.lines })]);
     // Both have settled before the first refusal (pricing's first) is answered: the undo never races its step.
     if (priced.status === 'rejected') throw priced.reason;

@@ -51,11 +51,12 @@ export function createAuditTrail({ pool, temporal }: { pool: Pool; temporal: Cli
     order: OrderView,
     update: UpdateDefinition<OrderView, [Arg]>,
     arg: Arg,
+    options: { updateId?: string } = {},
   ): Promise<OrderView> {
     const base = { action, targetType: 'order', targetId: order.orderId, workflowId: orderWorkflowId(order.orderId), details: arg as Record<string, unknown> };
     const before = { status: order.status };
     try {
-      const { view, runId } = await sendOrderUpdate(temporal, order, update, arg);
+      const { view, runId } = await sendOrderUpdate(temporal, order, update, arg, options);
       await record(req, res, { ...base, runId, before, after: { status: view.status } });
       return view;
     } catch (error) {

@@ -11,7 +11,7 @@ import { createAuditTrail } from './audit';
 import { ALL_WAREHOUSES, principalOf, requireRole, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { notFound } from './problem';
-import { readOrder } from './temporal';
+import { readOrder, repeatableUpdateId } from './temporal';
 import { idParams, idSchema, pathId, safeText } from './validation';
 
 /**
@@ -105,14 +105,14 @@ export function parcelsRouter(deps: { pool: Pool; temporal: Client }): Router {
     const body = ParcelShipBody.parse(req.body);
     const row = await parcelFor(req, res);
     const order = await readOrder(deps.temporal, projection, row.orderId);
-    res.json(await trail.orderUpdate(req, res, 'parcel.ship', order, shipParcelUpdate, { parcelId: row.parcelId, ...body }));
+    res.json(await trail.orderUpdate(req, res, 'parcel.ship', order, shipParcelUpdate, { parcelId: row.parcelId, ...body }, { updateId: repeatableUpdateId('ship', row.parcelId, body.carrier, body.trackingNumber) }));
   });
 
   router.post('/warehouse/parcels/:id/shipment-failed', requireRole('warehouse'), async (req, res) => {
     const body = ParcelFailedBody.parse(req.body);
     const row = await parcelFor(req, res);
     const order = await readOrder(deps.temporal, projection, row.orderId);
-    res.json(await trail.orderUpdate(req, res, 'parcel.shipment-failed', order, parcelShipmentFailedUpdate, { parcelId: row.parcelId, ...body }));
+    res.json(await trail.orderUpdate(req, res, 'parcel.shipment-failed', order, parcelShipmentFailedUpdate, { parcelId: row.parcelId, ...body }, { updateId: repeatableUpdateId('shipment-failed', row.parcelId, body.reason) }));
   });
 
   router.post('/carrier/parcels/:id/events', requireRole('carrier'), async (req, res) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderProjection } from '../modules/orders/projection';
@@ -79,12 +80,13 @@ export async function sendOrderUpdate<Arg>(
   order: OrderView,
   update: UpdateDefinition<OrderView, [Arg]>,
   arg: Arg,
+  options: { updateId?: string } = {},
 ): Promise<{ view: OrderView; runId?: string }> {
   try {
     // The refusal of a validator arrives as the update's outcome, from result(), not from startUpdate:
     // both are inside what is asked again.
     const { view, sent } = await retryTransientRefusals(order, async () => {
-      const started = await orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const started = await orderHandle(temporal, order.orderId).startUpdate(update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: options.updateId });
       return { view: await started.result(), sent: started };
     });
     // Version-guarded upsert: never older than what the workflow already wrote; makes the next read current.
@@ -99,6 +101,17 @@ export async function sendOrderUpdate<Arg>(
     }
     throw error;
   }
+}
+
+/**
+ * The update id of an action its caller may send again (a warehouse's or carrier's system retrying
+ * after a timeout): Temporal takes an update once per id in a run and answers a repeat with the first
+ * outcome, so a retried shipment answers 200 with the order it shipped instead of 409
+ * ALREADY_REPORTED, and a different one (another tracking number) is still refused. Built from what
+ * the action is (its kind and identity: parcel, carrier, tracking number), hashed to a short id.
+ */
+export function repeatableUpdateId(kind: string, ...identity: string[]): string {
+  return `${kind}:${createHash('sha256').update(identity.join('\u0000')).digest('base64url').slice(0, 32)}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import { createOrderAccess } from './access';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { createAuditTrail } from './audit';
-import { readOrder } from './temporal';
+import { readOrder, repeatableUpdateId } from './temporal';
 import { idParams, pathId, safeText } from './validation';
 
 const ShipBody = registry.register(
@@ -55,19 +55,20 @@ export function warehouseRouter(deps: { pool: Pool; temporal: Client }): Router 
     const body = ShipBody.parse(req.body);
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     await access.assertWarehouseActsFor(principalOf(res), order.orderId);
-    res.json(await trail.orderUpdate(req, res, 'order.ship', order, shipOrderUpdate, body));
+    // A repeat of the same shipment (a retry after a timeout) answers with the order it shipped.
+    res.json(await trail.orderUpdate(req, res, 'order.ship', order, shipOrderUpdate, body, { updateId: repeatableUpdateId('ship', 'order', body.carrier, body.trackingNumber) }));
   });
 
   router.post('/warehouse/orders/:id/shipment-failed', requireRole('warehouse'), async (req, res) => {
     const body = ShipmentFailedBody.parse(req.body);
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
     await access.assertWarehouseActsFor(principalOf(res), order.orderId);
-    res.json(await trail.orderUpdate(req, res, 'order.shipment-failed', order, shipmentFailedUpdate, body));
+    res.json(await trail.orderUpdate(req, res, 'order.shipment-failed', order, shipmentFailedUpdate, body, { updateId: repeatableUpdateId('shipment-failed', 'order', body.reason) }));
   });
 
   router.post('/carrier/orders/:id/delivered', requireRole('carrier'), async (req, res) => {
     const order = await readOrder(deps.temporal, projection, pathId(req.params));
-    res.json(await trail.orderUpdate(req, res, 'order.delivered', order, confirmDeliveryUpdate, { by: 'carrier' }));
+    res.json(await trail.orderUpdate(req, res, 'order.delivered', order, confirmDeliveryUpdate, { by: 'carrier' }, { updateId: repeatableUpdateId('delivered', 'order', 'carrier') }));
   });
 
   return router;

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { API_KEYS } from '../support/api';
 import { recordHistory } from '../support/histories';
 import { caseTimeouts, useCase } from './kit';
@@ -44,7 +45,12 @@ test('two warehouses → two parcels, shipped and delivered separately; the orde
   expect([first.body.status, first.body.phase]).toEqual(['SHIPPED', 'PARTIALLY_SHIPPED']);
   expect(await parcels.stockIn(mainSku, 'wh_main')).toEqual({ onHand: 8, reserved: 0 });
   expect(await parcels.stockIn(eastSku, EAST)).toEqual({ onHand: 10, reserved: 1 });
-  expect((await parcels.shipParcel(p1.parcelId)).status).toBe(409); // already shipped
+  // The same shipment again (a retry) answers with the order it made; another tracking number is refused.
+  const repeat = await parcels.shipParcel(p1.parcelId);
+  expect([repeat.status, repeat.body.version]).toEqual([200, first.body.version]);
+  const other = await request(kit.api().url).post(`/warehouse/parcels/${p1.parcelId}/ship`).set('X-API-Key', API_KEYS.warehouse).send({ carrier: 'SF', trackingNumber: 'SF-other' });
+  expect(other.status).toBe(409); // already shipped
+  expect(await parcels.stockIn(mainSku, 'wh_main')).toEqual({ onHand: 8, reserved: 0 });
 
   const second = await parcels.shipParcel(p2.parcelId, API_KEYS.eastWarehouse);
   expect(second.status).toBe(200);

@@ -19,7 +19,7 @@ import type { FlashSaleOrderInput, flashSaleOrderWorkflow } from '../workflows/o
 import * as sa from '../workflows/search-attributes';
 import { createAuditTrail } from './audit';
 import { createPlacementChecks } from './placement-checks';
-import { assertChannelAllowed, channelFor, createShippingChecks, shippingFields } from './shipping';
+import { assertChannelAllowed, channelFor, shippingFields } from './shipping';
 import { createCredentialsCheck, principalOf, requireRole, type AuthSettings, type Principal } from './auth';
 import { problemResponse, registry } from './openapi';
 import { notFound, sendProblem, unprocessable } from './problem';
@@ -362,7 +362,6 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
   const router = Router();
   const projection = createOrderProjection({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
-  const shipping = createShippingChecks({ pool: deps.pool });
   const trail = createAuditTrail(deps);
   const startWorkflows = deps.settings.flashSale?.startWorkflows ?? true;
   const sweepIntervalMs = deps.settings.flashSale?.sweepIntervalMs ?? 0;
@@ -382,11 +381,13 @@ function flashSalesRouter(deps: FlashSaleDeps, orders: ReturnType<typeof createF
         throw unprocessable('flash-sale-wrong-sku', `flash sale ${campaignId} sells SKU ${terms.skuId}, not ${body.skuId}`, { skuId: terms.skuId });
       }
     }
-    await checks.assertMember(customerId);
-    // Channel rule, address and delivery before the admission: a refusal takes no unit.
+    // Member, address and freight template in one statement. Channel rule, address and delivery
+    // before the admission: a refusal takes no unit.
+    const read = await checks.read({ customerId, shipping: body });
+    read.assertMember();
     const channel = channelFor(principalOf(res), body.channel);
     assertChannelAllowed({ id: campaignId, channels: await orders.channelRuleOf(campaignId) }, channel);
-    const shippingAddress = await shipping.resolveAddress(customerId, body);
+    const shippingAddress = await read.shippingAddress();
     const result = await orders.admit(campaignId, customerId, body.quantity, requestId);
     if (!result.admitted) return sendRefusal(req, res, result);
     const { admission } = result;

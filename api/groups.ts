@@ -23,7 +23,7 @@ import { createPlacementChecks } from './placement-checks';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
 import { orderIdFor } from './orders';
-import { assertChannelAllowed, channelFor, createShippingChecks, shippingFields } from './shipping';
+import { assertChannelAllowed, channelFor, shippingFields } from './shipping';
 import { claimIdempotencyKey, IdempotencyKeyHeader, orderSearchAttributes, readPlacement, type CampaignOrderDeps } from './presales';
 import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import { isError, QUERY_TIMEOUT_MS } from './temporal';
@@ -84,7 +84,6 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
   const marketing = createMarketingService({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
   const groupBuy = createGroupBuyService({ pool: deps.pool });
-  const shipping = createShippingChecks({ pool: deps.pool });
 
   router.post('/group-buys/:campaignId/orders', requireRole('customer'), async (req, res) => {
     const customerId = principalOf(res).subject;
@@ -93,11 +92,13 @@ export function groupsRouter(deps: CampaignOrderDeps): Router {
     const campaignId = campaignParams.parse(req.params).campaignId;
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'GROUP_BUY') throw notFound(`group-buy campaign ${campaignId}`);
-    await checks.assertMember(customerId);
+    // Member, address, freight template and unpaid orders in one statement; refusals in this order.
+    const read = await checks.read({ customerId, shipping: body, unpaid: { orderId: orderIdFor(customerId, idempotencyKey), cap: deps.settings.limits?.unpaidOrdersPerCustomer } });
+    read.assertMember();
     const channel = channelFor(principalOf(res), body.channel);
     assertChannelAllowed(campaign, channel);
-    const shippingAddress = await shipping.resolveAddress(customerId, body);
-    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
+    const shippingAddress = await read.shippingAddress();
+    read.assertUnpaidBelowCap();
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
     if (!(await projection.get(orderId))) {

@@ -23,8 +23,7 @@ import { conflict, notFound, ProblemError, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
 import { isError, orderHandle, readOrder, runOrderUpdate } from './temporal';
 import { idempotencyKeySchema, idParams, idSchema, pathId, safeText } from './validation';
-import { allInOrder, createPlacementChecks } from './placement-checks';
-import type { ShippingAddress } from '../workflows/order/shipping-definitions';
+import { createPlacementChecks } from './placement-checks';
 import { channelFor, createShippingChecks, shippingFields } from './shipping';
 import { withAddress } from './addresses';
 
@@ -155,13 +154,17 @@ export function ordersRouter(deps: OrdersDeps): Router {
     }
     const channel = channelFor(principal, body.channel);
     // Refusals the workflow would only meet after money moved, before the key or anything else is
-    // written: independent reads, at once; the first refusal in this order answers.
-    const [, , shippingAddress] = await allInOrder<[void, void, ShippingAddress, void]>([
-      checks.assertMember(customerId),
-      checks.assertSkus(body.lines.map((line) => line.skuId)),
-      shipping.resolveAddress(customerId, body),
-      checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer),
-    ]);
+    // written: all read in one statement; the first refusal in this order answers.
+    const read = await checks.read({
+      customerId,
+      skuIds: body.lines.map((line) => line.skuId),
+      shipping: body,
+      unpaid: { orderId: orderIdFor(customerId, idempotencyKey), cap: deps.settings.limits?.unpaidOrdersPerCustomer },
+    });
+    read.assertMember();
+    read.assertSkus();
+    const shippingAddress = await read.shippingAddress();
+    read.assertUnpaidBelowCap();
 
     // Same key, different request: refuse rather than silently answering with another order.
     const hash = requestHash(customerId, { ...body, customerId: undefined });

@@ -12,7 +12,7 @@ import type { presaleOrderWorkflow } from '../workflows/order/types/presale';
 import { requestFinalPaymentUpdate, type PresaleOrderInput } from '../workflows/order/presale-definitions';
 import { findCampaign } from './admin-campaigns';
 import { createPlacementChecks } from './placement-checks';
-import { assertChannelAllowed, channelFor, createShippingChecks, shippingFields } from './shipping';
+import { assertChannelAllowed, channelFor, shippingFields } from './shipping';
 import type { SalesChannel } from '../workflows/order/shipping-definitions';
 import { principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
@@ -126,7 +126,6 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
   const projection = createOrderProjection({ pool: deps.pool });
   const marketing = createMarketingService({ pool: deps.pool });
   const checks = createPlacementChecks({ pool: deps.pool });
-  const shipping = createShippingChecks({ pool: deps.pool });
 
   router.post('/presales/:campaignId/orders', requireRole('customer'), async (req, res) => {
     const customerId = principalOf(res).subject;
@@ -135,11 +134,13 @@ export function presalesRouter(deps: CampaignOrderDeps): Router {
     const campaignId = campaignParams.parse(req.params).campaignId;
     const campaign = await findCampaign(marketing, campaignId);
     if (!campaign || campaign.kind !== 'PRESALE') throw notFound(`presale campaign ${campaignId}`);
-    await checks.assertMember(customerId);
+    // Member, address, freight template and unpaid orders in one statement; refusals in this order.
+    const read = await checks.read({ customerId, shipping: body, unpaid: { orderId: orderIdFor(customerId, idempotencyKey), cap: deps.settings.limits?.unpaidOrdersPerCustomer } });
+    read.assertMember();
     const channel = channelFor(principalOf(res), body.channel);
     assertChannelAllowed(campaign, channel);
-    const shippingAddress = await shipping.resolveAddress(customerId, body);
-    await checks.assertUnpaidBelowCap(customerId, orderIdFor(customerId, idempotencyKey), deps.settings.limits?.unpaidOrdersPerCustomer);
+    const shippingAddress = await read.shippingAddress();
+    read.assertUnpaidBelowCap();
     const orderId = await claimIdempotencyKey(deps.pool, customerId, idempotencyKey, { campaignId, ...body });
 
     // A retry of a deposit placed in the window finds its order even after the window closed.

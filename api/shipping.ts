@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { createAddressService, createFreightService, InvalidRegionError, priceFreight, shippingAddressSchema, UndeliverableRegionError, type FreightTemplate } from '../modules/logistics';
+import { addressFromCandidates, createAddressService, createFreightService, InvalidRegionError, priceFreight, shippingAddressSchema, UndeliverableRegionError, type FreightTemplate } from '../modules/logistics';
 import { DomainError } from '../modules/shared/errors';
 import { channelAllowed, channelName, parseChannelName, SALES_CHANNELS, type SalesChannel, type ShippingAddress } from '../workflows/order/shipping-definitions';
 import type { Principal } from './auth';
@@ -79,29 +79,23 @@ export function createShippingChecks({ pool }: { pool: Pool }) {
     assertDeliversUnder(await freight.defaultTemplate(), address);
   }
 
-  /** The address the body names: its own, a saved one, or the member's default; regions checked. */
-  async function chosenAddress(customerId: string, body: ShippingRequest): Promise<ShippingAddress> {
+  /**
+   * The order's address from what placement read in its one statement (placement-checks.ts): the
+   * body's, the saved one it names (`addressId`), or the member's default (`candidates`); then its
+   * regions (400 naming the field) and delivery under the default `template` (422).
+   */
+  async function placementAddress(body: ShippingRequest, candidates: readonly unknown[], template: FreightTemplate | undefined): Promise<ShippingAddress> {
+    if (body.shippingAddress && body.addressId) throw fieldErrors([{ field: 'addressId', message: 'give shippingAddress or addressId, not both' }]);
     let address = body.shippingAddress;
-    if (body.addressId) {
-      const saved = await addresses.get(customerId, body.addressId);
-      if (!saved) throw fieldErrors([{ field: 'addressId', message: `no saved address ${body.addressId}` }]);
+    if (!address) {
+      const saved = addressFromCandidates(candidates, body.addressId);
+      if (!saved && body.addressId) throw fieldErrors([{ field: 'addressId', message: `no saved address ${body.addressId}` }]);
+      if (!saved) throw fieldErrors([{ field: 'shippingAddress', message: 'a shipping address is required (or save a default address at /members/me/addresses)' }]);
       address = strip(saved);
     }
-    if (!address) {
-      const fallback = await addresses.defaultFor(customerId);
-      if (!fallback) throw fieldErrors([{ field: 'shippingAddress', message: 'a shipping address is required (or save a default address at /members/me/addresses)' }]);
-      address = strip(fallback);
-    }
-    return validate(address);
-  }
-
-  /** The order's address: the body's, a saved one, or the member's default; then regions and delivery checked. */
-  async function resolveAddress(customerId: string, body: ShippingRequest): Promise<ShippingAddress> {
-    if (body.shippingAddress && body.addressId) throw fieldErrors([{ field: 'addressId', message: 'give shippingAddress or addressId, not both' }]);
-    // The default template does not depend on the address: both are read at once (one round trip, not two).
-    const [address, template] = await Promise.all([chosenAddress(customerId, body), freight.defaultTemplate()]);
-    assertDeliversUnder(template, address);
-    return address;
+    const valid = await validate(address);
+    assertDeliversUnder(template, valid);
+    return valid;
   }
 
   /** A change of address: regions, delivery, and no more freight than the order paid (the paid freight stands). */
@@ -123,7 +117,7 @@ export function createShippingChecks({ pool }: { pool: Pool }) {
     }
   }
 
-  return { resolveAddress, validate, assertChangeKeepsFreight, addresses };
+  return { placementAddress, validate, assertChangeKeepsFreight, addresses };
 }
 
 export type ShippingChecks = ReturnType<typeof createShippingChecks>;

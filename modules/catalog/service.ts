@@ -41,6 +41,31 @@ function toSku(row: Omit<SkuRow, 'product_status'>): Sku {
   };
 }
 
+/** The SKU ids a read asks for: validated, each once, in the order given. */
+export function skuIdsToRead(skuIds: string[]): string[] {
+  return [...new Set(skuIdsSchema.parse(skuIds))];
+}
+
+/**
+ * For a caller that reads the SKUs with other modules' rows in one statement (placement's checks):
+ * the SKUs whose ids are the text[] parameter `idsParam`, as one jsonb array column.
+ */
+export const SKUS_JSON = (idsParam: string) =>
+  `(SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM (SELECT ${SKU_COLUMNS} FROM catalog.skus s JOIN catalog.products p ON p.id = s.product_id WHERE s.id = ANY(${idsParam}::text[])) x)`;
+
+/** The SKUs asked for, in order, from their rows: SKU_NOT_FOUND / SKU_INACTIVE name the first that is not for sale. */
+export function skusForSale(ids: string[], rows: readonly unknown[]): Sku[] {
+  const byId = new Map((rows as SkuRow[]).map((row) => [row.id, row]));
+  return ids.map((id) => {
+    const row = byId.get(id);
+    if (!row) throw new DomainError('SKU_NOT_FOUND', `SKU ${id} does not exist`, { skuId: id });
+    if (!row.active || row.product_status !== 'active') {
+      throw new DomainError('SKU_INACTIVE', `SKU ${id} is not for sale`, { skuId: id });
+    }
+    return toSku(row);
+  });
+}
+
 /**
  * Products and SKUs. Admin writes are upserts by id, so repeating one is harmless (no operation key
  * needed). A SKU is sellable only when it is active and its product is active.
@@ -91,20 +116,12 @@ export function createCatalogService({ pool }: CatalogServiceDeps) {
      * order. Refuses the whole request when any SKU is unknown or not sellable, naming it.
      */
     async getSkus(skuIds: string[]): Promise<Sku[]> {
-      const ids = [...new Set(skuIdsSchema.parse(skuIds))];
+      const ids = skuIdsToRead(skuIds);
       const found = await pool.query<SkuRow>(
         `SELECT ${SKU_COLUMNS} FROM catalog.skus s JOIN catalog.products p ON p.id = s.product_id WHERE s.id = ANY($1)`,
         [ids],
       );
-      const byId = new Map(found.rows.map((row) => [row.id, row]));
-      return ids.map((id) => {
-        const row = byId.get(id);
-        if (!row) throw new DomainError('SKU_NOT_FOUND', `SKU ${id} does not exist`, { skuId: id });
-        if (!row.active || row.product_status !== 'active') {
-          throw new DomainError('SKU_INACTIVE', `SKU ${id} is not for sale`, { skuId: id });
-        }
-        return toSku(row);
-      });
+      return skusForSale(ids, found.rows);
     },
 
     async listProducts(): Promise<ProductWithSkus[]> {

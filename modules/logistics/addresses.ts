@@ -96,6 +96,26 @@ export function orderAddressOf(column: AddressRow | null): ShippingAddress | und
   return column ? toAddress(column) : undefined;
 }
 
+/**
+ * For a caller that reads a buyer's address with other modules' rows in one statement (placement):
+ * the saved address `addressIdParam` of member `memberParam` (`null` for the address id: the member's
+ * default candidates, at most two), as one jsonb array column; `addressFromCandidates` chooses.
+ */
+export const MEMBER_ADDRESS_CANDIDATES_JSON = (memberParam: string, addressIdParam: string) =>
+  `(SELECT coalesce(jsonb_agg(to_jsonb(a)), '[]'::jsonb) FROM (SELECT address_id, is_default, ${COLUMNS} FROM logistics.member_addresses
+     WHERE member_id = ${memberParam}::text AND (${addressIdParam}::text IS NULL OR address_id = ${addressIdParam}::text)
+     ORDER BY is_default DESC, created_at LIMIT 2) a)`;
+
+/**
+ * The saved address asked for (`addressId`), or the member's default: the one marked default, or the
+ * only one saved (two and none marked: no default). Undefined when there is none.
+ */
+export function addressFromCandidates(rows: readonly unknown[], addressId: string | undefined): SavedAddress | undefined {
+  const [first, second] = rows as AddressRow[];
+  if (addressId !== undefined) return first && first.address_id === addressId ? toSaved(first) : undefined;
+  return first && (first.is_default || !second) ? toSaved(first) : undefined;
+}
+
 const toSaved = (row: AddressRow): SavedAddress => ({ addressId: row.address_id!, isDefault: row.is_default === true, ...toAddress(row) });
 const COLUMNS = 'recipient, mobile, province_code, city_code, district_code, street, postcode';
 const values = (a: ShippingAddress) => [a.recipient, a.mobile, a.provinceCode, a.cityCode, a.districtCode, a.street, a.postcode ?? null];
@@ -135,8 +155,7 @@ export function createAddressService({ pool }: { pool: Pool }) {
         `SELECT address_id, is_default, ${COLUMNS} FROM logistics.member_addresses WHERE member_id = $1 ORDER BY is_default DESC, created_at LIMIT 2`,
         [memberId],
       );
-      const [first, second] = found.rows;
-      return first && (first.is_default || !second) ? toSaved(first) : undefined;
+      return addressFromCandidates(found.rows, undefined);
     },
 
     /** Saves a new address (the first one is the default); the member's addresses are locked meanwhile. */

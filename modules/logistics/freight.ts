@@ -84,23 +84,31 @@ export interface QuoteFreightInput {
   goodsFen: number;
 }
 
+/**
+ * The shop's default template with its region rules as one jsonb value (null: no template), for
+ * `defaultTemplate` and for a caller that reads it with other modules' rows in one statement.
+ */
+export const DEFAULT_TEMPLATE_JSON = `(SELECT jsonb_build_object('templateId', t.template_id, 'name', t.name, 'basis', t.basis, 'firstUnits', t.first_units,
+    'firstFen', t.first_fen, 'additionalUnits', t.additional_units, 'additionalFen', t.additional_fen,
+    'freeOverFen', t.free_over_fen, 'isDefault', t.is_default,
+    'regions', COALESCE((SELECT jsonb_agg(jsonb_build_object('regionCode', r.region_code, 'firstFen', r.first_fen,
+       'additionalFen', r.additional_fen, 'surchargeFen', r.surcharge_fen, 'delivers', r.delivers))
+       FROM logistics.freight_region_rules r WHERE r.template_id = t.template_id), '[]'::jsonb))
+  FROM logistics.freight_templates t WHERE t.is_default)`;
+
+/** The template from that value. */
+export function templateFromJson(template: unknown): FreightTemplate | undefined {
+  if (!template) return undefined;
+  // jsonb nulls for unset prices: the template's own apply.
+  return freightTemplateSchema.parse(JSON.parse(JSON.stringify(template, (_key, value: unknown) => (value === null ? undefined : value))));
+}
+
 export function createFreightService({ pool }: { pool: Pool }) {
   const catalog = createCatalogService({ pool });
 
   async function defaultTemplate(): Promise<FreightTemplate | undefined> {
-    const found = await pool.query<{ template: FreightTemplate }>(
-      `SELECT jsonb_build_object('templateId', t.template_id, 'name', t.name, 'basis', t.basis, 'firstUnits', t.first_units,
-                'firstFen', t.first_fen, 'additionalUnits', t.additional_units, 'additionalFen', t.additional_fen,
-                'freeOverFen', t.free_over_fen, 'isDefault', t.is_default,
-                'regions', COALESCE((SELECT jsonb_agg(jsonb_build_object('regionCode', r.region_code, 'firstFen', r.first_fen,
-                   'additionalFen', r.additional_fen, 'surchargeFen', r.surcharge_fen, 'delivers', r.delivers))
-                   FROM logistics.freight_region_rules r WHERE r.template_id = t.template_id), '[]'::jsonb)) AS template
-       FROM logistics.freight_templates t WHERE t.is_default`,
-    );
-    const template = found.rows[0]?.template;
-    if (!template) return undefined;
-    // jsonb nulls for unset prices: the template's own apply.
-    return freightTemplateSchema.parse(JSON.parse(JSON.stringify(template, (_key, value: unknown) => (value === null ? undefined : value))));
+    const found = await pool.query<{ template: unknown }>(`SELECT ${DEFAULT_TEMPLATE_JSON} AS template`);
+    return templateFromJson(found.rows[0]?.template);
   }
 
   return {

@@ -2,6 +2,7 @@ export * from './schemas';
 export * from './rules';
 export {
   createMemberService,
+  MEMBER_EXISTS,
   type Member,
   type MemberService,
   type MemberServiceDeps,

@@ -37,6 +37,9 @@ export interface PointsEntry {
   createdAt: string;
 }
 
+/** For a caller that checks membership with other modules' rows in one statement: whether member `idParam` exists (boolean column). */
+export const MEMBER_EXISTS = (idParam: string) => `EXISTS (SELECT 1 FROM member.members WHERE id = ${idParam}::text)`;
+
 export function createMemberService(deps: MemberServiceDeps) {
   const { pool } = deps;
   const clock = deps.clock ?? systemClock;

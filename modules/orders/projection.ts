@@ -10,6 +10,15 @@ import { RECORD_PARCELS_CALL, recordParcelsArguments } from '../logistics/parcel
  * replaced by a higher version, so a retried or late activity never moves an order backwards.
  * The order's domain events (modules/events/order-events.ts) are written in the same transaction.
  */
+/**
+ * For the unpaid-orders cap, read with other modules' rows in one statement (placement): whether order
+ * `orderIdParam` is already projected (a retry is never refused) and how many of customer
+ * `customerParam`'s orders are in status `statusParam`, as one jsonb column `{ exists, count }`.
+ */
+export const ORDER_EXISTS_AND_COUNT_JSON = (orderIdParam: string, customerParam: string, statusParam: string) =>
+  `jsonb_build_object('exists', EXISTS (SELECT 1 FROM orders.orders WHERE order_id = ${orderIdParam}::text),
+     'count', (SELECT count(*) FROM orders.orders WHERE customer_id = ${customerParam}::text AND status = ${statusParam}::text))`;
+
 export function createOrderProjection({ pool }: { pool: Pool }) {
   const projection = {
     /**
@@ -82,12 +91,8 @@ export function createOrderProjection({ pool }: { pool: Pool }) {
      * never refused) and how many of the customer's orders are in `status`.
      */
     async existsAndCountByCustomer(orderId: string, customerId: string, status: string): Promise<{ exists: boolean; count: number }> {
-      const found = await pool.query<{ exists: boolean; n: string }>(
-        `SELECT EXISTS (SELECT 1 FROM orders.orders WHERE order_id = $1) AS exists,
-                (SELECT count(*) FROM orders.orders WHERE customer_id = $2 AND status = $3) AS n`,
-        [orderId, customerId, status],
-      );
-      return { exists: found.rows[0].exists, count: Number(found.rows[0].n) };
+      const found = await pool.query<{ cap: { exists: boolean; count: number } }>(`SELECT ${ORDER_EXISTS_AND_COUNT_JSON('$1', '$2', '$3')} AS cap`, [orderId, customerId, status]);
+      return found.rows[0].cap;
     },
 
     async listByCustomer(customerId: string, options: { limit: number; status?: string }): Promise<OrderView[]> {

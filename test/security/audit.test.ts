@@ -25,24 +25,27 @@ afterAll(async () => {
   await env?.close();
 });
 
-test('ship, a refused second ship and delivery are audited with actor, request id, run and before/after', async () => {
+test('ship, its repeat, a refused other shipment and delivery are audited with actor, request id, run and before/after', async () => {
   const placed = await shop.placeOrder('mem_audit', { lines: [{ skuId: 'sku_audit', quantity: 1 }] });
   expect(placed.status).toBe(201);
   const orderId = placed.body.orderId as string;
   await shop.pay(placed.body.payment.intentId);
   await shop.waitForStatus('mem_audit', orderId, 'PAID');
 
-  const ship = () =>
-    request(api.url).post(`/warehouse/orders/${orderId}/ship`).set('X-API-Key', API_KEYS.warehouse).set('X-Request-Id', 'req-ship-1').send({ carrier: 'SF', trackingNumber: 'SF42' });
+  const ship = (trackingNumber = 'SF42') =>
+    request(api.url).post(`/warehouse/orders/${orderId}/ship`).set('X-API-Key', API_KEYS.warehouse).set('X-Request-Id', 'req-ship-1').send({ carrier: 'SF', trackingNumber });
   expect((await ship()).status).toBe(200);
-  expect((await ship()).status).toBe(409);
+  // The same shipment again (a retry) answers as the first did; another tracking number is refused.
+  expect((await ship()).status).toBe(200);
+  expect((await ship('SF43')).status).toBe(409);
   await shop.deliver(orderId);
 
   const rows = await createAuditService({ pool: env.pool }).list({ targetType: 'order', targetId: orderId });
-  expect(rows.map((row) => [row.action, row.outcome, row.actorRole, row.actor])).toEqual([
-    ['order.ship', 'ACCEPTED', 'warehouse', 'wh_test'],
-    ['order.ship', 'REFUSED', 'warehouse', 'wh_test'],
-    ['order.delivered', 'ACCEPTED', 'carrier', 'carrier_test'],
+  expect(rows.map((row) => [row.action, row.outcome, row.actorRole, row.actor, row.before])).toEqual([
+    ['order.ship', 'ACCEPTED', 'warehouse', 'wh_test', { status: 'PAID' }],
+    ['order.ship', 'ACCEPTED', 'warehouse', 'wh_test', { status: 'SHIPPED' }],
+    ['order.ship', 'REFUSED', 'warehouse', 'wh_test', { status: 'SHIPPED' }],
+    ['order.delivered', 'ACCEPTED', 'carrier', 'carrier_test', { status: 'SHIPPED' }],
   ]);
   const [shipped] = rows;
   expect(shipped).toMatchObject({

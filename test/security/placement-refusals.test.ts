@@ -1,6 +1,5 @@
 import request from 'supertest';
 import { orderIdFor } from '../../api/orders';
-import { allInOrder } from '../../api/placement-checks';
 import { customerAuth } from '../support/api';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { addMember, addSku } from '../support/fixtures';
@@ -60,12 +59,22 @@ test('several refusals at once: the checks run together, and the member refusal 
   expect(answers.map((answer) => [answer.status, answer.body.reason])).toEqual([1, 2, 3, 4].map(() => [422, 'MEMBER_NOT_FOUND']));
 });
 
-test('allInOrder: the first refusal in the order given is thrown, not the first to finish; values in order', async () => {
-  const after = <T>(ms: number, value: T, fail = false) =>
-    new Promise<T>((resolve, reject) => setTimeout(() => (fail ? reject(new Error(String(value))) : resolve(value)), ms));
-  await expect(allInOrder([after(30, 'first', true), after(1, 'second', true), after(5, 3)])).rejects.toThrow('first');
-  await expect(allInOrder([after(20, 1), after(1, 'second', true)])).rejects.toThrow('second');
-  expect(await allInOrder<[number, string]>([after(10, 1), after(1, 'b')])).toEqual([1, 'b']);
+test('one read, refusals in a fixed order: member, then SKUs, then the address, whichever the request gets wrong', async () => {
+  await addMember(env.pool, 'mem_no_address');
+  await env.pool.query('DELETE FROM logistics.member_addresses WHERE member_id = $1', ['mem_no_address']);
+  const before = await rowCounts(env.pool);
+  // A member ordering an unknown SKU with no address: the SKU answers, not the address.
+  const unknownSku = await place('mem_no_address', { lines: [{ skuId: 'sku_nowhere', quantity: 1 }] }, 'order-of-refusals-1');
+  expect([unknownSku.status, unknownSku.body.reason, unknownSku.body.skuId]).toEqual([422, 'SKU_NOT_FOUND', 'sku_nowhere']);
+  // A known SKU and still no address (none saved, none given): 400 naming the field.
+  const noAddress = await place('mem_no_address', { lines: [{ skuId: 'sku_tea', quantity: 1 }] }, 'order-of-refusals-2');
+  expect(noAddress.status).toBe(400);
+  expect(JSON.stringify(noAddress.body)).toContain('shippingAddress');
+  // A saved address the member does not have: 400 naming addressId.
+  const notSaved = await place('mem_real', { lines: [{ skuId: 'sku_tea', quantity: 1 }], addressId: 'addr_not_mine' }, 'order-of-refusals-3');
+  expect(notSaved.status).toBe(400);
+  expect(JSON.stringify(notSaved.body)).toContain('addressId');
+  expect(await rowCounts(env.pool)).toEqual(before);
 });
 
 test('an unknown SKU → 422 naming it, no workflow, no row written', async () => {

@@ -29,10 +29,7 @@ import { OrderState } from './state';
  * TemporalChangeVersion search-attribute write (visibility) per order (issue 17).
  */
 export const ONE_MARKER_PATCH = 'order-patches-in-one-marker';
-/**
- * Placement priced in one local activity, its address written with its projection, a paid order's
- * projection written once, with its parcels, and a completed order's points and revenue at once.
- */
+/** Placement priced in one local activity and its address with its projection, and more (`fewerSteps`). */
 export const FEWER_STEPS_PATCH = 'fewer-steps-per-order';
 /** Placement steps, projections and parcel records as local activities (implies the patches before it). */
 export const LOCAL_STEPS_PATCH = 'placement-and-projection-local';

@@ -28,6 +28,9 @@ export interface Problem {
 const TYPE_BASE = 'https://order-engine.dev/problems/';
 
 export class ProblemError extends Error {
+  /** Seconds a client should wait before asking again (sent as Retry-After), for a refusal that lasts a moment. */
+  retryAfterS?: number;
+
   constructor(
     readonly status: number,
     readonly slug: string,
@@ -43,6 +46,12 @@ export class ProblemError extends Error {
 export const notFound = (what: string) => new ProblemError(404, 'not-found', 'Not found', `${what} does not exist`);
 export const conflict = (detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(409, 'conflict', 'Not allowed in the current state', detail, extensions);
+/** The engine is catching up (a recovered workflow task replaying): 503 with Retry-After; asked again, it may be taken. */
+export function notNowRetryShortly(detail: string, retryAfterS: number, extensions?: Record<string, unknown>): ProblemError {
+  const problem = new ProblemError(503, 'service-unavailable', 'Service unavailable', detail, extensions);
+  problem.retryAfterS = retryAfterS;
+  return problem;
+}
 export const unprocessable = (slug: string, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(422, slug, 'Request cannot be processed', detail, extensions);
 
@@ -88,6 +97,7 @@ export function errorHandler(logger: Logger = rootLogger()): ErrorRequestHandler
   return (error, req, res, _next) => {
     if (res.headersSent) return;
     if (error instanceof ProblemError) {
+      if (error.retryAfterS !== undefined) res.set('Retry-After', String(error.retryAfterS));
       return sendProblem(res, {
         ...error.extensions, // first: an extension can never replace a standard member
         type: TYPE_BASE + error.slug,

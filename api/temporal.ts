@@ -3,7 +3,7 @@ import { WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporal
 import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderProjection } from '../modules/orders/projection';
 import { getOrderQuery, orderWorkflowId, type OrderView } from '../workflows/order/definitions';
-import { conflict, notFound, ProblemError } from './problem';
+import { conflict, notFound, notNowRetryShortly, ProblemError } from './problem';
 import { waitsOutRefusal } from '../workflows/order/policy';
 import { isWorkflowTaskRetrying } from '../infra/temporal-retry';
 
@@ -119,6 +119,7 @@ export function repeatableUpdateId(kind: string, ...identity: string[]): string 
  * refuses it as "a moment" (being placed; a received payment being recorded and captured) although
  * the view the caller acted on is already past that: the projection ran ahead of a retried workflow
  * task (policy.ts, waitsOutRefusal). A refused update changes nothing, so asking again is safe.
+ * Still refused so when the wait is over: 503 with Retry-After (the refusal's reason), not 409.
  * Any other refusal, or one the caller's view already showed, is thrown at once (409 upstream).
  */
 export const TRANSIENT_REFUSAL_WAIT_MS = 15_000;
@@ -130,8 +131,18 @@ export async function retryTransientRefusals<T>(seen: Pick<OrderView, 'phase'>, 
       return await send();
     } catch (error) {
       const code = isError(error, 'WorkflowUpdateFailedError') ? ((error as Error).cause as { type?: string } | undefined)?.type : undefined;
-      const transient = (code !== undefined && waitsOutRefusal(seen.phase, code)) || isWorkflowTaskRetrying(error);
-      if (!transient || Date.now() + pauseMs > deadline) throw error;
+      const waitedOut = code !== undefined && waitsOutRefusal(seen.phase, code);
+      const transient = waitedOut || isWorkflowTaskRetrying(error);
+      if (!transient) throw error;
+      if (Date.now() + pauseMs > deadline) {
+        // Still "a moment" after the wait (a replacement worker still replaying the payment): the
+        // caller is told to come back, not that the order refuses (409 would read as final).
+        if (waitedOut) {
+          const reason = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+          throw notNowRetryShortly(`${reason}; the engine is still catching up on this order: retry shortly`, 5, { reason: code });
+        }
+        throw error;
+      }
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }

@@ -1,6 +1,7 @@
 import express from 'express';
 import request from 'supertest';
-import { ServiceError } from '@temporalio/client';
+import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { errorHandler } from '../../api/problem';
 import { retryTransientRefusals } from '../../api/temporal';
 import { isWorkflowTaskRetrying } from '../../infra/temporal-retry';
@@ -50,6 +51,35 @@ test('still refused when the wait is over: the caller gets 503 problem+json with
   expect(response.headers['retry-after']).toBe('2');
   expect(response.body).toMatchObject({ type: 'https://order-engine.dev/problems/service-unavailable', status: 503 });
   expect(calls).toBeGreaterThan(1);
+});
+
+test('a payment still being confirmed after the wait (the caller saw it paid): 503 with Retry-After and the reason, not a final 409', async () => {
+  const paymentInProgress = () =>
+    new WorkflowUpdateFailedError('Workflow Update failed', ApplicationFailure.create({ type: 'PAYMENT_IN_PROGRESS', message: 'the payment is being confirmed' }));
+  let calls = 0;
+  const app = express();
+  app.post('/warehouse/orders/:id/ship', async () => {
+    await retryTransientRefusals({ phase: 'PAID' }, async () => {
+      calls += 1;
+      throw paymentInProgress();
+    }, 300);
+  });
+  app.use(errorHandler(rootLogger()));
+  const response = await request(app).post('/warehouse/orders/ord_1/ship');
+  expect(response.status).toBe(503);
+  expect(response.headers['retry-after']).toBe('5');
+  expect(response.body).toMatchObject({ status: 503, reason: 'PAYMENT_IN_PROGRESS' });
+  expect(response.body.detail).toContain('the payment is being confirmed');
+  expect(calls).toBeGreaterThan(1);
+  // A caller who saw the payment still under way hears the refusal at once, asked once.
+  calls = 0;
+  await expect(
+    retryTransientRefusals({ phase: 'PAYMENT_RECEIVED' }, async () => {
+      calls += 1;
+      throw paymentInProgress();
+    }, 300),
+  ).rejects.toThrow(WorkflowUpdateFailedError);
+  expect(calls).toBe(1);
 });
 
 test('a bug stays a 500', async () => {

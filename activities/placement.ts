@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { createCatalogService } from '../modules/catalog';
-import { createFreightService, regionCodeSchema, type FreightQuote } from '../modules/logistics';
-import { createMarketingService, type Quote } from '../modules/marketing/service';
+import { SKUS_JSON, skuIdsToRead, skusForSale } from '../modules/catalog';
+import { createFreightService, DEFAULT_TEMPLATE_JSON, regionCodeSchema, templateFromJson, type FreightQuote } from '../modules/logistics';
+import { ACTIVE_PROMOTIONS_JSON, createMarketingService, promotionsFromJson, type Quote } from '../modules/marketing/service';
+import { systemClock } from '../modules/shared/db';
 import { idSchema as id } from '../modules/shared/validation';
 import type { ActivityDeps } from './deps';
 import { asActivity } from './errors';
@@ -29,19 +30,29 @@ export interface PricedOrder {
 /**
  * Placement's pricing in one step (issue 17): the SKUs' list prices (catalog), the quote with
  * promotions, coupon and points (marketing), then the freight of the goods after promotions and
- * coupon (logistics), each by its own module's service, as the three steps they replace did. One local
- * activity instead of three: the buyer waits on it, and a lookup has no effect to undo. A refusal
+ * coupon (logistics), each by its own module's rules, as the three steps they replace did. One local
+ * activity instead of three, and one statement for what it reads (SKUs, promotions, template; a
+ * coupon is read by marketing when there is one): the buyer waits on it. A lookup has no effect to
+ * undo. A refusal
  * (SKU_NOT_FOUND, COUPON_*, REGION_NOT_DELIVERED) fails it as the step that refused would have.
  */
 export function createPlacementActivities(deps: ActivityDeps) {
-  const catalog = createCatalogService({ pool: deps.pool });
   const marketing = createMarketingService({ pool: deps.pool, clock: deps.clock });
   const freight = createFreightService({ pool: deps.pool });
   return {
     async priceOrder(input: PriceOrderInput): Promise<PricedOrder> {
       return asActivity(async () => {
         const { memberId, lines, unitPriceFen = {}, couponId, pointsToRedeem, destination } = priceOrderSchema.parse(input);
-        const skus = await catalog.getSkus(lines.map((line) => line.skuId));
+        // The SKUs, the promotions running now and the freight template in one statement (each
+        // module's fragment), judged by each module's rules as its own reads would be.
+        const at = (deps.clock ?? systemClock)();
+        const skuIds = skuIdsToRead(lines.map((line) => line.skuId));
+        const read = await deps.pool.query<{ skus: unknown[]; promotions: unknown[]; template: unknown }>(
+          `SELECT ${SKUS_JSON('$1')} AS skus, ${ACTIVE_PROMOTIONS_JSON('$2')} AS promotions, ${destination ? DEFAULT_TEMPLATE_JSON : 'NULL'} AS template`,
+          [skuIds, at],
+        );
+        const { rows: [row] } = read;
+        const skus = skusForSale(skuIds, row.skus);
         const listPriceOf = new Map(skus.map((sku) => [sku.id, sku.listPriceFen]));
         const quote = await marketing.quote({
           memberId,
@@ -53,11 +64,11 @@ export function createPlacementActivities(deps: ActivityDeps) {
           })),
           couponId,
           pointsToRedeem,
-        });
+        }, { promotions: promotionsFromJson(row.promotions), at });
         if (!destination) return { quote };
         const { listFen, promotionDiscountFen, couponDiscountFen } = quote.totals;
         const goodsFen = listFen - promotionDiscountFen - couponDiscountFen;
-        return { quote, freight: await freight.quote({ destination, lines, goodsFen }, skus) };
+        return { quote, freight: await freight.quote({ destination, lines, goodsFen }, skus, { template: templateFromJson(row.template) }) };
       });
     },
   };

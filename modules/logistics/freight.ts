@@ -145,10 +145,11 @@ export function createFreightService({ pool }: { pool: Pool }) {
 
     /**
      * The order's freight: weights from the catalog (or `knownSkus`, when the caller has just read
-     * them), the default template; REGION_NOT_DELIVERED refuses.
+     * them), the default template (or `known.template`, read by the caller with DEFAULT_TEMPLATE_JSON);
+     * REGION_NOT_DELIVERED refuses.
      */
-    async quote(input: QuoteFreightInput, knownSkus?: readonly Pick<Sku, 'id' | 'weightGrams'>[]): Promise<FreightQuote> {
-      const template = await defaultTemplate();
+    async quote(input: QuoteFreightInput, knownSkus?: readonly Pick<Sku, 'id' | 'weightGrams'>[], known?: { template: FreightTemplate | undefined }): Promise<FreightQuote> {
+      const template = known ? known.template : await defaultTemplate();
       if (!template) return priceFreight(undefined, input.destination, [], input.goodsFen);
       const skus = template.basis !== 'WEIGHT' ? [] : (knownSkus ?? (await catalog.getSkus(input.lines.map((line) => line.skuId))));
       const weightOf = new Map(skus.map((sku) => [sku.id, sku.weightGrams]));

@@ -2,4 +2,4 @@ export * from './schemas';
 export * from './campaign-schemas';
 export * from './pricing';
 export type { Coupon, CouponState, CouponTemplate, CouponOrderChange } from './coupons';
-export { createMarketingService, type MarketingService, type MarketingServiceDeps, type Promotion, type Quote } from './service';
+export { ACTIVE_PROMOTIONS_JSON, createMarketingService, promotionsFromJson, type MarketingService, type MarketingServiceDeps, type Promotion, type Quote } from './service';

@@ -32,6 +32,21 @@ export interface Quote extends PriceBreakdown {
   quotedAt: string;
 }
 
+/**
+ * For a caller that reads the promotions with other modules' rows in one statement (placement's
+ * pricing): the promotions running at the timestamptz parameter `atParam`, as one jsonb array column.
+ */
+export const ACTIVE_PROMOTIONS_JSON = (atParam: string) =>
+  `(SELECT coalesce(jsonb_agg(to_jsonb(p) ORDER BY p.id), '[]'::jsonb) FROM (SELECT id, name, tiers, starts_at, ends_at FROM marketing.promotions
+     WHERE starts_at <= ${atParam}::timestamptz AND ${atParam}::timestamptz < ends_at) p)`;
+
+/** The promotions from that column. */
+export function promotionsFromJson(rows: readonly unknown[]): Promotion[] {
+  return (rows as { id: string; name: string; tiers: PromotionTier[]; starts_at: string; ends_at: string }[]).map((row) =>
+    toPromotion({ ...row, starts_at: new Date(row.starts_at), ends_at: new Date(row.ends_at) }),
+  );
+}
+
 export function createMarketingService(deps: MarketingServiceDeps) {
   const { pool } = deps;
   const clock = deps.clock ?? systemClock;
@@ -94,12 +109,13 @@ export function createMarketingService(deps: MarketingServiceDeps) {
      * Prices an order for a member now: the active promotion saving the most on the list total, the
      * member's coupon (checked: theirs, usable, valid now) and the points they want to redeem.
      */
-    async quote(input: QuoteInput): Promise<Quote> {
+    async quote(input: QuoteInput, known?: { promotions: Promotion[]; at: Date }): Promise<Quote> {
       const { memberId, orderId, lines, couponId, pointsToRedeem, availablePoints } = quoteSchema.parse(input);
-      const now = clock();
+      // `known`: the promotions running at `at`, read by the caller (ACTIVE_PROMOTIONS_JSON).
+      const now = known?.at ?? clock();
       const listTotal = lines.reduce((total, line) => total + line.unitPriceFen * line.quantity, 0);
       let best: { promotion: Promotion; discountFen: number } | undefined;
-      for (const promotion of await listActivePromotions(now)) {
+      for (const promotion of known?.promotions ?? (await listActivePromotions(now))) {
         const discountFen = bestPromotionTier(promotion.tiers, listTotal)?.discountFen ?? 0;
         if (discountFen > 0 && (!best || discountFen > best.discountFen)) best = { promotion, discountFen };
       }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { SubscriberNetworkPolicy } from '../modules/events/subscriber-network';
 import type { EventConsumer } from '../modules/events/types';
 import type { PaymentProvider } from '../modules/finance/provider';
 import type { Clock } from '../modules/shared/db';
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   auth?: AuthSettings;
   /** In-process consumers of the outbox (notifications, NATS), delivered by their dispatcher workflows. */
   eventConsumers?: readonly EventConsumer[];
+  /** Where webhook subscribers may be (EVENTS_SUBSCRIBER_NETWORKS; production); undefined: anywhere. */
+  subscriberNetwork?: SubscriberNetworkPolicy;
 }
 
 /** The worker's activities take money: the provider is always named, never the sandbox by default. */

@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { DEFAULT_EVENT_DELIVERY, kickDispatcher } from '../infra/event-dispatchers';
 import { envelopeSchema, EVENT_TYPES, eventsJsonSchema, eventTypes } from '../modules/events/schema';
 import { EVENT_SIGNATURE_HEADER } from '../modules/events/signature';
+import { assertSubscriberUrlAllowed, SubscriberAddressRefusedError } from '../modules/events/subscriber-network';
 import { createSubscriptionService, createSubscriptionSchema } from '../modules/events/subscriptions';
 import { createAuditTrail } from './audit';
 import { authenticate, principalOf, requireRole } from './auth';
 import { problemResponse, registry } from './openapi';
-import { notFound, ProblemError } from './problem';
+import { notFound, ProblemError, unprocessable } from './problem';
 import type { ApiSettings } from './settings';
 import { idParams, pathId } from './validation';
 
@@ -63,6 +64,7 @@ registry.registerPath({
     201: { description: 'Registered; delivery starts with the next event', content: { 'application/json': { schema: Subscription } } },
     400: problemResponse('Invalid subscription'),
     403: problemResponse('Not an admin'),
+    422: problemResponse('The URL leads to an address subscribers may not be on (not public, not in EVENTS_SUBSCRIBER_NETWORKS)'),
   },
 });
 registry.registerPath({
@@ -126,6 +128,16 @@ export function eventsRouter(deps: { pool: Pool; temporal: Client; settings: Api
     const body = createSubscriptionSchema.parse(req.body);
     if (deps.settings.production && !body.url.startsWith('https://')) {
       throw new ProblemError(400, 'invalid-request', 'Invalid request', 'subscriber URLs must be https in production');
+    }
+    // Where the URL leads now (every delivery checks again as it connects): public, or a listed network.
+    if (delivery.network) {
+      try {
+        await assertSubscriberUrlAllowed(delivery.network, body.url);
+      } catch (error) {
+        if (error instanceof SubscriberAddressRefusedError) throw unprocessable('subscriber-address-refused', error.message, { host: error.host, address: error.address });
+        if ((error as NodeJS.ErrnoException).code === 'ENOTFOUND') throw new ProblemError(400, 'invalid-request', 'Invalid request', `the subscriber's host does not exist: ${(error as Error).message}`);
+        throw error;
+      }
     }
     const principal = principalOf(res);
     const created = await subscriptions.create(body, `${principal.role}:${principal.subject}`);

@@ -199,6 +199,11 @@ const baseSchema = z.object({
   EVENTS_RETRY_INITIAL: durationSchema.default(parseDuration('1s')),
   EVENTS_RETRY_MAX: durationSchema.default(parseDuration('10m')),
   EVENTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  /**
+   * Networks (CIDRs, comma separated) webhook subscribers may be on besides public addresses, e.g. the
+   * intranet of the merchant's ERP. Enforced in production (and wherever it is set); see subscriber-network.ts.
+   */
+  EVENTS_SUBSCRIBER_NETWORKS: z.string().optional(),
 
   /** Buyer notifications (modules/notifications): sandbox outside production by default; required in production. */
   NOTIFICATIONS_PROVIDER: z.enum(NOTIFICATIONS_PROVIDERS).optional(),

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { subscriberNetworkPolicy, type SubscriberNetworkPolicy } from '../modules/events/subscriber-network';
 import { createSubscriptionService } from '../modules/events/subscriptions';
 import type { EventConsumer } from '../modules/events/types';
 import type { Config } from './config';
@@ -9,6 +10,8 @@ import { DISPATCHER_WORKFLOW, dispatcherWorkflowId, replayEventsSignal, wakeDisp
 export interface EventDeliverySettings {
   timing: DispatchTiming;
   defaultMaxAttempts: number;
+  /** Where webhook subscribers may be; undefined: anywhere (development, tests). */
+  network?: SubscriberNetworkPolicy;
 }
 
 /** The defaults of infra/config.ts (EVENTS_*), for callers built without a config (tests). */
@@ -21,6 +24,11 @@ export function eventDeliveryFromConfig(config: Config): EventDeliverySettings {
   return {
     timing: { pollMs: config.EVENTS_DISPATCH_POLL, retryInitialMs: config.EVENTS_RETRY_INITIAL, retryMaxMs: config.EVENTS_RETRY_MAX },
     defaultMaxAttempts: config.EVENTS_MAX_ATTEMPTS,
+    // Production: public addresses and the listed networks only. Elsewhere only when networks are listed.
+    network:
+      config.NODE_ENV === 'production' || config.EVENTS_SUBSCRIBER_NETWORKS !== undefined
+        ? subscriberNetworkPolicy((config.EVENTS_SUBSCRIBER_NETWORKS ?? '').split(',').map((cidr) => cidr.trim()).filter(Boolean))
+        : undefined,
   };
 }
 

@@ -80,6 +80,7 @@ async function main(role: WorkerRole): Promise<void> {
     payloadCodecs: payloadCodecsFor(config.PAYLOAD_CODEC_KEYS),
     workflowSource: config.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } } : undefined,
     eventConsumers: eventConsumers?.consumers,
+    subscriberNetwork: eventDeliveryFromConfig(config).network,
     role,
     overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
     workflowStackTraces: config.WORKFLOW_STACK_TRACES === 'on',

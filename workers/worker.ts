@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { tracingWorkerOptions } from '../infra/temporal-tracing';
 import type { EventConsumer } from '../modules/events/types';
+import type { SubscriberNetworkPolicy } from '../modules/events/subscriber-network';
 import type { PaymentProvider } from '../modules/finance';
 import type { AuthSettings } from '../infra/tokens';
 import { activityMetricsInterceptor } from './activity-metrics';
@@ -33,6 +34,8 @@ export interface EngineWorkerOptions {
    * dispatcher workflows like webhooks. Pass the same list to every worker and to registerEventConsumers.
    */
   eventConsumers?: readonly EventConsumer[];
+  /** Where webhook subscribers may be (eventDeliveryFromConfig); undefined: anywhere. */
+  subscriberNetwork?: SubscriberNetworkPolicy;
   /** Extra options (e.g. shutdownGraceTime) for tests and tuning. */
   overrides?: Partial<WorkerOptions>;
   /**
@@ -74,7 +77,7 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
   const faults = faultInjectionFromEnv();
   const role = options.role ?? 'all';
   // Every process registers every activity: a queue decides where work runs, not what can run.
-  const activities = createActivities({ pool: options.pool, payments: options.payments, auth: options.auth, eventConsumers: options.eventConsumers });
+  const activities = createActivities({ pool: options.pool, payments: options.payments, auth: options.auth, eventConsumers: options.eventConsumers, subscriberNetwork: options.subscriberNetwork });
   const common: WorkerOptions = {
     connection: options.connection,
     namespace: options.namespace,

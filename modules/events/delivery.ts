@@ -1,6 +1,10 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import type { Pool } from 'pg';
 import { toOutboxEvent, type OutboxRow } from './outbox';
 import { EVENT_SIGNATURE_HEADER, signEvent } from './signature';
+import { addressAllowed, guardedLookup, hostOf, SubscriberAddressRefusedError, type SubscriberNetworkPolicy } from './subscriber-network';
 import type { EventConsumer, OutboxEvent } from './types';
 
 /** How long a subscriber may take to answer one delivery. */
@@ -43,7 +47,35 @@ interface Target {
  * repeated step finds what the first did, and a DELIVERED event is never sent again (except by an
  * explicit replay, which marks it REPLAY first).
  */
-export function createEventDelivery({ pool, consumers = [] }: { pool: Pool; consumers?: readonly EventConsumer[] }) {
+/**
+ * POSTs one event and answers the subscriber's status. Connections go where `network` allows (the
+ * address is checked as it is connected to, see subscriber-network.ts); redirects are not followed.
+ */
+function post(url: URL, headers: Record<string, string>, body: string, network: SubscriberNetworkPolicy | undefined): Promise<number> {
+  const host = hostOf(url);
+  if (network && isIP(host) && !addressAllowed(network, host)) return Promise.reject(new SubscriberAddressRefusedError(host, host));
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, ...(network ? { lookup: guardedLookup(network) } : {}) },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      },
+    );
+    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS} ms`)), DELIVERY_TIMEOUT_MS);
+    request.on('close', () => clearTimeout(timer));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/**
+ * `network`: where webhook subscribers may be (production: public addresses and
+ * EVENTS_SUBSCRIBER_NETWORKS); undefined, anywhere (development and tests).
+ */
+export function createEventDelivery({ pool, consumers = [], network }: { pool: Pool; consumers?: readonly EventConsumer[]; network?: SubscriberNetworkPolicy }) {
   const byName = new Map(consumers.map((consumer) => [consumer.name, consumer]));
 
   async function target(subscriptionId: string): Promise<Target | undefined> {
@@ -66,20 +98,14 @@ export function createEventDelivery({ pool, consumers = [] }: { pool: Pool; cons
   async function send(sub: Target, event: OutboxEvent): Promise<void> {
     if (sub.kind === 'CONSUMER') return consumerOf(sub).consume(event);
     const body = JSON.stringify(event);
-    const response = await fetch(sub.url!, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [EVENT_SIGNATURE_HEADER]: signEvent(sub.secret!, body),
-        'X-Event-Id': event.eventId,
-        'X-Event-Type': event.type,
-      },
-      body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-    });
-    await response.body?.cancel().catch(() => undefined);
-    if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status}`);
+    const headers = {
+      'content-type': 'application/json',
+      [EVENT_SIGNATURE_HEADER]: signEvent(sub.secret!, body),
+      'X-Event-Id': event.eventId,
+      'X-Event-Type': event.type,
+    };
+    const status = await post(new URL(sub.url!), headers, body, network);
+    if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
   }
 
   return {

@@ -4,7 +4,7 @@ import { issueToken } from '../../api/auth';
  * The chaos run's HTTP client of the engine's API (the stable surface): bearer tokens for buyers, API
  * keys for the warehouse, support and admin. Retries what a restarting process or PostgreSQL outage
  * causes (connection refused, 502/503/504) for a bounded time; every call it retries is one the API
- * makes idempotent (Idempotency-Key, or a repeat that answers 409 for "already done").
+ * makes idempotent (Idempotency-Key, a shipment's or delivery's update id, or a repeat that answers 409 for "already done").
  */
 export const CHAOS_API_KEYS = {
   warehouse: 'chaos-warehouse-key',

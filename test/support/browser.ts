@@ -34,5 +34,14 @@ export async function chromiumExecutable(): Promise<string> {
 
 /** A browser with its own profile folder (the persistent context is how playwright takes a user-data-dir). */
 export async function launchChromium(profileDir: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profileDir, { executablePath: await chromiumExecutable(), args: HEADLESS_FLAGS });
+  const executablePath = await chromiumExecutable();
+  try {
+    return await chromium.launchPersistentContext(profileDir, { executablePath, args: HEADLESS_FLAGS });
+  } catch (error) {
+    // Seen once in a full parallel run (session 12): the browser died of SIGSEGV while starting, before
+    // any page; alone it started every time. A browser that cannot start twice in a row still fails.
+    if (!/has been closed|SIGSEGV/.test((error as Error).message)) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return chromium.launchPersistentContext(profileDir, { executablePath, args: HEADLESS_FLAGS });
+  }
 }

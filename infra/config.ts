@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { subscriberNetworkPolicy } from '../modules/events/subscriber-network';
 
 /**
  * Every setting of the engine comes from the environment and is validated here, once, at start.
@@ -14,6 +15,16 @@ export const durationSchema = z
   .trim()
   .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 30m, 48h or 7d')
   .transform(parseDuration);
+
+/** What is wrong with a comma-separated list of CIDRs, if anything. */
+function cidrListError(list: string): string | undefined {
+  try {
+    subscriberNetworkPolicy(list.split(',').map((cidr) => cidr.trim()).filter(Boolean));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 export function parseDuration(text: string): number {
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
@@ -203,7 +214,13 @@ const baseSchema = z.object({
    * Networks (CIDRs, comma separated) webhook subscribers may be on besides public addresses, e.g. the
    * intranet of the merchant's ERP. Enforced in production (and wherever it is set); see subscriber-network.ts.
    */
-  EVENTS_SUBSCRIBER_NETWORKS: z.string().optional(),
+  EVENTS_SUBSCRIBER_NETWORKS: z
+    .string()
+    .superRefine((list, ctx) => {
+      const error = cidrListError(list);
+      if (error) ctx.addIssue({ code: 'custom', message: error });
+    })
+    .optional(),
 
   /** Buyer notifications (modules/notifications): sandbox outside production by default; required in production. */
   NOTIFICATIONS_PROVIDER: z.enum(NOTIFICATIONS_PROVIDERS).optional(),

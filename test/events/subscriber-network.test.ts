@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { DEFAULT_EVENT_DELIVERY } from '../../infra/event-dispatchers';
+import { ConfigError, loadConfig } from '../../infra/config';
+import { DEFAULT_EVENT_DELIVERY, eventDeliveryFromConfig } from '../../infra/event-dispatchers';
 import { createEventDelivery } from '../../modules/events/delivery';
 import { addressAllowed, subscriberNetworkPolicy } from '../../modules/events/subscriber-network';
 import { createSubscriptionService } from '../../modules/events/subscriptions';
@@ -86,4 +87,14 @@ test('a delivery connects only where the policy allows, checked as it connects: 
   const listed = createEventDelivery({ pool: env.pool, network: subscriberNetworkPolicy(['127.0.0.0/8', '::1/128']) });
   expect((await listed.deliver({ ...attempt, attempt: 2 })).delivered).toBe(true);
   expect(received).toBe(1);
+});
+
+test('the policy from the configuration: on in production (public only, plus EVENTS_SUBSCRIBER_NETWORKS), off elsewhere unless networks are listed; a bad network stops the start', () => {
+  const development = loadConfig({});
+  expect(eventDeliveryFromConfig(development).network).toBeUndefined();
+  const production = eventDeliveryFromConfig({ ...development, NODE_ENV: 'production' }).network!;
+  expect(['127.0.0.1', '10.20.1.1', '93.184.216.34'].map((address) => addressAllowed(production, address))).toEqual([false, false, true]);
+  const intranet = eventDeliveryFromConfig(loadConfig({ EVENTS_SUBSCRIBER_NETWORKS: '10.20.0.0/16, fd00::/8' })).network!;
+  expect(['10.20.1.1', '10.21.0.1', 'fd00::5'].map((address) => addressAllowed(intranet, address))).toEqual([true, false, true]);
+  expect(() => loadConfig({ EVENTS_SUBSCRIBER_NETWORKS: '10.20.0.0/16,intranet' })).toThrow(ConfigError);
 });

@@ -141,14 +141,6 @@ export function createAddressService({ pool }: { pool: Pool }) {
       return found.rows.map(toSaved);
     },
 
-    async get(memberId: string, addressId: string): Promise<SavedAddress | undefined> {
-      const found = await pool.query<AddressRow>(`SELECT address_id, is_default, ${COLUMNS} FROM logistics.member_addresses WHERE member_id = $1 AND address_id = $2`, [
-        memberId,
-        addressId,
-      ]);
-      return found.rows[0] ? toSaved(found.rows[0]) : undefined;
-    },
-
     /** The member's default address (or their only one). */
     async defaultFor(memberId: string): Promise<SavedAddress | undefined> {
       const found = await pool.query<AddressRow>(

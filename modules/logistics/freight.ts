@@ -138,11 +138,6 @@ export function createFreightService({ pool }: { pool: Pool }) {
       return template;
     },
 
-    /** Refuses an undeliverable destination before anything is held (placement's check). */
-    async assertDelivers(destination: RegionCodes): Promise<void> {
-      priceFreight(await defaultTemplate(), destination, [], 0);
-    },
-
     /**
      * The order's freight: weights from the catalog (or `knownSkus`, when the caller has just read
      * them), the default template (or `known.template`, read by the caller with DEFAULT_TEMPLATE_JSON);

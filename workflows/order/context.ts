@@ -23,10 +23,16 @@ import type { ShippingAddress } from './shipping-definitions';
 import { OrderState } from './state';
 
 /**
- * The order workflow's newest patch, the one marker a run started with it records: it implies every
- * earlier patch, those decided at the start and those asked later (reserve-while-pricing,
- * paid-steps-together, cancel-projects-its-refund). Each marker is a history event and a
- * TemporalChangeVersion search-attribute write (visibility) per order (issue 17).
+ * The order workflow's newest patch, the one marker a run started with it records: its updates act
+ * and answer only while no local activity runs (shared/updates.ts), and it implies every earlier
+ * patch, as `ONE_MARKER_PATCH` did.
+ */
+export const UPDATES_AFTER_LOCAL_STEPS_PATCH = 'order-updates-after-local-steps';
+/**
+ * The patch before it, the one marker of runs started with it: it implies every earlier patch,
+ * those decided at the start and those asked later (reserve-while-pricing, paid-steps-together,
+ * cancel-projects-its-refund). Each marker is a history event and a TemporalChangeVersion
+ * search-attribute write (visibility) per order (issue 17).
  */
 export const ONE_MARKER_PATCH = 'order-patches-in-one-marker';
 /** Placement priced in one local activity and its address with its projection, and more (`fewerSteps`). */
@@ -80,8 +86,13 @@ export class OrderContext {
   readonly seenPaymentEvents = new Set<string>();
   readonly latePayments: LatePayment[] = [];
 
+  /**
+   * Updates act and answer only while no local activity runs: the SDK replays an update that came
+   * while one ran from an earlier (heartbeated) workflow task out of order (shared/updates.ts).
+   */
+  readonly answersAfterLocalSteps: boolean = patched(UPDATES_AFTER_LOCAL_STEPS_PATCH);
   /** Every patch below, and those asked later in the run (`hasPatch`), under one marker. */
-  readonly onePatchMarker: boolean = patched(ONE_MARKER_PATCH);
+  readonly onePatchMarker: boolean = this.answersAfterLocalSteps || patched(ONE_MARKER_PATCH);
   /**
    * Fewer steps per order (issue 17): placement priced in one local activity (`priceOrder` instead of
    * list prices, quote and freight), the placement's address written by the projection that shows

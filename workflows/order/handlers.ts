@@ -1,4 +1,5 @@
 import { setHandler } from '@temporalio/workflow';
+import { setUpdateHandler } from '../shared/updates';
 import { waitUntil } from '../shared/wait';
 import { enforce, refuse } from '../shared/refusals';
 import { now } from '../shared/time';
@@ -40,7 +41,7 @@ export function registerOrderHandlers(order: OrderContext): void {
   setHandler(getOrderQuery, () => order.view);
   registerParcelHandlers(order);
   setHandler(getAttentionQuery, () => order.view.attention ?? null);
-  setHandler(placementResultUpdate, async () => {
+  setUpdateHandler(order.answersAfterLocalSteps, placementResultUpdate, async () => {
     await waitUntil(() => order.placementDecided);
     return order.state.snapshot();
   });
@@ -55,7 +56,8 @@ export function registerOrderHandlers(order: OrderContext): void {
 
   /** A cancel or a shipment failure answers once the order is cancelled, or waits for ops. */
   const settled = () => isTerminal(order.phase) || order.phase === 'NEEDS_ATTENTION';
-  setHandler(
+  setUpdateHandler(
+    order.answersAfterLocalSteps,
     cancelOrderUpdate,
     async (request) => {
       requestCancel(order, request);
@@ -64,7 +66,8 @@ export function registerOrderHandlers(order: OrderContext): void {
     },
     { validator: (_request: CancelRequest) => enforce(canCancel(order.facts())) },
   );
-  setHandler(
+  setUpdateHandler(
+    order.answersAfterLocalSteps,
     shipOrderUpdate,
     async (dispatched) => {
       if (order.parcelsEnabled) await shipParcel(order, { parcelId: await onlyParcel(order), ...dispatched });
@@ -79,7 +82,8 @@ export function registerOrderHandlers(order: OrderContext): void {
       },
     },
   );
-  setHandler(
+  setUpdateHandler(
+    order.answersAfterLocalSteps,
     shipmentFailedUpdate,
     async ({ reason }) => {
       if (order.parcelsEnabled) {
@@ -98,7 +102,8 @@ export function registerOrderHandlers(order: OrderContext): void {
       },
     },
   );
-  setHandler(
+  setUpdateHandler(
+    order.answersAfterLocalSteps,
     confirmDeliveryUpdate,
     async ({ by }) => {
       order.deliveredBy = by;
@@ -109,7 +114,8 @@ export function registerOrderHandlers(order: OrderContext): void {
   );
 
   // The API validated the address (regions, mobile, freight not higher); the policy decides whether it may still change.
-  setHandler(
+  setUpdateHandler(
+    order.answersAfterLocalSteps,
     changeAddressUpdate,
     async ({ address, by }) => {
       await keepAddress(order, address);
@@ -136,8 +142,8 @@ export function registerOrderHandlers(order: OrderContext): void {
     if (typeof request?.by !== 'string' || request.by.trim() === '') refuse('INVALID_ATTENTION_ACTION', 'by (who acts) is required');
     if (typeof request.reason !== 'string' || request.reason.trim() === '') refuse('INVALID_ATTENTION_ACTION', 'a reason is required');
   };
-  setHandler(retryCompensationUpdate, attend('retry'), { validator: attentionValidator });
-  setHandler(resolveManuallyUpdate, attend('resolve'), { validator: attentionValidator });
+  setUpdateHandler(order.answersAfterLocalSteps, retryCompensationUpdate, attend('retry'), { validator: attentionValidator });
+  setUpdateHandler(order.answersAfterLocalSteps, resolveManuallyUpdate, attend('resolve'), { validator: attentionValidator });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { setUpdateHandler } from '../shared/updates';
 import { enforce, refuse } from '../shared/refusals';
 import { waitUntil } from '../shared/wait';
 import type { OrderContext } from './context';
@@ -12,7 +12,8 @@ import { canRecordCarrierEvent, canReportParcelFailure, canShipParcel } from './
  * refusal is a 409 before anything changes; the work is parcel-shipping.ts's.
  */
 export function registerParcelHandlers(order: OrderContext): void {
-  setHandler(
+  setUpdateHandler(
+    order.answersAfterLocalSteps,
     shipParcelUpdate,
     async (request) => {
       await shipParcel(order, request);
@@ -20,7 +21,8 @@ export function registerParcelHandlers(order: OrderContext): void {
     },
     { validator: (request: ShipParcel) => enforce(canShipParcel(order.facts(), parcelOf(order, request?.parcelId))) },
   );
-  setHandler(
+  setUpdateHandler(
+    order.answersAfterLocalSteps,
     parcelShipmentFailedUpdate,
     async ({ parcelId, reason }) => {
       await failParcel(order, parcelId, reason);
@@ -30,7 +32,8 @@ export function registerParcelHandlers(order: OrderContext): void {
     },
     { validator: (request: ParcelShipmentFailed) => enforce(canReportParcelFailure(order.facts(), parcelOf(order, request?.parcelId))) },
   );
-  setHandler(
+  setUpdateHandler(
+    order.answersAfterLocalSteps,
     carrierEventUpdate,
     async (event) => {
       await takeCarrierEvent(order, event);

@@ -1,4 +1,5 @@
 import { ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
+import { setUpdateHandler } from '../shared/updates';
 import { forward, mustComplete } from '../shared/activities';
 import { enforce, refuse, refusalMessage } from '../shared/refusals';
 import { msUntil, now } from '../shared/time';
@@ -30,7 +31,8 @@ export class PresaleFinalPayment {
     private readonly order: OrderContext,
     readonly terms: PresaleTerms,
   ) {
-    setHandler(
+    setUpdateHandler(
+      this.order.answersAfterLocalSteps,
       requestFinalPaymentUpdate,
       async (request) => {
         if (!this.request) {

@@ -1,4 +1,5 @@
 import { ApplicationFailure, ParentClosePolicy, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { setUpdateHandler } from '../shared/updates';
 import {
   DEFAULT_REFUND_DECISION_MS,
   DEFAULT_RETURN_SHIPMENT_MS,
@@ -50,7 +51,8 @@ export class OrderRefunds {
   }
 
   private registerHandlers(): void {
-    setHandler(
+    setUpdateHandler(
+      this.order.answersAfterLocalSteps,
       requestRefundUpdate,
       async (request) => {
         const known = request.requestId ? this.requests.get(request.requestId) : undefined;
@@ -63,7 +65,8 @@ export class OrderRefunds {
       { validator: (request: RequestRefund) => void this.check(request) },
     );
 
-    setHandler(
+    setUpdateHandler(
+      this.order.answersAfterLocalSteps,
       planRefundUpdate,
       (request) => {
         const state = this.requests.get(request.requestId)!;

@@ -40,8 +40,34 @@ export const mustComplete = routedActivities(MUST_COMPLETE);
  * Retries past `localRetryThreshold` (1 minute) wait on a server timer, so a long outage does not hold
  * a workflow task open.
  */
-export const localForward = proxyLocalActivities<Activities>(FORWARD);
-export const localMustComplete = proxyLocalActivities<Activities>(MUST_COMPLETE);
+export const localForward = counted(proxyLocalActivities<Activities>(FORWARD));
+export const localMustComplete = counted(proxyLocalActivities<Activities>(MUST_COMPLETE));
+
+/** Local activities of this run started and not yet resolved (module state is per run in the workflow sandbox). */
+let localStepsInFlight = 0;
+
+/** Whether a local activity of this run is running: an update waits for none (./updates.ts). */
+export function localStepsRunning(): boolean {
+  return localStepsInFlight > 0;
+}
+
+function counted<Stubs extends object>(stubs: Stubs): Stubs {
+  const track = <T>(running: Promise<T>): Promise<T> => {
+    localStepsInFlight += 1;
+    return running.finally(() => {
+      localStepsInFlight -= 1;
+    });
+  };
+  return new Proxy(stubs, {
+    get(target, name) {
+      const stub = Reflect.get(target, name) as unknown;
+      if (typeof stub !== 'function') return stub;
+      const run = (...args: unknown[]) => track((stub as (...args: unknown[]) => Promise<unknown>)(...args));
+      const withOptions = (stub as { executeWithOptions?: (options: unknown, args: unknown[]) => Promise<unknown> }).executeWithOptions;
+      return Object.assign(run, { executeWithOptions: (options: unknown, args: unknown[]) => track(withOptions!(options, args)) });
+    },
+  });
+}
 
 /** proxyActivities with the task queue chosen per activity name, from the running workflow's own queue. */
 function routedActivities(options: ActivityOptions) {

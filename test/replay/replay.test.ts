@@ -55,7 +55,7 @@ test('the recorded scenarios are all there', () => {
 });
 
 /** The order scenarios as first recorded (before issue 17's patches). */
-const firstRecordings = fixtures.filter((file) => !/\.((local|fewer)-steps|one-marker)\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused|standard-paid-step|standard-reserved-while|standard-out-of-stock-while)/.test(file));
+const firstRecordings = fixtures.filter((file) => !/\.((local|fewer)-steps|one-marker|updates-held)\.json$/.test(file) && !/^(group-succeeded|group-failed|events-dispatcher|placement-refused|standard-paid-step|standard-reserved-while|standard-out-of-stock-while)/.test(file));
 
 /** What a recorded history's markers of `name` carry (core_patch: the patch; core_local_activity: the activity), in order. */
 function markersOf(file: string, name: 'core_patch' | 'core_local_activity'): Record<string, unknown>[] {
@@ -132,6 +132,25 @@ test('every order scenario is recorded again as runs start today (issue 17): one
   // The later patches' behaviour is there without their markers: pricing and reserving at once.
   const placement = markersOf('standard-reserved-while-pricing-running.one-marker.json', 'core_local_activity').map((marker) => marker.activity_type);
   expect(placement.slice(0, 2).sort()).toEqual(['priceOrder', 'reserveStock']);
+});
+
+test('every order scenario is recorded again with its updates held while a local activity runs: the one marker now', () => {
+  // Patch order-updates-after-local-steps: a run started with it records that one marker (it implies
+  // order-patches-in-one-marker and every patch before). The runs recorded with the marker before it
+  // keep replaying (above), their updates answered as they were.
+  for (const file of fixtures.filter((name) => name.endsWith('.one-marker.json'))) expect(fixtures).toContain(file.replace(/\.one-marker\.json$/, '.updates-held.json'));
+  const held = fixtures.filter((name) => name.endsWith('.updates-held.json'));
+  for (const file of held) {
+    expect({ file, patches: markersOf(file, 'core_patch').map((marker) => marker.id) }).toEqual({ file, patches: ['order-updates-after-local-steps'] });
+  }
+  // The placements asked while their projection was retried across workflow tasks (updates-during-local-steps.test.ts).
+  expect(held).toEqual(
+    expect.arrayContaining([
+      'standard-placement-asked-during-projection-retries.updates-held.json',
+      'standard-address-changed-during-projection-retries.updates-held.json',
+      'group-member-placed-during-projection-retries.updates-held.json',
+    ]),
+  );
 });
 
 test('the paid steps are recorded run together (patch paid-steps-together), once all done and once with one resolved by ops', () => {

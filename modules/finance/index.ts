@@ -3,7 +3,7 @@ export * from './schemas';
 export * from './provider';
 export { ACCOUNTS, type AccountCode, type EntryKind } from './accounts';
 export type { AccountBalance, JournalEntry, JournalLine } from './journal';
-export { paymentByIntent, type Payment, type PaymentState } from './store';
+export { PAYMENT_BY_INTENT_JSON, paymentByIntent, paymentFromJson, type Payment, type PaymentState } from './store';
 export type { CapturedPayment, CreatedIntent } from './payments';
 export type { RefundOutcome, SettledRefund } from './refunds';
 export type { Booking } from './recognition';
@@ -16,7 +16,7 @@ export * from './alipay';
 export { BEIJING_OFFSET_MS, fenToYuan, fromBeijingTime, toBeijingTime, yuanToFen } from './cny';
 export {
   checkoutOf,
-  checkPaymentNotice,
+  judgePaymentNotice,
   listRefusedNotifications,
   recordRefusedNotification,
   type GateVerdict,

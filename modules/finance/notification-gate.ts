@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { paymentByIntent, type Payment } from './store';
+import type { Payment } from './store';
 
 /** A provider's word that a buyer paid (or failed to pay) an intent, as the payment gate checks it. */
 export interface PaymentNotice {
@@ -21,10 +21,10 @@ export type GateVerdict =
 /**
  * The payment gate: a signed notification is applied only when it matches our own record of the
  * intent (finance.payments: order, amount to the fen, currency). A signature proves who sent it, not
- * that it is about the money we asked for.
+ * that it is about the money we asked for. `payment` is that record as the caller read it
+ * (PAYMENT_BY_INTENT_JSON); `money` checks the amount and currency too (a failure moves none).
  */
-export async function checkPaymentNotice(pool: Pool, notice: PaymentNotice, check: { money: boolean } = { money: true }): Promise<GateVerdict> {
-  const payment = await paymentByIntent(pool, notice.intentId);
+export function judgePaymentNotice(payment: Payment | undefined, notice: PaymentNotice, check: { money: boolean } = { money: true }): GateVerdict {
   if (!payment) return { accepted: false, reason: 'UNKNOWN_INTENT' };
   if (notice.orderId !== undefined && notice.orderId !== payment.orderId) return { accepted: false, reason: 'ORDER_MISMATCH', payment };
   if (!check.money) return { accepted: true, payment };

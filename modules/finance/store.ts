@@ -62,6 +62,14 @@ export async function paymentByIntent(db: Pool | PoolClient, intentId: string, l
   return found.rows[0] && toPayment(found.rows[0]);
 }
 
+/** The payment of an intent as JSON (NULL when there is none): for a statement that reads it beside other rows. */
+export const PAYMENT_BY_INTENT_JSON = (intentParam: string) => `(SELECT to_jsonb(payment) FROM finance.payments payment WHERE payment.intent_id = ${intentParam}::text)`;
+
+/** The payment PAYMENT_BY_INTENT_JSON read, or undefined. */
+export function paymentFromJson(row: unknown): Payment | undefined {
+  return row ? toPayment(row as PaymentRow) : undefined;
+}
+
 /** The payment of an intent, locked: literals, to be sent with an operation's claim (applyOnce's `startsWith`). */
 export function lockPaymentSql(intentId: string): string {
   return `SELECT * FROM finance.payments WHERE intent_id = ${sqlText(intentId)} FOR UPDATE`;

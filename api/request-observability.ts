@@ -41,6 +41,19 @@ export function requestLogging(logger: Logger): RequestHandler {
       res.setHeader('X-Request-Id', id);
       return id;
     },
+    // The line names the request, not its headers: no credential reaches it even redacted, and the
+    // response's security headers (a 1 KB CSP) are the same on every line. A line went from ~1.7 KB
+    // to ~0.3 KB, a fifth of the API's CPU per order in the bench with it (issue 17).
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string; headers: Record<string, unknown> }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+        remoteAddress: req.remoteAddress,
+        userAgent: req.headers['user-agent'],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
     customLogLevel(_req, res, error) {
       return error || res.statusCode >= 500 ? 'error' : 'info';
     },

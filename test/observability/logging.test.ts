@@ -52,7 +52,7 @@ test('an unhandled error is logged with its stack under the request id; the clie
   expect((errorLine!.err as { stack: string }).stack).toContain('Error: connection reset by peer');
 });
 
-test('secrets and personal data are redacted from every line: headers, known keys, nested keys', async () => {
+test('secrets and personal data never reach a line: no request headers, known keys and nested keys redacted', async () => {
   const { logger, lines, line } = capturedLogger();
   const app = createApp({ pool: env.pool, temporal: env.temporal, settings: testApiSettings(env), logger });
   const token = customerAuth('mem_secret');
@@ -71,8 +71,10 @@ test('secrets and personal data are redacted from every line: headers, known key
   for (const secret of [token.slice(7), 'key-should-not-leak', 'hunter2-password', '13800138000', 'a@example.com', 'BEGIN PRIVATE KEY', 'u:pw@db']) {
     expect(text).not.toContain(secret);
   }
+  // The request's line names it (method, URL, caller, agent) without its headers: no credential is on it, redacted or not.
   const requestLine = lines().find((entry) => entry.requestId === 'req-redact')!;
-  expect((requestLine.req as { headers: Record<string, string> }).headers).toMatchObject({ authorization: '[redacted]', 'x-api-key': '[redacted]' });
+  expect(requestLine.req).toEqual({ id: 'req-redact', method: 'GET', url: '/orders/ord_nope', remoteAddress: expect.any(String), userAgent: undefined });
+  expect(requestLine.res).toEqual({ statusCode: 401 }); // a token and an API key at once: refused
   const configLine = lines().find((entry) => entry.msg === 'configuration loaded')!;
   expect(configLine).toMatchObject({ password: '[redacted]', databaseUrl: '[redacted]', member: { phone: '[redacted]', email: '[redacted]', name: 'kept' } });
   expect(configLine.provider).toEqual({ config: { privateKey: '[redacted]' } });

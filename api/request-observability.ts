@@ -42,8 +42,8 @@ export function requestLogging(logger: Logger): RequestHandler {
       return id;
     },
     // The line names the request, not its headers: no credential reaches it even redacted, and the
-    // response's security headers (a 1 KB CSP) are the same on every line. A line went from ~1.7 KB
-    // to ~0.3 KB, a fifth of the API's CPU per order in the bench with it (issue 17).
+    // response's security headers (a 1 KB CSP) were the same on every line. A line went from ~1.7 KB
+    // to ~0.3 KB (the API's CPU per order did not move measurably with it: BENCHMARKS.md, session 13).
     serializers: {
       req: (req: { id: unknown; method: string; url: string; remoteAddress?: string; headers: Record<string, unknown> }) => ({
         id: req.id,

@@ -250,6 +250,13 @@ const baseSchema = z.object({
   // 500: ~0.6 MB per cached order workflow; 500 keep a worker under 1 GB (BENCHMARKS.md, "In flight").
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(500),
   /**
+   * Threads that run workflow code in a worker process (the SDK's workflowThreadPoolSize, 1 by
+   * default with its reusable context). Every call into a workflow's context waits on the SDK's
+   * deadlock watchdog (a thread started and joined per call): with one thread, concurrent
+   * placements queue behind those waits (BENCHMARKS.md, session 13).
+   */
+  WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /**
    * The Temporal UI's workflow stack traces (the SDK's `__stack_trace` query): `on` to look at where
    * runs wait, at the cost of a source-mapped stack per promise; off by default (workers/workflow-stack-traces.ts).
    */

@@ -82,7 +82,7 @@ async function main(role: WorkerRole): Promise<void> {
     eventConsumers: eventConsumers?.consumers,
     subscriberNetwork: eventDeliveryFromConfig(config).network,
     role,
-    overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
+    overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS },
     workflowStackTraces: config.WORKFLOW_STACK_TRACES === 'on',
   });
   if (config.WORKFLOW_STACK_TRACES === 'off' && !stackTracesPatchApplied()) {

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     pool,
     payments: payments.provider,
     workflowSource: { workflowBundle: { codePath: bundle } },
-    overrides: { shutdownGraceTime: '2s', maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
+    overrides: { shutdownGraceTime: '2s', maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS, workflowThreadPoolSize: config.WORKER_WORKFLOW_THREADS },
     role: workerRole(process.env.WORKER_ROLE),
     workflowStackTraces: config.WORKFLOW_STACK_TRACES === 'on',
   });

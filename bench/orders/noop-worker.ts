@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('./noop-workflow'),
     activities: { noop: async () => undefined },
     shutdownGraceTime: '2s',
+    // The same threads as the engine's workers (WORKER_WORKFLOW_THREADS, from the bench's environment).
+    ...(process.env.WORKER_WORKFLOW_THREADS ? { workflowThreadPoolSize: Number(process.env.WORKER_WORKFLOW_THREADS) } : {}),
   });
   console.log(`noop worker polling task queue "${taskQueue}"`);
   process.once('SIGTERM', () => worker.shutdown());

@@ -67,6 +67,8 @@ async function main(): Promise<void> {
       WORKER_METRICS_PORT: '0', WORKER_HEALTH_PORT: '0',
       // The SDK's workflow stack traces, off as the engine's default; WORKFLOW_STACK_TRACES=on measures them (workers and no-op alike).
       WORKFLOW_STACK_TRACES: process.env.WORKFLOW_STACK_TRACES === 'on' ? 'on' : 'off',
+      // Threads running workflow code per worker process (engine and no-op alike); the engine's default unless set.
+      ...(process.env.WORKER_WORKFLOW_THREADS ? { WORKER_WORKFLOW_THREADS: process.env.WORKER_WORKFLOW_THREADS } : {}),
     };
     const api = supervise('api', path.join(ROOT, 'api', 'main.ts'), { ...common, LOG_LEVEL: 'info', API_HOST: '127.0.0.1', API_PORT: String(apiPort), PUBLIC_BASE_URL: apiUrl }, /API listening/, logDir, log);
     const workers = workerProcesses(options.topology, options.workers, { ...common, CHAOS_WORKFLOW_BUNDLE: stack.workflowBundle }, logDir, log);

@@ -22,17 +22,12 @@ import type { OrderFacts } from './policy';
 import type { ShippingAddress } from './shipping-definitions';
 import { OrderState } from './state';
 
-/**
- * The order workflow's newest patch, the one marker a run started with it records: its updates act
- * and answer only while no local activity runs (shared/updates.ts), and it implies every earlier
- * patch, as `ONE_MARKER_PATCH` did.
- */
+/** The newest patch, a run's one marker: updates wait while a local activity runs (shared/updates.ts); implies every earlier patch. */
 export const UPDATES_AFTER_LOCAL_STEPS_PATCH = 'order-updates-after-local-steps';
 /**
- * The patch before it, the one marker of runs started with it: it implies every earlier patch,
- * those decided at the start and those asked later (reserve-while-pricing, paid-steps-together,
- * cancel-projects-its-refund). Each marker is a history event and a TemporalChangeVersion
- * search-attribute write (visibility) per order (issue 17).
+ * The one marker before it: implies every earlier patch, those decided at the start and those asked
+ * later (reserve-while-pricing, paid-steps-together, cancel-projects-its-refund). Each marker is a
+ * history event and a TemporalChangeVersion search-attribute write per order (issue 17).
  */
 export const ONE_MARKER_PATCH = 'order-patches-in-one-marker';
 /** Placement priced in one local activity and its address with its projection, and more (`fewerSteps`). */
@@ -86,10 +81,7 @@ export class OrderContext {
   readonly seenPaymentEvents = new Set<string>();
   readonly latePayments: LatePayment[] = [];
 
-  /**
-   * Updates act and answer only while no local activity runs: the SDK replays an update that came
-   * while one ran from an earlier (heartbeated) workflow task out of order (shared/updates.ts).
-   */
+  /** Updates act and answer only while no local activity runs (shared/updates.ts says why). */
   readonly answersAfterLocalSteps: boolean = patched(UPDATES_AFTER_LOCAL_STEPS_PATCH);
   /** Every patch below, and those asked later in the run (`hasPatch`), under one marker. */
   readonly onePatchMarker: boolean = this.answersAfterLocalSteps || patched(ONE_MARKER_PATCH);
@@ -156,15 +148,11 @@ export class OrderContext {
     return this.input.orderId;
   }
 
-  /** Idempotency keys are `<orderId>:<step>`: stable across retries, replays and resets. */
   /** A patch asked after the start: implied by the one marker, else its own (runs started before it). */
-  hasPatch(patchId: string): boolean {
-    return this.onePatchMarker || patched(patchId);
-  }
+  hasPatch = (patchId: string): boolean => this.onePatchMarker || patched(patchId);
 
-  key(step: string): string {
-    return `${this.input.orderId}:${step}`;
-  }
+  /** Idempotency keys are `<orderId>:<step>`: stable across retries, replays and resets. */
+  key = (step: string): string => `${this.input.orderId}:${step}`;
 
   record(event: string, detail?: Record<string, unknown>, phase?: OrderPhase, status?: OrderStatus): void {
     this.state.record(event, detail, phase, status);

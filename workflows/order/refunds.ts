@@ -55,7 +55,7 @@ export class OrderRefunds {
       this.order.answersAfterLocalSteps,
       requestRefundUpdate,
       async (request) => {
-        const known = request.requestId ? this.requests.get(request.requestId) : undefined;
+        const known = request.requestId && this.requests.get(request.requestId);
         if (known) return known.accepted;
         const accepted = this.reserveFor(request);
         await this.order.project();
@@ -70,8 +70,7 @@ export class OrderRefunds {
       planRefundUpdate,
       (request) => {
         const state = this.requests.get(request.requestId)!;
-        state.plan ??= this.plan(state, request);
-        return state.plan;
+        return (state.plan ??= this.plan(state, request));
       },
       {
         validator: ({ requestId, amountFen }: PlanRefund) => {

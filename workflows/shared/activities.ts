@@ -51,12 +51,21 @@ export function localStepsRunning(): boolean {
   return localStepsInFlight > 0;
 }
 
+/**
+ * The stubs, counting what runs. The caller gets the SDK's own promise, not one chained to it: a
+ * promise step more between a result and what the code does next changes the order of commands
+ * where two continuations meet in one activation, and runs started before the count replay as
+ * recorded. The count drops in a reaction added before the caller's, so it is down when the caller
+ * resumes.
+ */
 function counted<Stubs extends object>(stubs: Stubs): Stubs {
+  const done = () => {
+    localStepsInFlight -= 1;
+  };
   const track = <T>(running: Promise<T>): Promise<T> => {
     localStepsInFlight += 1;
-    return running.finally(() => {
-      localStepsInFlight -= 1;
-    });
+    running.then(done, done);
+    return running;
   };
   return new Proxy(stubs, {
     get(target, name) {

@@ -251,9 +251,8 @@ const baseSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).default(500),
   /**
    * Threads that run workflow code in a worker process (the SDK's workflowThreadPoolSize, 1 by
-   * default with its reusable context). Every call into a workflow's context waits on the SDK's
-   * deadlock watchdog (a thread started and joined per call): with one thread, concurrent
-   * placements queue behind those waits (BENCHMARKS.md, session 13).
+   * default with its reusable context). Two measured no faster than one on 2 cores, with 40-70 MB
+   * more RSS (BENCHMARKS.md, session 13); for workers with more cores.
    */
   WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(1),
   /**

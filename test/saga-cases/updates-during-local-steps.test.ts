@@ -16,14 +16,13 @@ import { caseKit, caseTimeouts, stopCase, type CaseContext, type PhasedOrder } f
  *
  * A projection that keeps failing (the database is away for a while) is retried inside the workflow
  * task; past 8 s (80% of the task's 10 s timeout) the SDK heartbeats the task, and an update sent
- * meanwhile arrives in the next task. The SDK (1.24) replays such an update out of order. The
- * update's answer, or the address change's own steps, land after the payment timer that the
- * projection's result led to: a nondeterminism error on replay, and the run is stuck (the chaos run
- * of session 12 left a group-buy order so). Orders now act on an update and answer it only while no
- * local activity runs (patch order-updates-after-local-steps).
+ * meanwhile arrives in the next task. The SDK (1.24) can replay such an update out of order, a
+ * nondeterminism error that leaves the run stuck (the chaos run of session 12 left a group-buy order
+ * so; ../replay/update-during-local-retries.test.ts shows it on the SDK). Orders now act on an update
+ * and answer it only while no local activity runs (patch order-updates-after-local-steps).
  *
  * Each case holds the placement's projection (AWAITING_PAYMENT) failing for 9 s. Then it checks what
- * the callers got, and that the run's history replays.
+ * the callers got (each only after the projection is written), and that the run's history replays.
  */
 jest.setTimeout(90_000);
 

@@ -19,8 +19,8 @@ const noLocalSteps = () => !localStepsRunning();
  * On replay that update and the local activity's result are applied in one activation. The update's
  * answer, or a step it started, then lands after what the local activity's result led to (a timer,
  * say). That is a nondeterminism error, and the run is stuck on every later attempt. The chaos run of
- * session 12 left a group-buy order so; `test/saga-cases/updates-during-local-steps.test.ts`
- * reproduces it.
+ * session 12 left a group-buy order so; `test/replay/update-during-local-retries.test.ts`
+ * reproduces it on the SDK, `test/saga-cases/updates-during-local-steps.test.ts` holds the orders.
  *
  * When no local activity runs, nothing waits: the handler runs as it always did, in the same
  * activation. When one runs, the handler waits for it, then asks its validator again (the order may

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DomainError } from '../shared/errors';
-import { applyOnce } from '../shared/idempotency';
+import { applyOnce, sqlInteger, sqlText, sqlTimestamp } from '../shared/idempotency';
 import { idempotencyKeySchema } from './schemas';
 import { byPriority } from './allocation';
 import { INVENTORY_LOG, type InventoryContext } from './context';
@@ -54,7 +54,7 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
   const operation = to === 'COMMITTED' ? 'commit-parcel' : 'release-parcel';
   // The reservation's lock, then its stock's (the order every caller takes them in), with the claim.
   const locks = [lockReservationSql(reservationKey), lockStockOfReservationSql(reservationKey)];
-  return applyOnce<ParcelStock, ReservationRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, operation, async (client, [reservation], [stock]) => {
+  return applyOnce<ParcelStock, ReservationRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, operation, async (_client, [reservation], [stock], finishWith) => {
     if (!reservation) throw new DomainError('RESERVATION_NOT_FOUND', `no stock reservation ${reservationKey}`, { reservationKey });
     if (reservation.status !== 'RESERVED') {
       throw new DomainError(`RESERVATION_${reservation.status}`, `reservation ${reservationKey} was already ${reservation.status.toLowerCase()}`, {
@@ -68,36 +68,37 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
     if (allocations.length === 0) {
       throw new DomainError('PARCEL_STOCK_NOT_RESERVED', `reservation ${reservationKey} holds nothing in ${warehouseId} any more`, { reservationKey, warehouseId });
     }
-    const now = ctx.clock();
-    // The allocations settle, the stock follows, and shipped units are counted for returns: one statement.
+    const now = sqlTimestamp(ctx.clock());
+    // The allocations settle, the stock follows, and shipped units are counted for returns: one
+    // statement, then the reservation, both with the result and COMMIT (finishWith): the rows are
+    // locked, and the statement checks its own counts (inventory.expect_rows).
+    const [reservationLiteral, warehouseLiteral] = [sqlText(reservationKey), sqlText(warehouseId)];
     const onHandDelta = to === 'COMMITTED' ? 'a.quantity' : '0';
     const shipped =
       to === 'COMMITTED'
         ? `, shipped AS (
-             INSERT INTO inventory.shipments (order_id, sku_id, warehouse_id, shipped) SELECT $5::text, sku_id, warehouse_id, quantity FROM settled
+             INSERT INTO inventory.shipments (order_id, sku_id, warehouse_id, shipped) SELECT ${sqlText(reservation.order_id)}, sku_id, warehouse_id, quantity FROM settled
              ON CONFLICT (order_id, sku_id, warehouse_id) DO UPDATE SET shipped = inventory.shipments.shipped + EXCLUDED.shipped RETURNING 1)`
         : '';
-    const written = await client.query<{ settled: string; stock: string }>(
+    const what = sqlText(`allocations of reservation ${reservationKey} in ${warehouseId}`);
+    finishWith(
       `WITH settled AS (
-         UPDATE inventory.reservation_allocations SET state = $3 WHERE reservation_key = $1 AND warehouse_id = $2 AND state = 'RESERVED'
+         UPDATE inventory.reservation_allocations SET state = ${sqlText(to)} WHERE reservation_key = ${reservationLiteral} AND warehouse_id = ${warehouseLiteral} AND state = 'RESERVED'
          RETURNING sku_id, warehouse_id, quantity),
        stock AS (
-         UPDATE inventory.stock s SET on_hand = s.on_hand - ${onHandDelta}, reserved = s.reserved - a.quantity, updated_at = $4
+         UPDATE inventory.stock s SET on_hand = s.on_hand - ${onHandDelta}, reserved = s.reserved - a.quantity, updated_at = ${now}
          FROM settled a WHERE a.sku_id = s.sku_id AND a.warehouse_id = s.warehouse_id RETURNING 1)${shipped}
-       SELECT (SELECT count(*) FROM settled) AS settled, (SELECT count(*) FROM stock) AS stock`,
-      [reservationKey, warehouseId, to, now, ...(to === 'COMMITTED' ? [reservation.order_id] : [])],
+       SELECT inventory.expect_rows(${what}, ${sqlInteger(allocations.length)}, (SELECT count(*) FROM settled)),
+              inventory.expect_rows(${what}, ${sqlInteger(allocations.length)}, (SELECT count(*) FROM stock))`,
     );
-    if (Number(written.rows[0].settled) !== allocations.length || Number(written.rows[0].stock) !== allocations.length) {
-      throw new Error(`allocations of reservation ${reservationKey} in ${warehouseId} changed under its lock`);
-    }
-    // The last parcel settled: the reservation follows (COMMITTED when anything shipped).
-    await client.query(
+    // The last parcel settled: the reservation follows (COMMITTED when anything shipped). A statement
+    // of its own, so it sees the allocations just settled.
+    finishWith(
       `UPDATE inventory.reservations r SET
          status = CASE WHEN EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'COMMITTED') THEN 'COMMITTED' ELSE 'RELEASED' END,
-         committed_at = CASE WHEN EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'COMMITTED') THEN $2::timestamptz END,
-         released_at = CASE WHEN EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'COMMITTED') THEN NULL ELSE $2::timestamptz END
-       WHERE r.key = $1 AND NOT EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'RESERVED')`,
-      [reservationKey, now],
+         committed_at = CASE WHEN EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'COMMITTED') THEN ${now} END,
+         released_at = CASE WHEN EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'COMMITTED') THEN NULL ELSE ${now} END
+       WHERE r.key = ${reservationLiteral} AND NOT EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'RESERVED')`,
     );
     return { reservationKey, warehouseId, allocations };
   }, locks);

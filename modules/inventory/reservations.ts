@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { DomainError } from '../shared/errors';
-import { applyOnce, compensateOnce, sqlText, sqlTextArray, type CompensationOutcome } from '../shared/idempotency';
+import { applyOnce, compensateOnce, sqlInteger, sqlIntegerArray, sqlText, sqlTextArray, sqlTimestamp, type CompensationOutcome } from '../shared/idempotency';
 import { allocateLine } from './allocation';
 import { alertIfCrossedBelow } from './alerts';
 import { byIds, INVENTORY_LOG, mergeLines, type InventoryContext } from './context';
@@ -41,30 +41,28 @@ function lockStockOfSkusSql(skuIds: readonly string[]): string {
 
 /**
  * The reservation, its stock taken and its allocations in one statement (issue 17: one round trip
- * instead of 1 + 2 per allocation). The rows are locked already; a row whose stock no longer covers
- * its allocation (impossible under the lock) fails the whole reservation.
+ * instead of 1 + 2 per allocation), in literals: it travels with the operation's result and COMMIT
+ * (applyOnce's finishWith). The rows are locked already, so every allocation's stock row is there
+ * and covers it; the statement checks that itself (inventory.expect_rows, and the stock's CHECK
+ * reserved <= on_hand), and a failure rolls back the whole reservation.
  */
-async function writeReservation(client: PoolClient, key: string, orderId: string, now: Date, allocations: readonly Allocation[]): Promise<void> {
-  const written = await client.query<{ taken: string; allocated: string }>(
-    `WITH reservation AS (
-       INSERT INTO inventory.reservations (key, order_id, created_at) VALUES ($1, $2, $3) RETURNING key),
-     wanted AS (SELECT * FROM unnest($4::text[], $5::text[], $6::integer[]) AS a(sku_id, warehouse_id, quantity)),
+function writeReservationSql(key: string, orderId: string, now: Date, allocations: readonly Allocation[]): string {
+  return `WITH reservation AS (
+       INSERT INTO inventory.reservations (key, order_id, created_at) VALUES (${sqlText(key)}, ${sqlText(orderId)}, ${sqlTimestamp(now)}) RETURNING key),
+     wanted AS (
+       SELECT * FROM unnest(${sqlTextArray(allocations.map((a) => a.skuId))}, ${sqlTextArray(allocations.map((a) => a.warehouseId))},
+         ${sqlIntegerArray(allocations.map((a) => a.quantity))}) AS a(sku_id, warehouse_id, quantity)),
      taken AS (
-       UPDATE inventory.stock s SET reserved = s.reserved + a.quantity, updated_at = $3
+       UPDATE inventory.stock s SET reserved = s.reserved + a.quantity, updated_at = ${sqlTimestamp(now)}
        FROM wanted a
-       WHERE s.sku_id = a.sku_id AND s.warehouse_id = a.warehouse_id AND s.on_hand - s.reserved >= a.quantity
+       WHERE s.sku_id = a.sku_id AND s.warehouse_id = a.warehouse_id
        RETURNING 1),
      allocated AS (
        INSERT INTO inventory.reservation_allocations (reservation_key, sku_id, warehouse_id, quantity)
        SELECT reservation.key, a.sku_id, a.warehouse_id, a.quantity FROM reservation, wanted a
        RETURNING 1)
-     SELECT (SELECT count(*) FROM taken) AS taken, (SELECT count(*) FROM allocated) AS allocated`,
-    [key, orderId, now, allocations.map((a) => a.skuId), allocations.map((a) => a.warehouseId), allocations.map((a) => a.quantity)],
-  );
-  const { taken, allocated } = written.rows[0];
-  if (Number(taken) !== allocations.length || Number(allocated) !== allocations.length) {
-    throw new Error(`stock of reservation ${key} changed under its lock (${taken} of ${allocations.length} rows taken)`);
-  }
+     SELECT inventory.expect_rows(${sqlText(`stock of reservation ${key}`)}, ${sqlInteger(allocations.length)}, (SELECT count(*) FROM taken)),
+            inventory.expect_rows(${sqlText(`allocations of reservation ${key}`)}, ${sqlInteger(allocations.length)}, (SELECT count(*) FROM allocated))`;
 }
 
 /**
@@ -93,7 +91,7 @@ export async function reserve(ctx: InventoryContext, input: ReserveInput): Promi
   const { idempotencyKey, orderId, lines } = reserveSchema.parse(input);
   const demand = mergeLines(lines);
   const skuIds = demand.map((line) => line.skuId);
-  return applyOnce<Reservation, LockedStockRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client, stock) => {
+  return applyOnce<Reservation, LockedStockRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client, stock, _then, finishWith) => {
     const now = ctx.clock();
     const rowsOf = (skuId: string) => stock.filter((row) => row.sku_id === skuId);
     const allocations = demand.flatMap(({ skuId, quantity }) =>
@@ -103,7 +101,7 @@ export async function reserve(ctx: InventoryContext, input: ReserveInput): Promi
         rowsOf(skuId).map((row) => ({ warehouseId: row.warehouse_id, priority: row.priority, available: row.available })),
       ),
     );
-    await writeReservation(client, idempotencyKey, orderId, now, [...allocations].sort(byIds));
+    finishWith(writeReservationSql(idempotencyKey, orderId, now, [...allocations].sort(byIds)));
     for (const { skuId, quantity } of demand) {
       const rows = rowsOf(skuId);
       const before = rows.reduce((sum, row) => sum + row.available, 0);

@@ -35,18 +35,27 @@ interface OperationRow<T> {
 }
 
 /**
+ * A write the effect leaves for the last round trip: written with literals, sent before the stored
+ * result and COMMIT, each a statement of its own in the order given. Nothing reads its rows, so a
+ * check it needs is its own (a statement that raises, like a constraint or `expect_rows`): an error
+ * there rolls back the effect and the claim with it.
+ */
+export type FinishWith = (statement: string) => void;
+
+/**
  * `startsWith`: the statement(s) the effect begins with (reads, locks), written with literals (see
  * `sqlText`, `sqlTextArray`), sent in the same round trip as BEGIN and the claim, after the claim, each
  * a statement of its own (its own snapshot, in READ COMMITTED) in the order given. The first one's rows
  * reach the effect as `startedWith`, the others' as `thenStartedWith`. On a retry of an applied key
- * they ran for nothing, in a transaction that commits at once.
+ * they ran for nothing, in a transaction that commits at once. `finishWith`: see FinishWith; an
+ * effect that begins with its reads and ends with such writes takes two round trips in all.
  */
 export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
   pool: Pool,
   log: OperationLog,
   key: string,
   operation: string,
-  effect: (client: PoolClient, startedWith: R[], thenStartedWith: QueryResultRow[][]) => Promise<T>,
+  effect: (client: PoolClient, startedWith: R[], thenStartedWith: QueryResultRow[][], finishWith: FinishWith) => Promise<T>,
   startsWith?: string | readonly string[],
 ): Promise<T> {
   const opening = typeof startsWith === 'string' ? [startsWith] : (startsWith ?? []);
@@ -70,10 +79,11 @@ export async function applyOnce<T, R extends QueryResultRow = QueryResultRow>(
       return existing.result as T;
     }
     const opened = results.slice(2).map((statement) => statement.rows);
-    const result = await effect(client, (opened[0] ?? []) as R[], opened.slice(1));
-    // The result and COMMIT travel in one round trip.
+    const last: string[] = [];
+    const result = await effect(client, (opened[0] ?? []) as R[], opened.slice(1), (statement) => last.push(statement));
+    // The effect's last writes, the result and COMMIT travel in one round trip.
     await client.query(
-      `UPDATE ${log.schema}.operations SET result = ${sqlText(JSON.stringify(result ?? null))}::jsonb WHERE key = ${sqlText(key)}; COMMIT`,
+      `${last.map((statement) => `${statement}; `).join('')}UPDATE ${log.schema}.operations SET result = ${sqlText(JSON.stringify(result ?? null))}::jsonb WHERE key = ${sqlText(key)}; COMMIT`,
     );
     return result;
   });
@@ -201,6 +211,23 @@ export function sqlText(value: string): string {
 /** Strings as an SQL text[] literal, for a statement of the simple protocol (`applyOnce`'s `startsWith`). */
 export function sqlTextArray(values: readonly string[]): string {
   return `ARRAY[${values.map(sqlText).join(', ')}]::text[]`;
+}
+
+/** An integer as an SQL literal; anything but a safe integer is refused (it never reaches SQL text). */
+export function sqlInteger(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer for SQL: ${String(value)}`);
+  return String(value);
+}
+
+/** Integers as an SQL integer[] literal. */
+export function sqlIntegerArray(values: readonly number[]): string {
+  return `ARRAY[${values.map(sqlInteger).join(', ')}]::integer[]`;
+}
+
+/** A point in time as an SQL timestamptz literal (ISO 8601, UTC). */
+export function sqlTimestamp(value: Date): string {
+  if (Number.isNaN(value.getTime())) throw new TypeError('not a time for SQL: Invalid Date');
+  return `${sqlText(value.toISOString())}::timestamptz`;
 }
 
 /** The stored record of an operation, or undefined. */

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { applyOnce, applyStatementOnce, compensateOnce, findOperation, sqlText, sqlTextArray } from '../../modules/shared/idempotency';
+import { applyOnce, applyStatementOnce, compensateOnce, findOperation, sqlInteger, sqlIntegerArray, sqlText, sqlTextArray, sqlTimestamp } from '../../modules/shared/idempotency';
 import { AlreadyCompensatedError, IdempotencyKeyReusedError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
 
@@ -206,4 +206,48 @@ test('several opening statements run in their order, the rows of each reaching t
   expect(trips).toBe(3);
   expect(seen).toEqual([[{ n: before }], [{ label: 'second' }], [{ label: "third's" }]]);
   expect(await counter()).toBe(before + 1);
+});
+
+test('writes left for the last round trip travel with the result and COMMIT: two round trips in all', async () => {
+  const before = await counter();
+  const lockCounter = 'SELECT n FROM idem_test.counter WHERE id = 1 FOR UPDATE';
+  const effect = async (_client: PoolClient, rows: { n: number }[], _then: unknown, finishWith: (statement: string) => void) => {
+    finishWith(`UPDATE idem_test.counter SET n = n + ${sqlInteger(3)} WHERE id = 1`);
+    finishWith(`INSERT INTO idem_test.entries (order_id, amount) VALUES (${sqlText("ord_14's")}, ${sqlInteger(rows[0].n)})`);
+    return { seen: rows[0].n };
+  };
+  const trips = await roundTrips(() => applyOnce(pool, log, 'ord_14:add', 'add', effect, lockCounter));
+  expect(trips).toBe(2);
+  expect(await counter()).toBe(before + 3);
+  expect((await pool.query("SELECT amount FROM idem_test.entries WHERE order_id = 'ord_14''s'")).rows).toEqual([{ amount: before }]);
+  expect((await findOperation(pool, log, 'ord_14:add'))?.result).toEqual({ seen: before });
+  // A retry answers the stored result; the last writes do not run again.
+  expect(await applyOnce(pool, log, 'ord_14:add', 'add', effect, lockCounter)).toEqual({ seen: before });
+  expect(await counter()).toBe(before + 3);
+});
+
+test('a last write that fails rolls back the effect and the claim: the key stays free, nothing is written', async () => {
+  const before = await counter();
+  const failing = async (client: PoolClient, _rows: unknown[], _then: unknown, finishWith: (statement: string) => void) => {
+    await add(7)(client);
+    finishWith(`INSERT INTO idem_test.entries (order_id, amount) VALUES (${sqlText('ord_15')}, ${sqlInteger(1)})`);
+    finishWith('UPDATE idem_test.counter SET n = n / 0 WHERE id = 1');
+    return { done: true };
+  };
+  await expect(applyOnce(pool, log, 'ord_15:add', 'add', failing)).rejects.toThrow(/division by zero/);
+  expect(await counter()).toBe(before);
+  expect((await pool.query("SELECT 1 FROM idem_test.entries WHERE order_id = 'ord_15'")).rowCount).toBe(0);
+  expect(await findOperation(pool, log, 'ord_15:add')).toBeUndefined();
+  // The key was not taken: a later call applies the effect.
+  expect((await applyOnce(pool, log, 'ord_15:add', 'add', add(1))).total).toBe(before + 1);
+});
+
+test('literals for statements of the simple protocol: integers and times are checked, arrays typed', async () => {
+  expect(sqlInteger(42)).toBe('42');
+  expect(sqlInteger(-3)).toBe('-3');
+  for (const bad of [1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) expect(() => sqlInteger(bad)).toThrow(TypeError);
+  expect(() => sqlTimestamp(new Date(Number.NaN))).toThrow(TypeError);
+  const at = new Date('2026-12-03T08:09:10.123Z');
+  const row = (await pool.query(`SELECT ${sqlTimestamp(at)} AS at, ${sqlIntegerArray([1, -2, 3])} AS numbers, ${sqlIntegerArray([])} AS none`)).rows[0];
+  expect(row).toEqual({ at, numbers: [1, -2, 3], none: [] });
 });

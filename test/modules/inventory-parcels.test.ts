@@ -84,3 +84,56 @@ test('logistics rows: an older version never replaces a newer one; a carrier eve
   expect((await parcels.list({ warehouseIds: ['wh_b'] })).map((row) => row.parcelId)).not.toContain('ord_l-p1');
   expect((await parcels.list({ warehouseIds: ['wh_a'], status: 'SHIPPED' })).map((row) => row.parcelId)).toContain('ord_l-p1');
 });
+
+/** Counts the statements (round trips) the pool's clients send while `work` runs. */
+async function roundTrips(work: () => Promise<unknown>): Promise<number> {
+  const client = await env.pool.connect();
+  const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
+  client.release();
+  const original = proto.query;
+  let count = 0;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    count += 1;
+    return original.apply(this, args);
+  };
+  try {
+    await work();
+  } finally {
+    proto.query = original;
+  }
+  return count;
+}
+
+test('a reservation and a parcel commit each take two round trips; their writes check their own counts', async () => {
+  counter += 1;
+  const skuId = `sku_p${counter}`;
+  const orderId = `ord_p${counter}`;
+  await inventory.setStock({ skuId, warehouseId: 'wh_a', onHand: 2 });
+  await inventory.setStock({ skuId, warehouseId: 'wh_b', onHand: 2 });
+  const reservationKey = `${orderId}:reserve-stock`;
+  // Neither warehouse holds 3 whole: split over both (2 + 1): the claim with the locks, then the writes with the result and COMMIT.
+  const reserve = () => inventory.reserve({ idempotencyKey: reservationKey, orderId, lines: [{ skuId, quantity: 3 }] });
+  expect(await roundTrips(reserve)).toBe(2);
+  expect(await levelsOf(skuId)).toEqual([['wh_a', 2, 2], ['wh_b', 2, 1]]);
+  expect(await statusOf(reservationKey)).toBe('RESERVED');
+  expect((await reserve()).allocations).toEqual([
+    { skuId, warehouseId: 'wh_a', quantity: 2 },
+    { skuId, warehouseId: 'wh_b', quantity: 1 },
+  ]);
+  expect(await levelsOf(skuId)).toEqual([['wh_a', 2, 2], ['wh_b', 2, 1]]);
+
+  const commitA = () => inventory.commitParcelStock({ idempotencyKey: `${orderId}-p1:commit-stock`, reservationKey, warehouseId: 'wh_a' });
+  expect(await roundTrips(commitA)).toBe(2);
+  expect(await levelsOf(skuId)).toEqual([['wh_a', 0, 0], ['wh_b', 2, 1]]);
+  expect(await statusOf(reservationKey)).toBe('RESERVED');
+  expect(await roundTrips(() => inventory.commitParcelStock({ idempotencyKey: `${orderId}-p2:commit-stock`, reservationKey, warehouseId: 'wh_b' }))).toBe(2);
+  expect(await levelsOf(skuId)).toEqual([['wh_a', 0, 0], ['wh_b', 1, 0]]);
+  expect(await statusOf(reservationKey)).toBe('COMMITTED');
+  const shipped = await env.pool.query('SELECT warehouse_id, shipped FROM inventory.shipments WHERE order_id = $1 ORDER BY warehouse_id', [orderId]);
+  expect(shipped.rows).toEqual([{ warehouse_id: 'wh_a', shipped: 2 }, { warehouse_id: 'wh_b', shipped: 1 }]);
+
+  // The check those writes carry: rows written other than meant raise, which rolls the transaction back.
+  await expect(env.pool.query("SELECT inventory.expect_rows('stock of a test', 2, 1)")).rejects.toThrow(/stock of a test changed under its lock \(1 of 2 rows written\)/);
+  await expect(env.pool.query("SELECT inventory.expect_rows('stock of a test', 2, NULL)")).rejects.toThrow(/changed under its lock/);
+  expect((await env.pool.query("SELECT inventory.expect_rows('stock of a test', 2, 2) AS ok")).rows).toEqual([{ ok: '' }]);
+});

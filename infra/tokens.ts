@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
@@ -108,8 +109,9 @@ const invalidToken = () => new InvalidTokenError();
 
 /** Verifies bearer tokens against the customer key or the staff key (or JWKS), chosen by the claimed role. */
 export function createTokenVerifier(settings: AuthSettings) {
-  const customerKey = new TextEncoder().encode(settings.jwtSecret);
-  const staffSecret = settings.staffJwtSecret && settings.staffJwtSecret !== settings.jwtSecret ? new TextEncoder().encode(settings.staffJwtSecret) : undefined;
+  // Key objects made once: given the secret's bytes, jose makes a key object on every verification.
+  const customerKey = createSecretKey(Buffer.from(settings.jwtSecret, 'utf8'));
+  const staffSecret = settings.staffJwtSecret && settings.staffJwtSecret !== settings.jwtSecret ? createSecretKey(Buffer.from(settings.staffJwtSecret, 'utf8')) : undefined;
   const staffJwks: JWTVerifyGetKey | undefined = settings.staffJwksUrl ? createRemoteJWKSet(new URL(settings.staffJwksUrl)) : undefined;
   const maxLifetime = settings.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const options = {

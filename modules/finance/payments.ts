@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { AlreadyCompensatedError, DomainError } from '../shared/errors';
-import { applyOnce, applyStatementOnce, compensateOnce, findOperation } from '../shared/idempotency';
+import { applyOnce, applyStatementOnce, compensateOnce, findOperation, sqlInteger, sqlText, sqlTimestamp } from '../shared/idempotency';
 import { ACCOUNTS } from './accounts';
 import { credit, debit, postEntry } from './journal';
 import {
@@ -101,7 +101,7 @@ export function createPaymentOperations(context: FinanceContext) {
     /** The provider's payment.succeeded webhook, as a signal from the workflow: the buyer authorised. */
     async recordPaymentSucceeded(input: RecordPaymentSucceededInput): Promise<Payment> {
       const request = recordPaymentSucceededSchema.parse(input);
-      return applyOnce<Payment, PaymentRow>(pool, FINANCE_LOG, request.idempotencyKey, 'record-payment-succeeded', async (client, [row]) => {
+      return applyOnce<Payment, PaymentRow>(pool, FINANCE_LOG, request.idempotencyKey, 'record-payment-succeeded', async (client, [row], _then, finishWith) => {
         const known = row && toPayment(row);
         if (!known) {
           await assertOrderCurrency(client, request.orderId, request.currency);
@@ -115,12 +115,11 @@ export function createPaymentOperations(context: FinanceContext) {
         if (known.orderId !== request.orderId || known.amountFen !== request.amountFen || known.currency !== request.currency) {
           throw new DomainError('PAYMENT_MISMATCH', `intent ${request.intentId} belongs to another order or amount`, { intentId: request.intentId });
         }
-        // Only an unpaid intent becomes AUTHORIZED; one further along (captured, say) stays as it is.
-        const authorized = await client.query<PaymentRow>(
-          `UPDATE finance.payments SET state = 'AUTHORIZED', updated_at = $2 WHERE intent_id = $1 AND state = 'REQUIRES_PAYMENT' RETURNING *`,
-          [request.intentId, clock()],
-        );
-        return authorized.rows[0] ? toPayment(authorized.rows[0]) : known;
+        // Only an unpaid intent becomes AUTHORIZED; one further along (captured, say) stays as it is. The
+        // row is locked, so what the write makes of it is known here: it travels with the result and COMMIT.
+        if (known.state !== 'REQUIRES_PAYMENT') return known;
+        finishWith(`UPDATE finance.payments SET state = 'AUTHORIZED', updated_at = ${sqlTimestamp(clock())} WHERE id = ${sqlInteger(known.paymentId)}`);
+        return { ...known, state: 'AUTHORIZED' };
       }, lockPaymentSql(request.intentId));
     },
 
@@ -148,14 +147,15 @@ export function createPaymentOperations(context: FinanceContext) {
         }
         throw error;
       });
-      return applyOnce<CapturedPayment, PaymentRow>(pool, FINANCE_LOG, request.idempotencyKey, 'capture-payment', async (client, [row]) => {
+      return applyOnce<CapturedPayment, PaymentRow>(pool, FINANCE_LOG, request.idempotencyKey, 'capture-payment', async (client, [row], _then, finishWith) => {
         const locked = toPayment(row);
         if (locked.state === 'CAPTURED' && locked.captureId !== capture.captureId) {
           throw new DomainError('PAYMENT_ALREADY_CAPTURED', `payment ${locked.intentId} was captured before`, { intentId: locked.intentId });
         }
-        await client.query(
-          `UPDATE finance.payments SET state = 'CAPTURED', captured_fen = $2, capture_id = $3, updated_at = $4 WHERE id = $1`,
-          [locked.paymentId, capture.amountFen, capture.captureId, clock()],
+        // The payment row is locked: its update travels with the result and COMMIT.
+        finishWith(
+          `UPDATE finance.payments SET state = 'CAPTURED', captured_fen = ${sqlInteger(capture.amountFen)}, capture_id = ${sqlText(capture.captureId)},
+             updated_at = ${sqlTimestamp(clock())} WHERE id = ${sqlInteger(locked.paymentId)}`,
         );
         const entry = await postEntry(client, {
           idempotencyKey: `capture:${capture.captureId}`,

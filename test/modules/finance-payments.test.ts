@@ -95,6 +95,25 @@ describe('idempotency: one key, one effect at the provider and in the ledger', (
     expect(await domainCode(finance.capturePayment({ ...input, idempotencyKey: `${orderId}:capture-again` }))).toBe('PAYMENT_ALREADY_CAPTURED');
   });
 
+  test('the payment recorded and captured: its state written with each result and COMMIT, the answers as the rows say', async () => {
+    const orderId = newOrderId('rows');
+    const { intentId } = await finance.createPaymentIntent({ idempotencyKey: `${orderId}:intent`, orderId, amountFen: 4_200 });
+    await sandbox.pay(intentId);
+    const recorded = await finance.recordPaymentSucceeded({ idempotencyKey: `${orderId}:paid`, orderId, intentId, amountFen: 4_200 });
+    const [row] = await finance.paymentsForOrder(orderId);
+    expect(row).toMatchObject({ state: 'AUTHORIZED', capturedFen: 0 });
+    expect(recorded).toEqual(row);
+    // A second notice under another key finds it authorised and leaves it so.
+    expect(await finance.recordPaymentSucceeded({ idempotencyKey: `${orderId}:paid-again`, orderId, intentId, amountFen: 4_200 })).toEqual(row);
+    const captured = await finance.capturePayment({ idempotencyKey: `${orderId}:capture`, orderId, intentId });
+    const [after] = await finance.paymentsForOrder(orderId);
+    expect(after).toMatchObject({ state: 'CAPTURED', capturedFen: 4_200, captureId: captured.captureId });
+    expect(captured).toMatchObject({ orderId, intentId, capturedFen: 4_200 });
+    // A notice arriving after the capture leaves the payment captured.
+    expect(await finance.recordPaymentSucceeded({ idempotencyKey: `${orderId}:paid-late`, orderId, intentId, amountFen: 4_200 })).toEqual(after);
+    expect((await finance.paymentsForOrder(orderId))[0]).toEqual(after);
+  });
+
   test('refunding twice with one key refunds once at the provider and in the ledger', async () => {
     const orderId = newOrderId('refund');
     const intentId = await paidOrder(orderId, 8_000);

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { DomainError } from '../shared/errors';
-import { sqlText } from '../shared/idempotency';
+import { sqlInteger, sqlText, sqlTimestamp } from '../shared/idempotency';
 
 /**
  * The points ledger inside one transaction. Every balance change is posted as an entry and applied to
@@ -77,6 +77,37 @@ export async function postEntry(client: PoolClient, entry: EntryDraft, saving?: 
     [entry.memberId, entry.kind, ...deltas, shortfall, entry.orderId ?? null, entry.idempotencyKey, entry.at, ...(saving ? orderPointsValues(saving) : [])],
   );
   return toBalances(updated.rows[0]);
+}
+
+/**
+ * postEntry as a statement of literals, for an effect that leaves it to the last round trip
+ * (applyOnce's finishWith): nothing reads the balances it leaves, and the CHECK constraints still
+ * refuse a negative balance (the transaction rolls back). Undefined when it writes nothing.
+ */
+export function postEntrySql(entry: EntryDraft, saving?: OrderPoints): string | undefined {
+  const [available, pending, held] = [entry.deltaAvailable ?? 0, entry.deltaPending ?? 0, entry.deltaHeld ?? 0].map(sqlInteger);
+  const shortfall = entry.shortfall ?? 0;
+  const saved = saving ? saveOrderPointsLiteralSql(saving) : undefined;
+  if ([available, pending, held].every((delta) => delta === '0') && shortfall === 0) return saved;
+  const [member, at] = [sqlText(entry.memberId), sqlTimestamp(entry.at)];
+  return `WITH entry AS (
+       INSERT INTO member.points_entries
+         (member_id, kind, delta_available, delta_pending, delta_held, shortfall, order_id, idempotency_key, created_at)
+       VALUES (${member}, ${sqlText(entry.kind)}, ${available}, ${pending}, ${held}, ${sqlInteger(shortfall)},
+         ${entry.orderId === undefined ? 'NULL' : sqlText(entry.orderId)}, ${sqlText(entry.idempotencyKey)}, ${at}))${saved ? `, saved AS (${saved})` : ''}
+     UPDATE member.points_balances
+        SET available = available + ${available}, pending = pending + ${pending}, held = held + ${held}, updated_at = ${at}
+      WHERE member_id = ${member}`;
+}
+
+/** saveOrderPointsSql in literals. */
+function saveOrderPointsLiteralSql(order: OrderPoints): string {
+  const n = sqlInteger;
+  return `UPDATE member.order_points
+        SET spent_points = ${n(order.spentPoints)}, returned_points = ${n(order.returnedPoints)}, awarded_points = ${n(order.awardedPoints)},
+            taken_back_points = ${n(order.takenBackPoints)}, pending_points = ${n(order.pendingPoints)}, completed = ${order.completed ? 'true' : 'false'},
+            completed_spend_fen = ${n(order.completedSpendFen)}, refunded_spend_fen = ${n(order.refundedSpendFen)}
+      WHERE member_id = ${sqlText(order.memberId)} AND order_id = ${sqlText(order.orderId)}`;
 }
 
 /** What one order did to a member's points and spend. */

@@ -1,8 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../shared/db';
 import { DomainError } from '../shared/errors';
-import { applyOnce, compensateOnce } from '../shared/idempotency';
-import { balancesOf, lockBalances, lockBalancesSql, lockOrderPoints, lockOrderPointsSql, orderPointsOf, planTakeBack, postEntry, saveOrderPoints, type Balances, type EntryKind, type OrderPoints } from './ledger';
+import { applyOnce, compensateOnce, type FinishWith } from '../shared/idempotency';
+import { balancesOf, lockBalances, lockBalancesSql, lockOrderPoints, lockOrderPointsSql, orderPointsOf, planTakeBack, postEntry, postEntrySql, saveOrderPoints, type Balances, type EntryKind, type OrderPoints } from './ledger';
 import { pointsForFen, tierForSpend, type Tier } from './rules';
 import {
   awardPendingPointsSchema,
@@ -61,20 +61,26 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     operation: string,
     memberId: string,
     orderId: string,
-    effect: (client: PoolClient, balances: Balances, order: OrderPoints) => Promise<T>,
+    effect: (client: PoolClient, balances: Balances, order: OrderPoints, finishWith: FinishWith) => Promise<T>,
   ): Promise<T> {
     return applyOnce(
       pool,
       log,
       key,
       operation,
-      (client, balances, [order]) => effect(client, balancesOf(balances, memberId), orderPointsOf(order, memberId, orderId)),
+      (client, balances, [order], finishWith) => effect(client, balancesOf(balances, memberId), orderPointsOf(order, memberId, orderId), finishWith),
       [lockBalancesSql(memberId), lockOrderPointsSql(memberId, orderId)],
     );
   }
 
   async function post(client: PoolClient, kind: EntryKind, key: string, change: Omit<Parameters<typeof postEntry>[1], 'kind' | 'idempotencyKey' | 'at'>, saving?: OrderPoints) {
     return postEntry(client, { ...change, kind, idempotencyKey: key, at: clock() }, saving);
+  }
+
+  /** post, left to the last round trip (applyOnce's finishWith): for an effect that reads nothing of the balances it leaves. */
+  function postLast(finishWith: FinishWith, kind: EntryKind, key: string, change: Omit<Parameters<typeof postEntry>[1], 'kind' | 'idempotencyKey' | 'at'>, saving?: OrderPoints) {
+    const statement = postEntrySql({ ...change, kind, idempotencyKey: key, at: clock() }, saving);
+    if (statement) finishWith(statement);
   }
 
   /** Adds (or, when negative, removes) completed spend and recomputes the tier. */
@@ -189,12 +195,12 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** Payment: floor(paid yuan) × rate points, pending until the order completes. */
     async awardPendingPoints(input: AwardPendingPointsInput): Promise<OrderPointsChange & { paidFen: number }> {
       const { idempotencyKey, memberId, orderId, paidFen } = awardPendingPointsSchema.parse(input);
-      return applyWithOrderPoints(idempotencyKey, 'award-pending-points', memberId, orderId, async (client, _balances, order) => {
+      return applyWithOrderPoints(idempotencyKey, 'award-pending-points', memberId, orderId, async (_client, _balances, order, finishWith) => {
         if (order.completed) throw new DomainError('ORDER_ALREADY_COMPLETED', `order ${orderId} is completed`, { memberId, orderId });
         const points = pointsForFen(paidFen, pointsPerYuan);
         order.awardedPoints += points;
         order.pendingPoints += points;
-        await post(client, 'AWARD_PENDING', idempotencyKey, { memberId, orderId, deltaPending: points }, order);
+        postLast(finishWith, 'AWARD_PENDING', idempotencyKey, { memberId, orderId, deltaPending: points }, order);
         return { memberId, orderId, points, paidFen };
       });
     },
@@ -236,13 +242,14 @@ export function createPointsOperations({ pool, clock, pointsPerYuan }: { pool: P
     /** After-sales window closed: the order's pending points become available, its spend counts for the tier. */
     async completeOrderPoints(input: CompleteOrderPointsInput) {
       const { idempotencyKey, memberId, orderId, completedSpendFen } = completeOrderPointsSchema.parse(input);
-      return applyWithOrderPoints(idempotencyKey, 'complete-order-points', memberId, orderId, async (client, _balances, order) => {
+      return applyWithOrderPoints(idempotencyKey, 'complete-order-points', memberId, orderId, async (client, _balances, order, finishWith) => {
         if (order.completed) throw new DomainError('ORDER_ALREADY_COMPLETED', `order ${orderId} is completed`, { memberId, orderId });
         const points = order.pendingPoints;
         order.pendingPoints = 0;
         order.completed = true;
         order.completedSpendFen = completedSpendFen;
-        await post(client, 'COMPLETE_ORDER', idempotencyKey, { memberId, orderId, deltaPending: -points, deltaAvailable: points }, order);
+        // Pending to available for the same points: no balance can go below zero, and nothing reads them after.
+        postLast(finishWith, 'COMPLETE_ORDER', idempotencyKey, { memberId, orderId, deltaPending: -points, deltaAvailable: points }, order);
         const tier = await changeCompletedSpend(client, memberId, completedSpendFen);
         return { memberId, orderId, points, completedSpendFen, tier };
       });

@@ -282,3 +282,52 @@ describe('activities', () => {
     expect((await activities.getMember({ memberId: id })).points).toEqual({ available: 0, pending: 0, held: 10 });
   });
 });
+
+describe('round trips of an order\'s points', () => {
+  /** Counts the statements the pool's clients send while `work` runs. */
+  async function roundTrips(work: () => Promise<unknown>): Promise<number> {
+    const client = await env.pool.connect();
+    const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
+    client.release();
+    const original = proto.query;
+    let count = 0;
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      count += 1;
+      return original.apply(this, args);
+    };
+    try {
+      await work();
+    } finally {
+      proto.query = original;
+    }
+    return count;
+  }
+
+  test('award takes two, completion three (four when the tier moves): the entry, balances and order row go with the result and COMMIT', async () => {
+    const id = await newMember(40);
+    const orderId = `ord_rt_${env.id}`;
+    const award = () => member.awardPendingPoints({ idempotencyKey: `${orderId}:award`, memberId: id, orderId, paidFen: 50_090 });
+    expect(await roundTrips(award)).toBe(2);
+    expect(await balances(id)).toEqual({ available: 40, pending: 500, held: 0 });
+    expect(await award()).toEqual({ memberId: id, orderId, points: 500, paidFen: 50_090 }); // the stored answer
+    expect(await balances(id)).toEqual({ available: 40, pending: 500, held: 0 });
+    const complete = () => member.completeOrderPoints({ idempotencyKey: `${orderId}:complete`, memberId: id, orderId, completedSpendFen: 50_090 });
+    expect(await roundTrips(complete)).toBe(3);
+    expect(await balances(id)).toEqual({ available: 540, pending: 0, held: 0 });
+    expect((await member.getMember(id)).tier).toBe('BRONZE'); // 500.90 yuan: the tier stays, no write of its own
+    const entries = await env.pool.query(
+      'SELECT kind, delta_available, delta_pending FROM member.points_entries WHERE member_id = $1 AND order_id = $2 ORDER BY id',
+      [id, orderId],
+    );
+    expect(entries.rows).toEqual([
+      { kind: 'AWARD_PENDING', delta_available: '0', delta_pending: '500' },
+      { kind: 'COMPLETE_ORDER', delta_available: '500', delta_pending: '-500' },
+    ]);
+    const row = await env.pool.query('SELECT awarded_points, pending_points, completed, completed_spend_fen FROM member.order_points WHERE member_id = $1 AND order_id = $2', [id, orderId]);
+    expect(row.rows).toEqual([{ awarded_points: '500', pending_points: '0', completed: true, completed_spend_fen: '50090' }]);
+    // A completed order earns no more: the award's refusal leaves the balances as they are.
+    const late = member.awardPendingPoints({ idempotencyKey: `${orderId}:award-late`, memberId: id, orderId, paidFen: 1_000 });
+    expect((await refusal(late)).code).toBe('ORDER_ALREADY_COMPLETED');
+    expect(await balances(id)).toEqual({ available: 540, pending: 0, held: 0 });
+  });
+});

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { applyOnce, applyStatementOnce, compensateOnce, findOperation, sqlInteger, sqlIntegerArray, sqlText, sqlTextArray, sqlTimestamp } from '../../modules/shared/idempotency';
 import { AlreadyCompensatedError, IdempotencyKeyReusedError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
+import { countRoundTrips } from '../support/round-trips';
 
 // The exactly-once log every module uses, on a table of its shape: BEGIN and COMMIT ride along
 // with the claim and the result (three round trips for a one-statement effect), and nothing of
@@ -38,24 +39,7 @@ function add(by: number) {
   };
 }
 
-/** Counts the round trips of the pool's clients while `work` runs. */
-async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-  const client = await pool.connect();
-  const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
-  client.release();
-  const original = proto.query;
-  let count = 0;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    count += 1;
-    return original.apply(this, args);
-  };
-  try {
-    await work();
-  } finally {
-    proto.query = original;
-  }
-  return count;
-}
+const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(pool, work);
 
 test('an effect runs once per key, its result is stored and replayed, in three round trips', async () => {
   const before = await counter();

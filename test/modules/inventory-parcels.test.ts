@@ -2,6 +2,7 @@ import { createInventoryService, type InventoryService } from '../../modules/inv
 import { createParcelService, splitIntoParcels } from '../../modules/logistics';
 import { DomainError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
+import { countRoundTrips } from '../support/round-trips';
 
 /**
  * Per-parcel stock (issue 13): one reservation across two warehouses, each warehouse's part committed
@@ -85,24 +86,7 @@ test('logistics rows: an older version never replaces a newer one; a carrier eve
   expect((await parcels.list({ warehouseIds: ['wh_a'], status: 'SHIPPED' })).map((row) => row.parcelId)).toContain('ord_l-p1');
 });
 
-/** Counts the statements (round trips) the pool's clients send while `work` runs. */
-async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-  const client = await env.pool.connect();
-  const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
-  client.release();
-  const original = proto.query;
-  let count = 0;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    count += 1;
-    return original.apply(this, args);
-  };
-  try {
-    await work();
-  } finally {
-    proto.query = original;
-  }
-  return count;
-}
+const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(env.pool, work);
 
 test('a reservation and a parcel commit each take two round trips; their writes check their own counts', async () => {
   counter += 1;

@@ -4,6 +4,7 @@ import { createMemberService, type MemberService } from '../../modules/member';
 import { maxRedeemablePoints, tierForSpend } from '../../modules/member/rules';
 import { AlreadyCompensatedError, DomainError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
+import { countRoundTrips } from '../support/round-trips';
 
 let env: TestEnv;
 let member: MemberService;
@@ -284,24 +285,7 @@ describe('activities', () => {
 });
 
 describe('round trips of an order\'s points', () => {
-  /** Counts the statements the pool's clients send while `work` runs. */
-  async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-    const client = await env.pool.connect();
-    const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
-    client.release();
-    const original = proto.query;
-    let count = 0;
-    proto.query = function (this: unknown, ...args: unknown[]) {
-      count += 1;
-      return original.apply(this, args);
-    };
-    try {
-      await work();
-    } finally {
-      proto.query = original;
-    }
-    return count;
-  }
+  const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(env.pool, work);
 
   test('award takes two, completion three (four when the tier moves): the entry, balances and order row go with the result and COMMIT', async () => {
     const id = await newMember(40);

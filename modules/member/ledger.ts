@@ -58,50 +58,39 @@ export function balancesOf(rows: readonly Record<string, unknown>[], memberId: s
  * balance. `saving`: the order's row (locked by the caller) is saved in the same statement.
  */
 export async function postEntry(client: PoolClient, entry: EntryDraft, saving?: OrderPoints): Promise<Balances> {
-  const deltas = [entry.deltaAvailable ?? 0, entry.deltaPending ?? 0, entry.deltaHeld ?? 0];
-  const shortfall = entry.shortfall ?? 0;
-  if (deltas.every((delta) => delta === 0) && shortfall === 0) {
-    if (saving) await saveOrderPoints(client, saving);
-    return lockBalances(client, entry.memberId);
-  }
-  // The entry, the balances' move (and the order's row) in one statement (a data-modifying WITH runs to completion).
-  const updated = await client.query(
-    `WITH entry AS (
-       INSERT INTO member.points_entries
-         (member_id, kind, delta_available, delta_pending, delta_held, shortfall, order_id, idempotency_key, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))${saving ? `, saved AS (${saveOrderPointsSql(10)})` : ''}
-     UPDATE member.points_balances
-        SET available = available + $3, pending = pending + $4, held = held + $5, updated_at = $9
-      WHERE member_id = $1
-      RETURNING available, pending, held`,
-    [entry.memberId, entry.kind, ...deltas, shortfall, entry.orderId ?? null, entry.idempotencyKey, entry.at, ...(saving ? orderPointsValues(saving) : [])],
-  );
-  return toBalances(updated.rows[0]);
+  const statement = postEntrySql(entry, saving);
+  if (statement && hasDeltas(entry)) return toBalances((await client.query(`${statement} RETURNING available, pending, held`)).rows[0]);
+  // Nothing moves: the order's row alone, if any, and the balances as they are.
+  if (statement) await client.query(statement);
+  return lockBalances(client, entry.memberId);
 }
 
+const hasDeltas = (entry: EntryDraft) => [entry.deltaAvailable, entry.deltaPending, entry.deltaHeld, entry.shortfall].some((value) => (value ?? 0) !== 0);
+
 /**
- * postEntry as a statement of literals, for an effect that leaves it to the last round trip
- * (applyOnce's finishWith): nothing reads the balances it leaves, and the CHECK constraints still
- * refuse a negative balance (the transaction rolls back). Undefined when it writes nothing.
+ * postEntry's statement, in literals: the entry, the balances' move (and the order's row, `saving`)
+ * in one statement (a data-modifying WITH runs to completion); the order's row alone when the entry
+ * moves nothing; undefined when it writes nothing. An effect can leave it to the last round trip
+ * (applyOnce's finishWith) when it reads nothing of the balances it leaves: the CHECK constraints
+ * still refuse a negative balance, and the transaction rolls back.
  */
 export function postEntrySql(entry: EntryDraft, saving?: OrderPoints): string | undefined {
-  const [available, pending, held] = [entry.deltaAvailable ?? 0, entry.deltaPending ?? 0, entry.deltaHeld ?? 0].map(sqlInteger);
-  const shortfall = entry.shortfall ?? 0;
-  const saved = saving ? saveOrderPointsLiteralSql(saving) : undefined;
-  if ([available, pending, held].every((delta) => delta === '0') && shortfall === 0) return saved;
+  const saved = saving ? saveOrderPointsSql(saving) : undefined;
+  if (!hasDeltas(entry)) return saved;
+  const [available, pending, held, shortfall] = [entry.deltaAvailable ?? 0, entry.deltaPending ?? 0, entry.deltaHeld ?? 0, entry.shortfall ?? 0].map(sqlInteger);
   const [member, at] = [sqlText(entry.memberId), sqlTimestamp(entry.at)];
   return `WITH entry AS (
        INSERT INTO member.points_entries
          (member_id, kind, delta_available, delta_pending, delta_held, shortfall, order_id, idempotency_key, created_at)
-       VALUES (${member}, ${sqlText(entry.kind)}, ${available}, ${pending}, ${held}, ${sqlInteger(shortfall)},
+       VALUES (${member}, ${sqlText(entry.kind)}, ${available}, ${pending}, ${held}, ${shortfall},
          ${entry.orderId === undefined ? 'NULL' : sqlText(entry.orderId)}, ${sqlText(entry.idempotencyKey)}, ${at}))${saved ? `, saved AS (${saved})` : ''}
      UPDATE member.points_balances
         SET available = available + ${available}, pending = pending + ${pending}, held = held + ${held}, updated_at = ${at}
       WHERE member_id = ${member}`;
 }
 
-/** saveOrderPointsSql in literals. */
-function saveOrderPointsLiteralSql(order: OrderPoints): string {
+/** Saves the order's row (locked by the caller), in literals. */
+function saveOrderPointsSql(order: OrderPoints): string {
   const n = sqlInteger;
   return `UPDATE member.order_points
         SET spent_points = ${n(order.spentPoints)}, returned_points = ${n(order.returnedPoints)}, awarded_points = ${n(order.awardedPoints)},
@@ -162,32 +151,8 @@ export function orderPointsOf(rows: readonly Record<string, unknown>[], memberId
   };
 }
 
-/** Saves the order's row; its values (orderPointsValues) are the parameters from $`first` on. */
-function saveOrderPointsSql(first: number): string {
-  const [member, order, spent, returned, awarded, takenBack, pending, completed, completedSpend, refundedSpend] = Array.from({ length: 10 }, (_, i) => `$${first + i}`);
-  return `UPDATE member.order_points
-        SET spent_points = ${spent}, returned_points = ${returned}, awarded_points = ${awarded}, taken_back_points = ${takenBack},
-            pending_points = ${pending}, completed = ${completed}, completed_spend_fen = ${completedSpend}, refunded_spend_fen = ${refundedSpend}
-      WHERE member_id = ${member} AND order_id = ${order}`;
-}
-
-function orderPointsValues(order: OrderPoints): unknown[] {
-  return [
-    order.memberId,
-    order.orderId,
-    order.spentPoints,
-    order.returnedPoints,
-    order.awardedPoints,
-    order.takenBackPoints,
-    order.pendingPoints,
-    order.completed,
-    order.completedSpendFen,
-    order.refundedSpendFen,
-  ];
-}
-
 export async function saveOrderPoints(client: PoolClient, order: OrderPoints): Promise<void> {
-  await client.query(saveOrderPointsSql(1), orderPointsValues(order));
+  await client.query(saveOrderPointsSql(order));
 }
 
 /**

@@ -10,7 +10,7 @@ import { startChaosStack, supervise, type Supervised } from '../chaos/stack';
 import { cpuSnapshot, rssBytes } from './cpu';
 import { driveOne, makeBuyers, PRESALE_FINAL_IN_MS, setUpBenchShop, type DriveContext, type Timed, type Variant } from './drive';
 import { driveNoop } from './noop-drive';
-import { measurePlacement, placementPlanOf, type PlacementFigures } from './placement';
+import { measurePlacement, placementPlanOf, type AnswerParts, type PlacementFigures } from './placement';
 import { measureReads } from './reads';
 import { REFERENCE_PLAN } from './reference-shape';
 import { describeShape, planFor, shapeOf, type Shape } from './shape';
@@ -183,6 +183,8 @@ function report(options: ReturnType<typeof parse>, rounds: Round[], orderShape: 
   console.log(`engine worker RSS: ${workerRss.map((b) => `${(b / 2 ** 20).toFixed(0)} MB`).join(', ')}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   for (const p of placement) {
     console.log(`placement alone at C=${p.concurrency} (${p.count} orders): engine p50 ${p.engine.p50} ms, p99 ${p.engine.p99} ms; no-op update-with-start of its shape p50 ${p.noop.p50} ms, p99 ${p.noop.p99} ms`);
+    const parts = (a: AnswerParts) => `to the worker ${a.toWorker} ms, its workflow task ${a.task} ms, the rest ${a.rest} ms`;
+    if (p.parts) console.log(`  p50 parts (from the histories): engine ${parts(p.parts.engine)}; no-op ${parts(p.parts.noop)}`);
   }
   const rate = (r: Round) => completions(r) / r.seconds;
   const ratioTo = (system: System) => median(of('engine').map((r, i) => rate(r) / rate(of(system)[i])));

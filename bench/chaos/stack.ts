@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
@@ -20,6 +20,8 @@ export interface ChaosStack {
   temporalAddress: string;
   /** The dev server's process when the stack started one (benchmarks read its CPU time). */
   temporalPid?: number;
+  /** The embedded PostgreSQL's postmaster, when the stack started one (it changes at a restart). */
+  postgresPid(): number | undefined;
   /** Path of the prebuilt workflow bundle the worker processes load (bundled once, not at each restart). */
   workflowBundle: string;
   /** False when PostgreSQL is external. */
@@ -76,6 +78,7 @@ export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string
       temporalPid,
       workflowBundle,
       canRestartPostgres: Boolean(postgres),
+      postgresPid: () => (options ? postmasterPid(options.dataDir) : undefined),
       async restartPostgres(downMs: number) {
         if (!postgres || !options) return;
         await postgres.stop();
@@ -87,6 +90,16 @@ export async function startChaosStack(env: NodeJS.ProcessEnv, scratchDir: string
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** The first line of PostgreSQL's postmaster.pid in its data folder. */
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       const order = systems.map((_, i) => systems[(i + r - 1) % systems.length]);
       for (const system of order) {
         const buyers = system === 'engine' ? await buyersFor(`r${r}`, units) : [];
-        const cpu = cpuSnapshot(groups);
+        const cpu = cpuSnapshot(groups, { postgres: () => stack.postgresPid() });
         const started = Date.now();
         const done = await closedLoop(system === 'engine' ? units : options.n, options.c, (i) =>
           system === 'engine'
@@ -152,13 +152,18 @@ async function main(): Promise<void> {
 function completions(round: Round): number { return round.units.reduce((sum, unit) => sum + unit.lifeMs.length, 0); }
 function perOrder(round: Round, group: string): number { return round.cpu[group] / completions(round); }
 
+/** PostgreSQL's CPU per order, when the bench started it (it shares the cores; not counted as ours). */
+function postgresCpu(round: Round): string {
+  return round.cpu.postgres ? `, PostgreSQL ${perOrder(round, 'postgres').toFixed(0)} ms` : '';
+}
+
 function line(round: Round): string {
   const lives = round.units.flatMap((u) => u.lifeMs);
   const placements = round.units.map((u) => u.placementMs);
   const app = round.system === 'engine' ? 'engine' : 'noop';
   return `round ${round.round} ${round.system.padEnd(6)} ${(completions(round) / round.seconds).toFixed(2)} completions/s; placement p50 ${percentile(placements, 50)} ms p99 ${percentile(placements, 99)} ms; ` +
     `life p50 ${percentile(lives, 50)} ms p99 ${percentile(lives, 99)} ms; CPU/order server ${perOrder(round, 'server').toFixed(0)} ms, app ${perOrder(round, app).toFixed(0)} ms` +
-    (round.system === 'engine' ? ` (API ${perOrder(round, 'api').toFixed(0)} ms)` : '');
+    (round.system === 'engine' ? ` (API ${perOrder(round, 'api').toFixed(0)} ms)` : '') + postgresCpu(round);
 }
 
 function report(options: ReturnType<typeof parse>, rounds: Round[], orderShape: Shape, noopShape: Shape, reads: Awaited<ReturnType<typeof measureReads>>, placement: PlacementFigures[], workerRss: number[]): void {
@@ -192,6 +197,7 @@ function report(options: ReturnType<typeof parse>, rounds: Round[], orderShape: 
   console.log(`\nend-to-end vs no-op limit: ${ratioTo('no-op').toFixed(2)}x (target >= 0.80x)`);
   console.log(`end-to-end vs the 16-activity no-op: ${ratioTo('reference').toFixed(2)}x (target >= 1.06x)`);
   console.log(`CPU per order of our processes: ${appCpu.toFixed(0)} ms (target <= 60 ms)`);
+  if (rounds.some((r) => r.cpu.postgres)) console.log(`CPU per order of PostgreSQL (not counted above; it shares the cores): ${med('engine', (r) => perOrder(r, 'postgres')).toFixed(0)} ms`);
   const [c1, cN] = placement;
   if (c1) console.log(`placement p50 at C=1: ${c1.engine.p50} ms (target <= 50 ms)`);
   if (c1 && cN) console.log(`placement p50 at C=${cN.concurrency}: ${cN.engine.p50} ms (target <= ${5 * Math.max(c1.engine.p50, 50)} ms, 5x C=1)`);

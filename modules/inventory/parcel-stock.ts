@@ -52,8 +52,11 @@ export async function sharesOfReservation(ctx: InventoryContext, reservationKey:
 async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMITTED' | 'RELEASED'): Promise<ParcelStock> {
   const { idempotencyKey, reservationKey, warehouseId } = parcelStockSchema.parse(input);
   const operation = to === 'COMMITTED' ? 'commit-parcel' : 'release-parcel';
-  // The reservation's lock, then its stock's (the order every caller takes them in), with the claim.
-  const locks = [lockReservationSql(reservationKey), lockStockOfReservationSql(reservationKey)];
+  // The reservation's lock and its allocations, with the claim. Its stock rows (a hot SKU's, which
+  // every buyer's reservation waits on) are locked only in the last round trip, before their writes
+  // and with the COMMIT: nothing here is decided from their numbers, and the allocations are the
+  // reservation's, under its lock. The order every caller takes them in: reservation, then stock.
+  const reads = [lockReservationSql(reservationKey), allocationsOfReservationSql(reservationKey)];
   return applyOnce<ParcelStock, ReservationRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, operation, async (_client, [reservation], [stock], finishWith) => {
     if (!reservation) throw new DomainError('RESERVATION_NOT_FOUND', `no stock reservation ${reservationKey}`, { reservationKey });
     if (reservation.status !== 'RESERVED') {
@@ -69,9 +72,9 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
       throw new DomainError('PARCEL_STOCK_NOT_RESERVED', `reservation ${reservationKey} holds nothing in ${warehouseId} any more`, { reservationKey, warehouseId });
     }
     const now = sqlTimestamp(ctx.clock());
-    // The allocations settle, the stock follows, and shipped units are counted for returns: one
-    // statement, then the reservation, both with the result and COMMIT (finishWith): the rows are
-    // locked, and the statement checks its own counts (inventory.expect_rows).
+    // The stock rows locked, then the allocations settle, the stock follows, and shipped units are
+    // counted for returns: one statement, then the reservation, all with the result and COMMIT
+    // (finishWith); the statement checks its own counts (inventory.expect_rows).
     const [reservationLiteral, warehouseLiteral] = [sqlText(reservationKey), sqlText(warehouseId)];
     const onHandDelta = to === 'COMMITTED' ? 'a.quantity' : '0';
     const shipped =
@@ -81,6 +84,7 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
              ON CONFLICT (order_id, sku_id, warehouse_id) DO UPDATE SET shipped = inventory.shipments.shipped + EXCLUDED.shipped RETURNING 1)`
         : '';
     const what = sqlText(`allocations of reservation ${reservationKey} in ${warehouseId}`);
+    finishWith(lockStockOfReservationSql(reservationKey));
     finishWith(
       `WITH settled AS (
          UPDATE inventory.reservation_allocations SET state = ${sqlText(to)} WHERE reservation_key = ${reservationLiteral} AND warehouse_id = ${warehouseLiteral} AND state = 'RESERVED'
@@ -101,7 +105,14 @@ async function settle(ctx: InventoryContext, input: ParcelStockInput, to: 'COMMI
        WHERE r.key = ${reservationLiteral} AND NOT EXISTS (SELECT 1 FROM inventory.reservation_allocations a WHERE a.reservation_key = r.key AND a.state = 'RESERVED')`,
     );
     return { reservationKey, warehouseId, allocations };
-  }, locks);
+  }, reads);
+}
+
+/** The reservation's allocations with their state, in lock order; read under the reservation's lock. */
+function allocationsOfReservationSql(reservationKey: string): string {
+  return `SELECT a.sku_id AS "skuId", a.warehouse_id AS "warehouseId", a.quantity, a.state FROM inventory.reservation_allocations a
+     WHERE a.reservation_key = ${sqlText(reservationKey)}
+     ORDER BY a.sku_id COLLATE "C", a.warehouse_id COLLATE "C"`;
 }
 
 /** The parcel shipped: its warehouse's reserved units leave for good (recorded as shipped, for returns). */

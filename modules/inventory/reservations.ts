@@ -27,24 +27,38 @@ interface LockedStockRow {
 }
 
 /**
- * Locks the stock rows of these SKUs in the one global order (see compareIds). Literals, not
- * parameters: it is sent with the reservation's claim (applyOnce's `startsWith`), one round trip.
+ * The stock rows of these SKUs with their warehouses' priorities and the SKU's low-stock threshold,
+ * in the one global order (see compareIds); `locked`: FOR UPDATE. Literals, not parameters: it is
+ * sent with the reservation's claim (applyOnce's `startsWith`), one round trip.
  */
-function lockStockOfSkusSql(skuIds: readonly string[]): string {
+function stockOfSkusSql(skuIds: readonly string[], locked: boolean): string {
   return `SELECT s.sku_id, s.warehouse_id, w.priority, s.on_hand - s.reserved AS available, COALESCE(t.low_stock_threshold, 0) AS threshold
      FROM inventory.stock s JOIN inventory.warehouses w ON w.id = s.warehouse_id
      LEFT JOIN inventory.sku_settings t ON t.sku_id = s.sku_id
      WHERE s.sku_id = ANY(${sqlTextArray(skuIds)})
-     ORDER BY s.sku_id COLLATE "C", s.warehouse_id COLLATE "C"
-     FOR UPDATE OF s`;
+     ORDER BY s.sku_id COLLATE "C", s.warehouse_id COLLATE "C"${locked ? '\n     FOR UPDATE OF s' : ''}`;
 }
+
+/**
+ * The check that a reservation decided from an unlocked read still holds, first in its last round
+ * trip (inventory.expect_reservable): it locks the SKUs' stock rows in the global order and raises
+ * STOCK_CHANGED when an allocation no longer fits or a low-stock threshold would now be crossed.
+ */
+function expectReservableSql(key: string, demand: readonly { skuId: string; quantity: number }[], allocations: readonly Allocation[]): string {
+  return `SELECT inventory.expect_reservable(${sqlText(key)}, ${sqlTextArray(demand.map((line) => line.skuId))}, ${sqlIntegerArray(demand.map((line) => line.quantity))},
+     ${sqlTextArray(allocations.map((a) => a.skuId))}, ${sqlTextArray(allocations.map((a) => a.warehouseId))}, ${sqlIntegerArray(allocations.map((a) => a.quantity))})`;
+}
+
+/** SQLSTATE of inventory.expect_reservable's refusal (migration 0940). */
+const STOCK_CHANGED = 'IVCHG';
 
 /**
  * The reservation, its stock taken and its allocations in one statement (issue 17: one round trip
  * instead of 1 + 2 per allocation), in literals: it travels with the operation's result and COMMIT
- * (applyOnce's finishWith). The rows are locked already, so every allocation's stock row is there
- * and covers it; the statement checks that itself (inventory.expect_rows, and the stock's CHECK
- * reserved <= on_hand), and a failure rolls back the whole reservation.
+ * (applyOnce's finishWith). The rows are locked already (by the locked read, or by the check before
+ * it), so every allocation's stock row is there and covers it; the statement checks that itself
+ * (inventory.expect_rows, and the stock's CHECK reserved <= on_hand), and a failure rolls back the
+ * whole reservation.
  */
 function writeReservationSql(key: string, orderId: string, now: Date, allocations: readonly Allocation[]): string {
   return `WITH reservation AS (
@@ -84,13 +98,32 @@ export function lockStockOfReservationSql(reservationKey: string): string {
 }
 
 /**
- * Reserves every line or none. Stock rows are locked before reading what is available, so parallel
- * reservations queue per SKU and can never oversell (the CHECK reserved <= on_hand backs this up).
+ * Reserves every line or none. Parallel reservations of a SKU queue on its stock rows' locks, so
+ * they can never oversell (the CHECK reserved <= on_hand backs this up).
+ *
+ * A hot SKU (a flash sale, a live-stream room) makes those locks the queue every buyer waits in, so
+ * the lock is held as briefly as the database allows: the reservation is decided from an unlocked
+ * read, and the rows are locked only in its last round trip, with its writes and COMMIT, where
+ * inventory.expect_reservable checks the decision against the locked rows. When another change came
+ * in between and the decision may not hold (an allocation no longer fits, or a low-stock threshold
+ * is now crossed and its alert must be decided on exact numbers), everything rolls back and the
+ * reservation is decided again from a locked read, as it always was. A refusal (OUT_OF_STOCK) is
+ * only ever given from a locked read. Measured in BENCHMARKS.md (session 15).
  */
 export async function reserve(ctx: InventoryContext, input: ReserveInput): Promise<Reservation> {
-  const { idempotencyKey, orderId, lines } = reserveSchema.parse(input);
+  const request = reserveSchema.parse(input);
+  try {
+    return await reserveFrom(ctx, request, 'unlocked read');
+  } catch (error) {
+    if (!(error instanceof DomainError) && (error as { code?: string }).code !== STOCK_CHANGED) throw error;
+  }
+  return reserveFrom(ctx, request, 'locked read');
+}
+
+async function reserveFrom(ctx: InventoryContext, { idempotencyKey, orderId, lines }: ReserveInput, read: 'unlocked read' | 'locked read'): Promise<Reservation> {
   const demand = mergeLines(lines);
   const skuIds = demand.map((line) => line.skuId);
+  const locked = read === 'locked read';
   return applyOnce<Reservation, LockedStockRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client, stock, _then, finishWith) => {
     const now = ctx.clock();
     const rowsOf = (skuId: string) => stock.filter((row) => row.sku_id === skuId);
@@ -101,14 +134,19 @@ export async function reserve(ctx: InventoryContext, input: ReserveInput): Promi
         rowsOf(skuId).map((row) => ({ warehouseId: row.warehouse_id, priority: row.priority, available: row.available })),
       ),
     );
-    finishWith(writeReservationSql(idempotencyKey, orderId, now, [...allocations].sort(byIds)));
-    for (const { skuId, quantity } of demand) {
-      const rows = rowsOf(skuId);
-      const before = rows.reduce((sum, row) => sum + row.available, 0);
-      await alertIfCrossedBelow(client, now, skuId, { before, after: before - quantity, ...(rows[0] ? { threshold: rows[0].threshold } : {}) });
+    const ordered = [...allocations].sort(byIds);
+    if (!locked) finishWith(expectReservableSql(idempotencyKey, demand, ordered));
+    finishWith(writeReservationSql(idempotencyKey, orderId, now, ordered));
+    // From an unlocked read the check above has made sure no threshold is crossed.
+    if (locked) {
+      for (const { skuId, quantity } of demand) {
+        const rows = rowsOf(skuId);
+        const before = rows.reduce((sum, row) => sum + row.available, 0);
+        await alertIfCrossedBelow(client, now, skuId, { before, after: before - quantity, ...(rows[0] ? { threshold: rows[0].threshold } : {}) });
+      }
     }
     return { reservationKey: idempotencyKey, orderId, allocations };
-  }, lockStockOfSkusSql(skuIds));
+  }, stockOfSkusSql(skuIds, locked));
 }
 
 export interface ReservationRow {

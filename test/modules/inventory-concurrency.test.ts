@@ -1,6 +1,7 @@
 import { createInventoryService, type InventoryService } from '../../modules/inventory';
 import { DomainError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
+import { holdStatement, settlesWithin, type HeldStatement } from '../support/hold-statement';
 
 let env: TestEnv;
 let inventory: InventoryService;
@@ -173,4 +174,72 @@ test('campaign stock: releases racing new buyers hand each freed unit to at most
   const newcomers = settled.slice(3).filter((result) => result.status === 'fulfilled').length;
   expect(newcomers).toBeLessThanOrEqual(3);
   expect(await inventory.getCampaignStock('flash_2', 'sku_tv')).toMatchObject({ reserved: 2 + newcomers, available: 3 - newcomers });
+});
+
+describe("a hot SKU's stock lock is held only in an operation's last round trip (issue 17)", () => {
+  let held: HeldStatement | undefined;
+  afterEach(() => held?.restore());
+  /** Holds the last round trip (writes and COMMIT) of the reservation with this key. */
+  const holdReservationWrite = (key: string) => (held = holdStatement(new RegExp(`INSERT INTO inventory\\.reservations \\(key, order_id, created_at\\) VALUES \\('${key}'`)));
+  const reserveOne = (orderId: string, skuId: string) => inventory.reserve({ idempotencyKey: `${orderId}:reserve-stock`, orderId, lines: [{ skuId, quantity: 1 }] });
+
+  test('a second buyer reserves the same SKU while the first is between its read and its write', async () => {
+    const skuId = 'sku_live_room';
+    await inventory.setStock({ skuId, warehouseId: 'wh_east', onHand: 10 });
+    const hold = holdReservationWrite('ord_hot_h1:reserve-stock');
+    const first = reserveOne('ord_hot_h1', skuId);
+    await hold.reached;
+    // Before, the first held the row lock from its read: the second waited for as long as the first did.
+    expect(await settlesWithin(3_000, reserveOne('ord_hot_h2', skuId))).toBe('done');
+    hold.release();
+    expect((await first).allocations).toEqual([{ skuId, warehouseId: 'wh_east', quantity: 1 }]);
+    expect(await inventory.getStock(skuId)).toMatchObject({ onHand: 10, reserved: 2, available: 8 });
+    expect(await reservationCount(skuId)).toBe(2);
+  });
+
+  test('the unit it read was taken meanwhile: decided again from a locked read, from the next warehouse', async () => {
+    const skuId = 'sku_last_east';
+    await inventory.setStock({ skuId, warehouseId: 'wh_east', onHand: 1 });
+    await inventory.setStock({ skuId, warehouseId: 'wh_west', onHand: 3 });
+    const hold = holdReservationWrite('ord_hot_t1:reserve-stock');
+    const first = reserveOne('ord_hot_t1', skuId);
+    await hold.reached; // it read East's last unit and chose it
+    expect((await reserveOne('ord_hot_t2', skuId)).allocations).toEqual([{ skuId, warehouseId: 'wh_east', quantity: 1 }]);
+    hold.release();
+    expect((await first).allocations).toEqual([{ skuId, warehouseId: 'wh_west', quantity: 1 }]);
+    const stock = await inventory.getStock(skuId);
+    expect(stock).toMatchObject({ onHand: 4, reserved: 2, available: 2 });
+    expect(stock.warehouses.map((w) => [w.warehouseId, w.reserved])).toEqual([['wh_east', 1], ['wh_west', 1]]);
+  });
+
+  test('a threshold crossed because of a reservation made meanwhile is alerted once, on the locked numbers', async () => {
+    const skuId = 'sku_alert_race';
+    await inventory.setStock({ skuId, warehouseId: 'wh_east', onHand: 11 });
+    await inventory.setLowStockThreshold({ skuId, threshold: 10 });
+    const hold = holdReservationWrite('ord_hot_a1:reserve-stock');
+    const first = reserveOne('ord_hot_a1', skuId);
+    await hold.reached; // it read 11 available: 10 after it, not below the threshold
+    await reserveOne('ord_hot_a2', skuId); // 11 -> 10: not below either
+    expect((await inventory.listLowStockAlerts()).filter((alert) => alert.skuId === skuId)).toEqual([]);
+    hold.release();
+    await first; // 10 -> 9: crossed, though its read said otherwise
+    const alerts = (await inventory.listLowStockAlerts()).filter((alert) => alert.skuId === skuId);
+    expect(alerts).toEqual([expect.objectContaining({ skuId, available: 9, threshold: 10, acknowledgedAt: null })]);
+    const events = await env.pool.query(`SELECT data FROM events.outbox WHERE type = 'stock.low' AND data->>'skuId' = $1`, [skuId]);
+    expect(events.rows).toEqual([{ data: expect.objectContaining({ skuId, available: 9, threshold: 10 }) }]);
+    expect(await inventory.getStock(skuId)).toMatchObject({ reserved: 2, available: 9 });
+  });
+
+  test("a parcel's stock commit does not keep a buyer of the same SKU waiting between its round trips", async () => {
+    const skuId = 'sku_ship_hot';
+    await inventory.setStock({ skuId, warehouseId: 'wh_east', onHand: 10 });
+    await reserveOne('ord_hot_s1', skuId);
+    held = holdStatement(/UPDATE inventory\.reservation_allocations SET state = 'COMMITTED' WHERE reservation_key = 'ord_hot_s1:reserve-stock'/);
+    const commit = inventory.commitParcelStock({ idempotencyKey: 'ord_hot_s1-p1:commit-stock', reservationKey: 'ord_hot_s1:reserve-stock', warehouseId: 'wh_east' });
+    await held.reached;
+    expect(await settlesWithin(3_000, reserveOne('ord_hot_s2', skuId))).toBe('done');
+    held.release();
+    await commit;
+    expect(await inventory.getStock(skuId)).toMatchObject({ onHand: 9, reserved: 1, available: 8 });
+  });
 });

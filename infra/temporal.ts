@@ -119,15 +119,51 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A free TCP port on loopback, chosen by the kernel. */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on loopback for a server started later (tests, benchmarks, `npm start` on free
+ * ports). Taken below the kernel's ephemeral range: a port the kernel hands out (listen on 0) is
+ * also what it gives outgoing connections as their source port, and in a parallel test run one of
+ * them could take it between this check and the server's own bind (a dev server once failed with
+ * "address already in use" on its UI port so). Below the range only another explicit bind can.
+ * Falls back to the kernel's choice when no port there is free.
+ */
+export async function freePort(): Promise<number> {
+  const [low, high] = outsideEphemeralRange();
+  for (let attempt = 0; high > low && attempt < 50; attempt += 1) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await canListen(port)) return port;
+  }
+  return listenAndClose(0);
+}
+
+/** Ports from 20000 up to just below the ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range). */
+function outsideEphemeralRange(): [number, number] {
+  let ephemeralLow = 32768;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
+  } catch {
+    // Not Linux: the IANA range starts at 49152; 32768 is below it too.
+  }
+  return [20_000, ephemeralLow - 1]; // empty (the kernel's choice) when the range starts that low
+}
+
+async function canListen(port: number): Promise<boolean> {
+  try {
+    await listenAndClose(port);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function listenAndClose(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
 }

@@ -17,7 +17,7 @@ import {
   type ReserveInput,
 } from './schemas';
 
-interface LockedStockRow {
+interface StockRow {
   sku_id: string;
   warehouse_id: string;
   priority: number;
@@ -115,7 +115,7 @@ export async function reserve(ctx: InventoryContext, input: ReserveInput): Promi
   try {
     return await reserveFrom(ctx, request, 'unlocked read');
   } catch (error) {
-    if (!(error instanceof DomainError) && (error as { code?: string }).code !== STOCK_CHANGED) throw error;
+    if (!(error instanceof DomainError) && (error as { code?: string } | undefined)?.code !== STOCK_CHANGED) throw error;
   }
   return reserveFrom(ctx, request, 'locked read');
 }
@@ -124,7 +124,7 @@ async function reserveFrom(ctx: InventoryContext, { idempotencyKey, orderId, lin
   const demand = mergeLines(lines);
   const skuIds = demand.map((line) => line.skuId);
   const locked = read === 'locked read';
-  return applyOnce<Reservation, LockedStockRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client, stock, _then, finishWith) => {
+  return applyOnce<Reservation, StockRow>(ctx.pool, INVENTORY_LOG, idempotencyKey, 'reserve', async (client, stock, _then, finishWith) => {
     const now = ctx.clock();
     const rowsOf = (skuId: string) => stock.filter((row) => row.sku_id === skuId);
     const allocations = demand.flatMap(({ skuId, quantity }) =>

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { DomainError } from '../shared/errors';
-import { applyOnce, compensateOnce, type CompensationOutcome } from '../shared/idempotency';
+import { applyOnce, compensateOnce, sqlInteger, sqlText, sqlTimestamp, type CompensationOutcome } from '../shared/idempotency';
 import { INVENTORY_LOG, type InventoryContext } from './context';
 import { recordShipment } from './shipments';
 import {
@@ -89,33 +89,44 @@ function campaignStockNotFound(campaignId: string, skuId: string): DomainError {
   return new DomainError('CAMPAIGN_STOCK_NOT_FOUND', `campaign ${campaignId} has no stock of SKU ${skuId}`, { campaignId, skuId });
 }
 
-/** Takes units from the campaign pool with one conditional update: parallel buyers cannot oversell. */
+/** SQLSTATE of inventory.expect_campaign_taken's refusal (migration 0950). */
+const TOO_LITTLE_LEFT = 'IVSLD';
+
+/**
+ * Takes units from the campaign pool with one conditional update: parallel buyers cannot oversell.
+ * The update and the reservation's row go with the stored result and COMMIT (finishWith): two round
+ * trips, and the pool's row, which every buyer of a flash sale takes, is locked only while
+ * PostgreSQL runs the last one (before, from the update through two more round trips). Too little
+ * left rolls everything back (inventory.expect_campaign_taken) and is answered CAMPAIGN_SOLD_OUT with
+ * what is left, read after.
+ */
 export async function reserveCampaignStock(ctx: InventoryContext, input: ReserveCampaignStockInput): Promise<CampaignReservation> {
   const { idempotencyKey, campaignId, skuId, quantity, orderId } = reserveCampaignStockSchema.parse(input);
-  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, 'campaign-reserve', async (client) => {
-    const now = ctx.clock();
-    const taken = await client.query(
-      `UPDATE inventory.campaign_stock SET reserved = reserved + $3, updated_at = $4
-       WHERE campaign_id = $1 AND sku_id = $2 AND cap - reserved - sold >= $3`,
-      [campaignId, skuId, quantity, now],
-    );
-    if (taken.rowCount === 0) {
-      const current = await findCampaignStock(client, campaignId, skuId);
-      if (!current) throw campaignStockNotFound(campaignId, skuId);
-      throw new DomainError('CAMPAIGN_SOLD_OUT', `campaign ${campaignId}, SKU ${skuId}: ${quantity} requested, ${current.available} left`, {
-        campaignId,
-        skuId,
-        requested: quantity,
-        available: current.available,
-      });
-    }
-    await client.query(
-      `INSERT INTO inventory.campaign_reservations (key, campaign_id, sku_id, order_id, quantity, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [idempotencyKey, campaignId, skuId, orderId, quantity, now],
-    );
-    return { reservationKey: idempotencyKey, campaignId, skuId, orderId, quantity };
-  });
+  try {
+    return await applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, 'campaign-reserve', async (_client, _opened, _then, finishWith) => {
+      const [now, campaign, sku, units] = [sqlTimestamp(ctx.clock()), sqlText(campaignId), sqlText(skuId), sqlInteger(quantity)];
+      finishWith(
+        `WITH taken AS (
+           UPDATE inventory.campaign_stock SET reserved = reserved + ${units}, updated_at = ${now}
+           WHERE campaign_id = ${campaign} AND sku_id = ${sku} AND cap - reserved - sold >= ${units} RETURNING 1),
+         recorded AS (
+           INSERT INTO inventory.campaign_reservations (key, campaign_id, sku_id, order_id, quantity, created_at)
+           SELECT ${sqlText(idempotencyKey)}, ${campaign}, ${sku}, ${sqlText(orderId)}, ${units}, ${now} FROM taken RETURNING 1)
+         SELECT inventory.expect_campaign_taken(${campaign}, ${sku}, (SELECT count(*) FROM recorded))`,
+      );
+      return { reservationKey: idempotencyKey, campaignId, skuId, orderId, quantity };
+    });
+  } catch (error) {
+    if ((error as { code?: string } | undefined)?.code !== TOO_LITTLE_LEFT) throw error;
+    const current = await findCampaignStock(ctx.pool, campaignId, skuId);
+    if (!current) throw campaignStockNotFound(campaignId, skuId);
+    throw new DomainError('CAMPAIGN_SOLD_OUT', `campaign ${campaignId}, SKU ${skuId}: ${quantity} requested, ${current.available} left`, {
+      campaignId,
+      skuId,
+      requested: quantity,
+      available: current.available,
+    });
+  }
 }
 
 interface CampaignReservationRow {

@@ -2,6 +2,7 @@ import { createInventoryService, type InventoryService } from '../../modules/inv
 import { DomainError } from '../../modules/shared/errors';
 import { createTestEnv, type TestEnv } from '../support/harness';
 import { holdStatement, settlesWithin, type HeldStatement } from '../support/hold-statement';
+import { countRoundTrips } from '../support/round-trips';
 
 let env: TestEnv;
 let inventory: InventoryService;
@@ -228,6 +229,27 @@ describe("a hot SKU's stock lock is held only in an operation's last round trip 
     const events = await env.pool.query(`SELECT data FROM events.outbox WHERE type = 'stock.low' AND data->>'skuId' = $1`, [skuId]);
     expect(events.rows).toEqual([{ data: expect.objectContaining({ skuId, available: 9, threshold: 10 }) }]);
     expect(await inventory.getStock(skuId)).toMatchObject({ reserved: 2, available: 9 });
+  });
+
+  test("a flash sale's pool: two round trips, and a second buyer is not kept waiting by a first held before its last", async () => {
+    await inventory.allocateCampaignStock({ idempotencyKey: 'flash_hot:sku_hot_tv:allocate', campaignId: 'flash_hot', skuId: 'sku_hot_tv', cap: 3 });
+    const take = (orderId: string) =>
+      inventory.reserveCampaignStock({ idempotencyKey: `${orderId}:reserve-campaign-stock`, campaignId: 'flash_hot', skuId: 'sku_hot_tv', quantity: 1, orderId });
+    expect(await countRoundTrips(env.pool, () => take('ord_hot_c0'))).toBe(2);
+    held = holdStatement(/INSERT INTO inventory\.campaign_reservations[\s\S]*'ord_hot_c1:reserve-campaign-stock'/);
+    const first = take('ord_hot_c1');
+    await held.reached;
+    // Before, the first held the pool's row from its update through two more round trips.
+    expect(await settlesWithin(3_000, take('ord_hot_c2'))).toBe('done');
+    held.release();
+    await first;
+    const refused = await take('ord_hot_c3').catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'CAMPAIGN_SOLD_OUT', details: { requested: 1, available: 0 } });
+    expect(await inventory.getCampaignStock('flash_hot', 'sku_hot_tv')).toMatchObject({ cap: 3, reserved: 3, sold: 0, available: 0 });
+    const rows = await env.pool.query(`SELECT key FROM inventory.campaign_reservations WHERE campaign_id = 'flash_hot' ORDER BY key`);
+    expect(rows.rows.map((row) => row.key)).toEqual(['ord_hot_c0:reserve-campaign-stock', 'ord_hot_c1:reserve-campaign-stock', 'ord_hot_c2:reserve-campaign-stock']);
+    // The refused key was rolled back with its claim: it is free, and takes nothing now either.
+    expect(await env.pool.query(`SELECT 1 FROM inventory.operations WHERE key = 'ord_hot_c3:reserve-campaign-stock'`)).toMatchObject({ rowCount: 0 });
   });
 
   test("a parcel's stock commit does not keep a buyer of the same SKU waiting between its round trips", async () => {

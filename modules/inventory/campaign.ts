@@ -173,10 +173,14 @@ export async function releaseCampaignStock(
   });
 }
 
-/** At shipment: reserved campaign units become sold, recorded for the order so a return can restock them. */
+/**
+ * At shipment: reserved campaign units become sold, recorded for the order so a return can restock
+ * them. The pool's and the reservation's updates go with the stored result and COMMIT (finishWith):
+ * the pool's row is locked only while PostgreSQL runs that last round trip.
+ */
 export async function commitCampaignStock(ctx: InventoryContext, input: CommitCampaignStockInput): Promise<CampaignReservation> {
   const { idempotencyKey, reservationKey } = commitCampaignStockSchema.parse(input);
-  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, 'campaign-commit', async (client) => {
+  return applyOnce(ctx.pool, INVENTORY_LOG, idempotencyKey, 'campaign-commit', async (client, _opened, _then, finishWith) => {
     const reservation = await lockCampaignReservation(client, reservationKey);
     if (!reservation) {
       throw new DomainError('RESERVATION_NOT_FOUND', `no campaign stock reservation ${reservationKey}`, { reservationKey });
@@ -188,12 +192,12 @@ export async function commitCampaignStock(ctx: InventoryContext, input: CommitCa
       });
     }
     await recordShipment(client, reservation.order_id, { skuId: reservation.sku_id, warehouseId: null, quantity: reservation.quantity });
-    const now = ctx.clock();
-    await client.query(
-      `UPDATE inventory.campaign_stock SET reserved = reserved - $3, sold = sold + $3, updated_at = $4 WHERE campaign_id = $1 AND sku_id = $2`,
-      [reservation.campaign_id, reservation.sku_id, reservation.quantity, now],
+    const [now, units] = [sqlTimestamp(ctx.clock()), sqlInteger(reservation.quantity)];
+    finishWith(
+      `UPDATE inventory.campaign_stock SET reserved = reserved - ${units}, sold = sold + ${units}, updated_at = ${now}
+       WHERE campaign_id = ${sqlText(reservation.campaign_id)} AND sku_id = ${sqlText(reservation.sku_id)}`,
     );
-    await client.query(`UPDATE inventory.campaign_reservations SET status = 'COMMITTED', committed_at = $2 WHERE key = $1`, [reservationKey, now]);
+    finishWith(`UPDATE inventory.campaign_reservations SET status = 'COMMITTED', committed_at = ${now} WHERE key = ${sqlText(reservationKey)}`);
     return toReservation(reservationKey, reservation);
   });
 }

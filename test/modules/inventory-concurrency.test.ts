@@ -250,6 +250,16 @@ describe("a hot SKU's stock lock is held only in an operation's last round trip 
     expect(rows.rows.map((row) => row.key)).toEqual(['ord_hot_c0:reserve-campaign-stock', 'ord_hot_c1:reserve-campaign-stock', 'ord_hot_c2:reserve-campaign-stock']);
     // The refused key was rolled back with its claim: it is free, and takes nothing now either.
     expect(await env.pool.query(`SELECT 1 FROM inventory.operations WHERE key = 'ord_hot_c3:reserve-campaign-stock'`)).toMatchObject({ rowCount: 0 });
+
+    // A shipment's commit held before its last round trip does not keep the pool's row from a release.
+    held.restore();
+    held = holdStatement(/UPDATE inventory\.campaign_stock SET reserved = reserved - 1, sold = sold \+ 1/);
+    const shipped = inventory.commitCampaignStock({ idempotencyKey: 'ord_hot_c0:commit-campaign-stock', reservationKey: 'ord_hot_c0:reserve-campaign-stock' });
+    await held.reached;
+    expect(await settlesWithin(3_000, inventory.releaseCampaignStock({ idempotencyKey: 'ord_hot_c1:reserve-campaign-stock' }))).toBe('done');
+    held.release();
+    await shipped;
+    expect(await inventory.getCampaignStock('flash_hot', 'sku_hot_tv')).toMatchObject({ cap: 3, reserved: 1, sold: 1, available: 1 });
   });
 
   test("a parcel's stock commit does not keep a buyer of the same SKU waiting between its round trips", async () => {

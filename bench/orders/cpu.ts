@@ -10,13 +10,20 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
+/**
+ * The fields of /proc/<pid>/stat after the command (which may hold spaces, in parentheses): index 1
+ * is the parent pid, 11 and 12 utime and stime, 13 and 14 the reaped children's cutime and cstime.
+ */
+function statFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU milliseconds the process has used so far (0 when it is gone or unknown). */
 export function cpuMs(pid: number | undefined): number {
   if (!pid) return 0;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command (which may hold spaces) in parentheses: state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(pid);
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
   } catch {
     return 0;
@@ -30,17 +37,13 @@ export function cpuMs(pid: number | undefined): number {
  */
 export function treeCpuMs(pid: number | undefined): number {
   if (!pid) return 0;
-  const fieldsOf = (of: string) => {
-    const stat = readFileSync(`/proc/${of}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  };
   const ticks = (fields: string[]) => Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   try {
-    let total = ticks(fieldsOf(String(pid)));
+    let total = ticks(statFields(pid));
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        const fields = fieldsOf(entry);
+        const fields = statFields(entry);
         if (Number(fields[1]) === pid) total += ticks(fields);
       } catch {
         // The process exited while the folder was read.

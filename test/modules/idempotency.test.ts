@@ -39,7 +39,7 @@ function add(by: number) {
   };
 }
 
-const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(pool, work);
+const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(work);
 
 test('an effect runs once per key, its result is stored and replayed, in three round trips', async () => {
   const before = await counter();

@@ -235,7 +235,7 @@ describe("a hot SKU's stock lock is held only in an operation's last round trip 
     await inventory.allocateCampaignStock({ idempotencyKey: 'flash_hot:sku_hot_tv:allocate', campaignId: 'flash_hot', skuId: 'sku_hot_tv', cap: 3 });
     const take = (orderId: string) =>
       inventory.reserveCampaignStock({ idempotencyKey: `${orderId}:reserve-campaign-stock`, campaignId: 'flash_hot', skuId: 'sku_hot_tv', quantity: 1, orderId });
-    expect(await countRoundTrips(env.pool, () => take('ord_hot_c0'))).toBe(2);
+    expect(await countRoundTrips(() => take('ord_hot_c0'))).toBe(2);
     held = holdStatement(/INSERT INTO inventory\.campaign_reservations[\s\S]*'ord_hot_c1:reserve-campaign-stock'/);
     const first = take('ord_hot_c1');
     await held.reached;

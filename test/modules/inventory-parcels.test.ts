@@ -86,7 +86,7 @@ test('logistics rows: an older version never replaces a newer one; a carrier eve
   expect((await parcels.list({ warehouseIds: ['wh_a'], status: 'SHIPPED' })).map((row) => row.parcelId)).toContain('ord_l-p1');
 });
 
-const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(env.pool, work);
+const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(work);
 
 test('a reservation and a parcel commit each take two round trips; their writes check their own counts', async () => {
   counter += 1;

@@ -285,7 +285,7 @@ describe('activities', () => {
 });
 
 describe('round trips of an order\'s points', () => {
-  const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(env.pool, work);
+  const roundTrips = (work: () => Promise<unknown>) => countRoundTrips(work);
 
   test('award takes two, completion three (four when the tier moves): the entry, balances and order row go with the result and COMMIT', async () => {
     const id = await newMember(40);

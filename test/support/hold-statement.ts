@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { hookClientQuery } from './pg-query-hook';
 
 export interface HeldStatement {
   /** Resolves when the statement was about to be sent and is held. */
@@ -16,23 +16,19 @@ export interface HeldStatement {
  * holds). Statements that do not match pass untouched.
  */
 export function holdStatement(pattern: RegExp): HeldStatement {
-  const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const original = proto.query;
   let reach: () => void = () => undefined;
   let release: () => void = () => undefined;
   const reached = new Promise<void>((resolve) => (reach = resolve));
   const released = new Promise<void>((resolve) => (release = resolve));
   let held = false;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const config = args[0] as string | { text?: string } | undefined;
-    const text = typeof config === 'string' ? config : config?.text;
-    if (held || typeof text !== 'string' || !pattern.test(text)) return original.apply(this, args);
+  const restore = hookClientQuery((text, send) => {
+    if (held || text === undefined || !pattern.test(text)) return send();
     held = true;
     reach();
     // pg's promise form (no callback) is what our modules use.
-    return released.then(() => original.apply(this, args));
-  };
-  return { reached, release, restore: () => void (proto.query = original) };
+    return released.then(send);
+  });
+  return { reached, release, restore };
 }
 
 /** 'done' when `work` settles within `ms`, else 'still waiting' (a lock it waits on is held). */

@@ -1,24 +1,20 @@
-import type { Pool } from 'pg';
+import { hookClientQuery } from './pg-query-hook';
 
 /**
- * Counts the statements (each one round trip) the pool's clients send while `work` runs: the
- * prototype's query is wrapped, so every client of the pool is counted, old or new. Tests of the
- * round trips an operation takes run one at a time in their file.
+ * Counts the statements (each one round trip) the pool's clients send while `work` runs: every pg
+ * client is counted, old or new. Tests of the round trips an operation takes run one at a time in
+ * their file.
  */
-export async function countRoundTrips(pool: Pool, work: () => Promise<unknown>): Promise<number> {
-  const client = await pool.connect();
-  const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
-  client.release();
-  const original = proto.query;
+export async function countRoundTrips(work: () => Promise<unknown>): Promise<number> {
   let count = 0;
-  proto.query = function (this: unknown, ...args: unknown[]) {
+  const restore = hookClientQuery((_text, send) => {
     count += 1;
-    return original.apply(this, args);
-  };
+    return send();
+  });
   try {
     await work();
   } finally {
-    proto.query = original;
+    restore();
   }
   return count;
 }
